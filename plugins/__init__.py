@@ -1,0 +1,5 @@
+"""vrouter-preflight engine: inventory, transports, fact parsing and reporting.
+
+Dependencies point one way: ``checks/`` -> ``plugins/``; the parsers in
+``plugins/facts/`` import nothing that does I/O.
+"""
