@@ -137,12 +137,12 @@ def build_capture_script(sources: Sequence[FactSource], boundary: str) -> str:
         f"B={b}",
         "emit() {",
         '  if [ -e "$1" ]; then',
-        "    printf '%s F %s\\n' \"$B\" \"$1\"",
+        '    printf \'%s F %s\\n\' "$B" "$1"',
         '    cat -- "$1" 2>/dev/null; r=$?',
         '    if [ "$r" -eq 0 ]; then why=; elif [ -r "$1" ]; then why=read-error; else why=permission-denied; fi',
-        "    printf '\\n%s E %s %s\\n' \"$B\" \"$r\" \"$why\"",
+        '    printf \'\\n%s E %s %s\\n\' "$B" "$r" "$why"',
         "  else",
-        "    printf '%s A %s\\n' \"$B\" \"$1\"",
+        '    printf \'%s A %s\\n\' "$B" "$1"',
         "  fi",
         "}",
     ]
@@ -150,11 +150,11 @@ def build_capture_script(sources: Sequence[FactSource], boundary: str) -> str:
         if source.command is not None:
             lines.append(f"printf '%s F %s\\n' \"$B\" {quote(source.pattern)}")
             lines.append(f"{source.command} 2>/dev/null; r=$?")
-            lines.append("printf '\\n%s E %s %s\\n' \"$B\" \"$r\" command-failed")
+            lines.append('printf \'\\n%s E %s %s\\n\' "$B" "$r" command-failed')
         elif source.is_glob:
             # Unquoted on purpose so the shell expands the glob; patterns are
             # constants of this module, never inventory values.
-            lines.append(f"for f in {source.pattern}; do emit \"$f\"; done")
+            lines.append(f'for f in {source.pattern}; do emit "$f"; done')
         else:
             lines.append(f"emit {quote(source.pattern)}")
     return "\n".join(lines) + "\n"

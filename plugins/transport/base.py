@@ -92,7 +92,7 @@ class Transport(ABC):
             raise HostError(self.spec.name, self.address, cause)
         return captures
 
-    def close(self) -> None:  # noqa: B027 - optional hook, most transports hold nothing
+    def close(self) -> None:  # noqa: B027 - optional hook
         """Release the connection; safe to call twice."""
 
 

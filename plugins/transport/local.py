@@ -43,7 +43,9 @@ class LocalTransport(Transport):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-            raise CommandTimeout(self.spec.name, self.address, f"command timed out after {limit:g}s: {command[:80]}") from None
+            raise CommandTimeout(
+                self.spec.name, self.address, f"command timed out after {limit:g}s: {command[:80]}"
+            ) from None
         return CommandResult(
             command=command,
             rc=proc.returncode,

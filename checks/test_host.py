@@ -1,0 +1,29 @@
+"""Host checks: can each compute be reached, and does every kernel file parse?
+
+Check ids: ``reachable``, ``facts_parse``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from plugins.fleet import HostUnderTest
+
+# Files every later check stands on; the rest may be absent on some kernels.
+REQUIRED_FILES = ("/proc/cmdline", "/proc/meminfo", "/proc/buddyinfo")
+
+
+@pytest.mark.reachability
+def test_reachable(host: HostUnderTest) -> None:
+    """The host answered and its facts were gathered (an unreachable host is an ERROR here)."""
+    facts = host.facts
+    assert facts.kernel_release, f"{host.name}: /proc/sys/kernel/osrelease was not readable"
+
+
+def test_facts_parse(host: HostUnderTest) -> None:
+    """The files the gate needs exist, and every captured kernel file parses strictly."""
+    facts = host.facts
+    missing = [path for path in REQUIRED_FILES if facts.text(path) is None]
+    problems = [f"{path}: {facts.captures[path].status if path in facts.captures else 'absent'}" for path in missing]
+    problems += [str(error) for error in facts.parse_errors()]
+    assert not problems, f"{host.name}: facts unusable:\n  " + "\n  ".join(problems)

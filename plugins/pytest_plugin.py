@@ -1,0 +1,242 @@
+"""The pytest wiring: options, the one gather per run, host parametrisation,
+clean error messages and the per-host summary. The work lives elsewhere.
+
+Gathering happens once, in ``pytest_configure`` of the main process, before
+collection: checks that are per NUMA node need the facts to parametrise, and
+pytest-xdist workers receive the gathered facts instead of reconnecting.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from plugins.errors import InventoryError, PreflightError
+from plugins.fleet import Fleet, HostUnderTest
+from plugins.gather import HostGather, gather_fleet
+from plugins.inventory import load_inventory
+from plugins.reporting.terminal import HostOutcome, render_table
+from plugins.transport.pool import TransportPool
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKS_DIR = ROOT / "checks"
+DEFAULT_INVENTORY = "inventory/local.yaml"
+FLEET_KEY = pytest.StashKey[Fleet]()
+OUTCOMES_KEY = pytest.StashKey[dict[str, HostOutcome]]()
+WIRE_KEY = "vrouter_preflight_fleet"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("vrouter-preflight")
+    group.addoption(
+        "--inventory",
+        default=DEFAULT_INVENTORY,
+        metavar="PATH",
+        help=f"inventory YAML of the computes to check (default: {DEFAULT_INVENTORY})",
+    )
+    group.addoption(
+        "--hosts",
+        default=None,
+        metavar="NAME[,NAME...]",
+        help="check only these inventory hosts",
+    )
+    group.addoption(
+        "--gather-workers",
+        type=int,
+        default=32,
+        metavar="N",
+        help="hosts gathered at once (default: 32)",
+    )
+
+
+def runs_checks(config: pytest.Config) -> bool:
+    """True when this run collects the suite's checks (not only its own tests)."""
+    invocation = Path(config.invocation_params.dir)
+    for arg in config.args:
+        path = (invocation / arg.split("::", 1)[0]).resolve()
+        if path == CHECKS_DIR or CHECKS_DIR in path.parents or path in CHECKS_DIR.parents:
+            return True
+    return False
+
+
+def _inventory_path(config: pytest.Config) -> Path:
+    raw = Path(str(config.getoption("inventory")))
+    if raw.is_absolute():
+        return raw
+    invoked = Path(config.invocation_params.dir) / raw
+    return invoked if invoked.exists() or str(raw) != DEFAULT_INVENTORY else ROOT / raw
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "reachability: the check that reports an unreachable host (one per host)")
+    if not runs_checks(config):
+        return
+    hosts_option = config.getoption("hosts")
+    only = [h.strip() for h in str(hosts_option).split(",") if h.strip()] if hosts_option else None
+    try:
+        inventory = load_inventory(_inventory_path(config), only_hosts=only)
+    except InventoryError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        wire = json.loads(workerinput[WIRE_KEY])
+        gathered = {name: HostGather.from_wire(data) for name, data in wire.items()}
+        fleet = Fleet(inventory, gathered, TransportPool())
+    else:
+        pool = TransportPool()
+        gathered = gather_fleet(inventory.hosts, pool, workers=int(config.getoption("gather_workers")))
+        fleet = Fleet(inventory, gathered, pool)
+        if config.pluginmanager.hasplugin("xdist"):
+            config.pluginmanager.register(_XdistHandOff(fleet), "vrouter-preflight-xdist")
+    config.stash[FLEET_KEY] = fleet
+    outcomes = {name: HostOutcome(name) for name in fleet.host_names}
+    config.stash[OUTCOMES_KEY] = outcomes
+    config.pluginmanager.register(_OutcomeRecorder(outcomes), "vrouter-preflight-outcomes")
+
+
+class _XdistHandOff:
+    """Gives every pytest-xdist worker the facts gathered by the main process."""
+
+    def __init__(self, fleet: Fleet) -> None:
+        self._wire = json.dumps({name: result.to_wire() for name, result in fleet.gathered.items()})
+
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[WIRE_KEY] = self._wire
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    fleet = config.stash.get(FLEET_KEY, None)
+    if fleet is not None:
+        fleet.pool.close_all()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "host" not in metafunc.fixturenames:
+        return
+    fleet = metafunc.config.stash.get(FLEET_KEY, None)
+    if fleet is None:
+        raise pytest.UsageError("checks need the inventory: run them from the repository (pytest checks)")
+    params = [pytest.param(name, id=name, marks=pytest.mark.xdist_group(name)) for name in fleet.host_names]
+    metafunc.parametrize("host", params, indirect=True)
+
+
+def _host_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    value = callspec.params.get("host")
+    return value if isinstance(value, str) else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep only the reachability check of a host that could not be gathered.
+
+    An unreachable host gives ONE error (its reachability check); its other
+    checks are deselected, and the summary says why.
+    """
+    fleet = config.stash.get(FLEET_KEY, None)
+    if fleet is None:
+        return
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        name = _host_of(item)
+        if name is not None and fleet.error_of(name) is not None and item.get_closest_marker("reachability") is None:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture
+def host(request: pytest.FixtureRequest) -> HostUnderTest:
+    """The host a check runs against (parametrised over the inventory)."""
+    name = str(request.param)
+    request.node.user_properties.append(("host", name))
+    fleet = request.config.stash[FLEET_KEY]
+    return fleet.host(name)
+
+
+class _PreflightRepr:
+    """A report body that is just the message: no traceback for known errors."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        self.reprcrash = self
+
+    def toterminal(self, tw: Any) -> None:
+        tw.line(self.message, red=True)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if call.excinfo is not None and isinstance(call.excinfo.value, PreflightError):
+        report.longrepr = _PreflightRepr(str(call.excinfo.value))
+    return report
+
+
+def _outcome_of(report: pytest.TestReport) -> str | None:
+    if report.when == "call":
+        return report.outcome
+    if report.failed:
+        return "error"
+    if report.skipped:
+        return "skipped"
+    return None
+
+
+def _first_line(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = str(getattr(crash, "message", None) or report.longrepr or "")
+    lines = text.strip().splitlines()
+    return lines[0] if lines else ""
+
+
+class _OutcomeRecorder:
+    """Counts each host's outcomes (in the main process, also under xdist)."""
+
+    def __init__(self, outcomes: dict[str, HostOutcome]) -> None:
+        self.outcomes = outcomes
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        host_name = dict(report.user_properties).get("host")
+        outcome = _outcome_of(report)
+        if isinstance(host_name, str) and outcome is not None and host_name in self.outcomes:
+            self.outcomes[host_name].record(outcome, _first_line(report))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    fleet = config.stash.get(FLEET_KEY, None)
+    outcomes = config.stash.get(OUTCOMES_KEY, None)
+    if fleet is None or outcomes is None or hasattr(config, "workerinput"):
+        return
+    rows = []
+    for name in fleet.host_names:
+        spec = fleet.inventory.host(name)
+        result = fleet.gathered.get(name)
+        outcome = outcomes[name]
+        kernel = ""
+        if result is not None and result.reached:
+            kernel = fleet.host(name).facts.kernel_release or "?"
+        error = fleet.error_of(name)
+        verdict = "ERROR" if error is not None else outcome.verdict
+        detail = error.cause if error is not None else outcome.first_problem
+        counts = f"{outcome.passed}/{outcome.failed}/{outcome.errors}"
+        rows.append([name, spec.transport, spec.display_address, kernel, counts, verdict, detail])
+    terminalreporter.section("vrouter-preflight: per-host result")
+    for line in render_table(["HOST", "TRANSPORT", "ADDRESS", "KERNEL", "PASS/FAIL/ERR", "RESULT", "DETAIL"], rows):
+        terminalreporter.write_line(line)
+    unreachable = [name for name in fleet.host_names if fleet.error_of(name) is not None]
+    if unreachable:
+        terminalreporter.write_line(
+            f"{len(unreachable)} host(s) not reached; their other checks were not run: {', '.join(unreachable)}"
+        )

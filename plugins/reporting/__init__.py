@@ -1,0 +1,1 @@
+"""Reporting: the terminal summary, and later JSON, JUnit and Allure output."""

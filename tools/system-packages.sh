@@ -1,0 +1,50 @@
+#!/bin/sh
+# Install the system packages a target needs, only when they are missing.
+#   tools/system-packages.sh venv   -> Python's venv module (python3-venv on Debian)
+#   tools/system-packages.sh test   -> OpenSSH server and client, sudo (for the suite's own tests)
+# Works on Debian/Ubuntu (apt-get) and RHEL-likes (dnf/yum); needs root or sudo.
+set -eu
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install() {
+    if command -v apt-get >/dev/null 2>&1; then
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+    elif command -v dnf >/dev/null 2>&1; then
+        as_root dnf install -y -q "$@"
+    elif command -v yum >/dev/null 2>&1; then
+        as_root yum install -y -q "$@"
+    else
+        echo "system-packages: no apt-get, dnf or yum here; install $* by hand" >&2
+        exit 1
+    fi
+}
+
+python=${PYTHON:-python3}
+case "${1:-}" in
+venv)
+    if ! "$python" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        if command -v apt-get >/dev/null 2>&1; then install python3-venv; else install python3; fi
+    fi
+    ;;
+test)
+    missing=
+    [ -x /usr/sbin/sshd ] || missing="$missing sshd"
+    command -v ssh-keygen >/dev/null 2>&1 || missing="$missing ssh-keygen"
+    command -v sudo >/dev/null 2>&1 || missing="$missing sudo"
+    if [ -n "$missing" ]; then
+        if command -v apt-get >/dev/null 2>&1; then
+            install openssh-server openssh-client sudo
+        else
+            install openssh-server openssh-clients sudo
+        fi
+    fi
+    ;;
+*)
+    echo "usage: $0 venv|test" >&2
+    exit 2
+    ;;
+esac
