@@ -1,0 +1,1 @@
+"""Unit tests of the pure fact parsers in plugins/facts, run on the captured corpus."""
