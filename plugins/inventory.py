@@ -1,14 +1,40 @@
 """The inventory: which computes to check and how to reach each one.
 
-Loaded from YAML (see README "Inventory"). Validation is strict: a bad file
-stops the run before any connection with one :class:`InventoryError` naming
-the file, the host and the key.
+Loaded from YAML by :func:`load_inventory` (the documented example is
+``inventory/example.yaml``). Validation is strict: a bad file stops the run
+before any connection with one :class:`InventoryError` naming the file, the
+host and the key.
+
+Rules an operator can rely on:
+
+* ``defaults`` apply to every host; a key in a host entry replaces the default
+  (lists such as ``jump`` and ``groups`` are replaced, not merged; ``jump: []``
+  turns off a default bastion for one host).
+* A host entry left empty (``compute-0:``) means "all defaults".
+* A key written with no value (``port:``) is an error, never "unset".
+* ``address`` and ``path`` name one machine, so they are per host only.
+* A key written in a host entry must apply to that host's transport
+  (``port`` on a snapshot host is an error); defaults apply only where they make
+  sense.
+* Relative paths are relative to the inventory file's directory; ``~`` is
+  expanded.
 """
 
 from __future__ import annotations
 
+import difflib
+import math
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from plugins.errors import InventoryError
 
 TransportName = Literal["ssh", "local", "snapshot"]
 BecomeMethod = Literal["none", "sudo"]
@@ -31,8 +57,9 @@ class JumpHost:
     def display(self) -> str:
         """How the hop is shown in messages (never holds a secret)."""
         user = f"{self.user}@" if self.user else ""
+        address = f"[{self.address}]" if ":" in self.address else self.address
         port = f":{self.port}" if self.port else ""
-        return f"{user}{self.address}{port}"
+        return f"{user}{address}{port}"
 
 
 @dataclass(frozen=True)
@@ -88,3 +115,428 @@ class Inventory:
             if spec.name == name:
                 return spec
         raise KeyError(name)
+
+
+# --------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------
+
+HOST_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MAX_NAME = 253
+_PAGE_SIZES = tuple(1 << shift for shift in range(12, 19))  # 4 KiB .. 256 KiB
+_TOP_KEYS = ("defaults", "hosts")
+_PER_HOST_ONLY = frozenset({"address", "path"})
+
+_SSH_ONLY = frozenset(
+    {"address", "port", "identity_file", "jump", "known_hosts", "host_key_policy", "ssh_config", "connect_timeout"}
+)
+_LIVE_ONLY = frozenset({"become", "sudo_password_env", "command_timeout"})
+_SNAPSHOT_ONLY = frozenset({"path", "page_size"})
+
+
+class _Invalid(Exception):
+    """A value is wrong; the message says what was expected and what was found."""
+
+
+def _describe(value: object) -> str:
+    """How a found value is shown in messages.
+
+    >>> _describe("twenty-two"), _describe(True), _describe(None), _describe([1])
+    ("'twenty-two'", 'true (a boolean)', 'nothing (null)', 'a list')
+    """
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, (int, float, str)):
+        return repr(value)
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _safe_token(value: object, what: str) -> str:
+    """A string that cannot be read as a command-line option or split by a shell."""
+    if not isinstance(value, str) or not value:
+        raise _Invalid(f"expected {what} (a non-empty string), got {_describe(value)}")
+    if value.startswith("-"):
+        raise _Invalid(f"expected {what}, got {value!r}: a value starting with '-' could be read as an option")
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise _Invalid(f"expected {what}, got {value!r}: it contains whitespace or control characters")
+    return value
+
+
+def _address(value: object) -> str:
+    text = _safe_token(value, "a host name or IP address")
+    if "@" in text:
+        raise _Invalid(f"expected a host name or IP address, got {text!r}: put the user in the 'user' key")
+    if text.startswith("[") or text.endswith("]"):
+        raise _Invalid(f"expected a host name or IP address, got {text!r}: write IPv6 without brackets, port in 'port'")
+    if "/" in text or "," in text:
+        raise _Invalid(f"expected a host name or IP address, got {text!r}")
+    return text
+
+
+def _user(value: object) -> str:
+    text = _safe_token(value, "a user name")
+    if any(ch in text for ch in "@:/,"):
+        raise _Invalid(f"expected a user name, got {text!r}")
+    return text
+
+
+def _port(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise _Invalid(f"expected an integer from 1 to 65535, got {_describe(value)}")
+    return value
+
+
+def _timeout(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise _Invalid(f"expected a positive number of seconds, got {_describe(value)}")
+    return float(value)
+
+
+def _choice(*allowed: str) -> Callable[[object], str]:
+    def check(value: object) -> str:
+        if not isinstance(value, str) or value not in allowed:
+            raise _Invalid(f"expected one of {', '.join(allowed)}, got {_describe(value)}")
+        return value
+
+    return check
+
+
+def _env_name(value: object) -> str:
+    if not isinstance(value, str) or not ENV_NAME_RE.fullmatch(value):
+        # A string is not echoed: it may be the password itself, put here by mistake.
+        found = "a string that is not a variable name (not shown)" if isinstance(value, str) else _describe(value)
+        raise _Invalid(
+            f"expected the NAME of an environment variable holding the password "
+            f"(letters, digits and '_', not starting with a digit), got {found}"
+        )
+    return value
+
+
+def _path_text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid(f"expected a file path, got {_describe(value)}")
+    if "\0" in value or "\n" in value:
+        raise _Invalid(f"expected a file path, got {value!r}: it contains a control character")
+    return value
+
+
+def _page_size(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in _PAGE_SIZES:
+        raise _Invalid(
+            f"expected the base page size in bytes, a power of two from 4096 to 262144 (e.g. 4096, 65536), "
+            f"got {_describe(value)}"
+        )
+    return value
+
+
+def _groups(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise _Invalid(f"expected a list of group names, got {_describe(value)}")
+    groups: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not HOST_NAME_RE.fullmatch(item):
+            raise _Invalid(f"expected group names made of letters, digits, '.', '_', '-', got {_describe(item)}")
+        if item not in groups:
+            groups.append(item)
+    return tuple(groups)
+
+
+def parse_jump(text: str) -> JumpHost:
+    """Parse one bastion hop written ``[user@]host[:port]`` (IPv6 as ``[addr]:port``).
+
+    Raises ValueError with a reason when the text is not a hop.
+
+    >>> parse_jump("stack@undercloud:2222")
+    JumpHost(address='undercloud', user='stack', port=2222)
+    >>> parse_jump("[2001:db8::1]:22").display
+    '[2001:db8::1]:22'
+    >>> parse_jump("2001:db8::1").port is None
+    True
+    """
+    user: str | None = None
+    rest = text
+    if "@" in rest:
+        user_text, _, rest = rest.rpartition("@")
+        try:
+            user = _user(user_text)
+        except _Invalid as exc:
+            raise ValueError(f"bad user in {text!r}: {exc}") from None
+    port: int | None = None
+    if rest.startswith("["):
+        address, sep, tail = rest[1:].partition("]")
+        if not sep or (tail and not tail.startswith(":")):
+            raise ValueError(f"expected [IPv6]:port in {text!r}")
+        port_text = tail[1:] if tail else None
+    elif rest.count(":") == 1:
+        address, _, port_text = rest.partition(":")
+    else:
+        address, port_text = rest, None  # a bare IPv6 address has no port
+    if port_text is not None:
+        if not port_text.isdigit():
+            raise ValueError(f"expected a port number after ':' in {text!r}, got {port_text!r}")
+        port = int(port_text)
+        if not 1 <= port <= 65535:
+            raise ValueError(f"port {port} in {text!r} is not from 1 to 65535")
+    try:
+        _safe_token(address, "a host name or IP address")
+    except _Invalid as exc:
+        raise ValueError(f"bad host in {text!r}: {exc}") from None
+    if "/" in address:
+        raise ValueError(f"bad host in {text!r}: expected a host name or IP address")
+    return JumpHost(address=address, user=user, port=port)
+
+
+def _jump(value: object) -> tuple[JumpHost, ...]:
+    if isinstance(value, str):
+        items: list[object] = [part.strip() for part in value.split(",")]
+    elif isinstance(value, list):
+        items = list(value)
+    else:
+        raise _Invalid(f"expected '[user@]host[:port]' or a list of them, got {_describe(value)}")
+    hops = []
+    for item in items:
+        if not isinstance(item, str):
+            raise _Invalid(f"expected '[user@]host[:port]' for each hop, got {_describe(item)}")
+        try:
+            hops.append(parse_jump(item))
+        except ValueError as exc:
+            raise _Invalid(f"{exc} (a hop is written [user@]host[:port])") from None
+    return tuple(hops)
+
+
+# Key -> validator turning the YAML value into the HostSpec value. Paths are
+# checked here and resolved against the inventory directory afterwards.
+_VALIDATORS: dict[str, Callable[[object], object]] = {
+    "transport": _choice("ssh", "local", "snapshot"),
+    "address": _address,
+    "port": _port,
+    "user": _user,
+    "identity_file": _path_text,
+    "jump": _jump,
+    "known_hosts": _path_text,
+    "host_key_policy": _choice("strict", "accept-new"),
+    "ssh_config": _path_text,
+    "connect_timeout": _timeout,
+    "command_timeout": _timeout,
+    "become": _choice("none", "sudo"),
+    "sudo_password_env": _env_name,
+    "path": _path_text,
+    "page_size": _page_size,
+    "groups": _groups,
+}
+HOST_KEYS: tuple[str, ...] = tuple(_VALIDATORS)
+_PATH_KEYS = ("identity_file", "known_hosts", "ssh_config", "path")
+
+
+def _unknown_key(key: object, known: Sequence[str], what: str = "key") -> str:
+    close = difflib.get_close_matches(str(key), known, n=1) if isinstance(key, str) else []
+    if close:
+        return f"unknown {what}; did you mean {close[0]!r}?"
+    return f"unknown {what}; known keys: {', '.join(known)}"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a mapping key given twice (PyYAML keeps the last).
+
+    It remembers the chain of keys above the mapping being composed so the
+    message can say "host 'compute-0' is defined twice".
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._key_path: list[object] = []
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self._key_path.append(index.value if isinstance(index, ScalarNode) else None)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._key_path.pop()
+
+    def compose_mapping_node(self, anchor: Any) -> MappingNode:
+        node = super().compose_mapping_node(anchor)
+        seen: dict[tuple[str, str], ScalarNode] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            first = seen.setdefault((key_node.tag, key_node.value), key_node)
+            if first is not key_node:
+                raise _DuplicateKey(self._key_path[1:], key_node.value, first, key_node)
+        return node
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, path: list[object], key: str, first: Node, again: Node) -> None:
+        lines = f"lines {first.start_mark.line + 1} and {again.start_mark.line + 1}"
+        if path == ["hosts"]:
+            text = f"host {key!r} is defined twice ({lines}); each host name must be unique"
+        elif len(path) == 2 and path[0] == "hosts":
+            text = f"host {path[1]!r}: key {key!r} is given twice ({lines})"
+        elif path == ["defaults"]:
+            text = f"defaults: key {key!r} is given twice ({lines})"
+        else:
+            text = f"key {key!r} is given twice ({lines})"
+        super().__init__(text)
+
+
+def _read_yaml(path: Path, shown: str) -> object:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InventoryError(f"{shown}: inventory file not found") from None
+    except IsADirectoryError:
+        raise InventoryError(f"{shown}: is a directory, not an inventory file") from None
+    except UnicodeDecodeError as exc:
+        raise InventoryError(f"{shown}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise InventoryError(f"{shown}: cannot read inventory: {exc.strerror or exc}") from None
+    loader = _StrictLoader(text)
+    try:
+        return loader.get_single_data()
+    except _DuplicateKey as exc:
+        raise InventoryError(f"{shown}: {exc}") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        what = exc.problem or "invalid YAML"
+        context = f" ({exc.context})" if exc.context else ""
+        raise InventoryError(f"{shown}: {where}invalid YAML: {what}{context}") from None
+    except yaml.YAMLError as exc:
+        first_line = str(exc).strip().splitlines()[:1] or ["unknown error"]
+        raise InventoryError(f"{shown}: invalid YAML: {first_line[0]}") from None
+    finally:
+        loader.dispose()
+
+
+def _resolve_path(raw: str, base: Path) -> str:
+    """Expand ``~`` and make a relative path relative to the inventory directory."""
+    return os.path.normpath(os.path.join(base, os.path.expanduser(raw)))
+
+
+def _check_section(section: object, where: str, shown: str, base: Path, *, is_defaults: bool) -> dict[str, object]:
+    """Validate one ``defaults`` or host entry; returns the converted values."""
+    if section is None:
+        return {}
+    if not isinstance(section, Mapping):
+        hint = f"; write e.g. 'address: {section}'" if isinstance(section, str) and not is_defaults else ""
+        raise InventoryError(f"{shown}: {where}: expected a mapping of settings, got {_describe(section)}{hint}")
+    values: dict[str, object] = {}
+    for key, raw in section.items():
+        if key not in _VALIDATORS:
+            raise InventoryError(f"{shown}: {where}: key {key!r}: {_unknown_key(key, HOST_KEYS)}")
+        if is_defaults and key in _PER_HOST_ONLY:
+            raise InventoryError(f"{shown}: {where}: key {key!r}: names one machine, so it belongs in a host entry")
+        try:
+            value = _VALIDATORS[key](raw)
+        except _Invalid as exc:
+            raise InventoryError(f"{shown}: {where}: key {key!r}: {exc}") from None
+        if key in _PATH_KEYS:
+            value = _resolve_path(str(value), base)
+        values[key] = value
+    return values
+
+
+def _check_applies(name: str, own: Mapping[str, object], transport: str, shown: str) -> None:
+    """Refuse a key written in a host entry that its transport would ignore."""
+    where = f"{shown}: host {name!r}"
+    for key in own:
+        if transport != "ssh" and key in _SSH_ONLY:
+            raise InventoryError(f"{where}: key {key!r}: applies only to transport ssh, not {transport}")
+        if transport == "snapshot" and key in _LIVE_ONLY:
+            raise InventoryError(f"{where}: key {key!r}: needs a live host; a snapshot runs no commands")
+        if transport != "snapshot" and key in _SNAPSHOT_ONLY:
+            raise InventoryError(f"{where}: key {key!r}: applies only to transport snapshot, not {transport}")
+
+
+def _build_host(name: str, values: Mapping[str, object], own: Mapping[str, object], shown: str) -> HostSpec:
+    transport = str(values.get("transport", "ssh"))
+    _check_applies(name, own, transport, shown)
+    if transport == "snapshot":
+        path = values.get("path")
+        if path is None:
+            raise InventoryError(f"{shown}: host {name!r}: key 'path': required for transport snapshot")
+        if not os.path.exists(str(path)):
+            raise InventoryError(f"{shown}: host {name!r}: key 'path': {path} does not exist")
+        if not os.path.isdir(str(path)):
+            raise InventoryError(
+                f"{shown}: host {name!r}: key 'path': {path} is not a directory (unpack a sosreport first)"
+            )
+    return HostSpec(name=name, **values)  # type: ignore[arg-type]  # keys and types checked by _VALIDATORS
+
+
+def _select(hosts: tuple[HostSpec, ...], only_hosts: Sequence[str], shown: str) -> tuple[HostSpec, ...]:
+    wanted = [part.strip() for item in only_hosts for part in item.split(",") if part.strip()]
+    if not wanted:
+        raise InventoryError(f"{shown}: --hosts selects no host")
+    known = [spec.name for spec in hosts]
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        hints = [
+            f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name)
+            for name in unknown
+            for close in [difflib.get_close_matches(name, known, n=1)]
+        ]
+        raise InventoryError(f"{shown}: --hosts names unknown host {', '.join(hints)}; known hosts: {', '.join(known)}")
+    return tuple(spec for spec in hosts if spec.name in wanted)
+
+
+def load_inventory(path: str | Path, *, only_hosts: Sequence[str] | None = None) -> Inventory:
+    """Load and validate the inventory at ``path``; hosts keep their file order.
+
+    ``only_hosts`` (from ``--hosts``) keeps only the named hosts; each item may
+    hold several names separated by commas. Any problem raises one
+    :class:`InventoryError` naming the file, the host and the key.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> text = "defaults: {user: heat-admin}\\nhosts:\\n  c0: {address: 192.0.2.10}\\n  c1:\\n"
+    >>> _ = (d / "inv.yaml").write_text(text)
+    >>> [(h.name, h.user, h.address) for h in load_inventory(d / "inv.yaml").hosts]
+    [('c0', 'heat-admin', '192.0.2.10'), ('c1', 'heat-admin', None)]
+    >>> load_inventory(d / "inv.yaml", only_hosts=["c1"]).hosts[0].name
+    'c1'
+    >>> _ = (d / "bad.yaml").write_text("hosts:\\n  c0: {port: twenty-two}\\n")
+    >>> load_inventory(d / "bad.yaml")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    plugins.errors.InventoryError: ...bad.yaml: host 'c0': key 'port': expected an integer from 1 to 65535, got 'tw...'
+    """
+    shown = str(path)
+    file = Path(path)
+    data = _read_yaml(file, shown)
+    base = file.absolute().parent
+    if data is None:
+        raise InventoryError(f"{shown}: the inventory is empty; it needs a 'hosts' mapping")
+    if not isinstance(data, Mapping):
+        raise InventoryError(
+            f"{shown}: expected a mapping with 'hosts' (and optional 'defaults'), got {_describe(data)}"
+        )
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise InventoryError(f"{shown}: key {key!r}: {_unknown_key(key, _TOP_KEYS, 'top-level key')}")
+    defaults = _check_section(data.get("defaults"), "defaults", shown, base, is_defaults=True)
+    raw_hosts = data.get("hosts")
+    if raw_hosts is None or raw_hosts == {}:
+        raise InventoryError(f"{shown}: key 'hosts': no hosts; an empty inventory would check nothing")
+    if not isinstance(raw_hosts, Mapping):
+        raise InventoryError(
+            f"{shown}: key 'hosts': expected a mapping of host name to settings, got {_describe(raw_hosts)}"
+        )
+    hosts: list[HostSpec] = []
+    for name, entry in raw_hosts.items():
+        if not isinstance(name, str) or not HOST_NAME_RE.fullmatch(name) or len(name) > _MAX_NAME:
+            raise InventoryError(
+                f"{shown}: host {name!r}: not a safe host name (letters, digits, '.', '_', '-', "
+                "starting with a letter or digit); it becomes a file name and a test id"
+            )
+        own = _check_section(entry, f"host {name!r}", shown, base, is_defaults=False)
+        hosts.append(_build_host(name, {**defaults, **own}, own, shown))
+    selected = tuple(hosts) if only_hosts is None else _select(tuple(hosts), only_hosts, shown)
+    return Inventory(path=shown, hosts=selected)
