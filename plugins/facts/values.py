@@ -36,6 +36,16 @@ def parse_int_value(text: str, source: str) -> int:
     return int(line)
 
 
+def parse_count_value(text: str, source: str) -> int:
+    """Read a file holding one unsigned count, such as ``free_hugepages``.
+
+    >>> parse_count_value("512\\n", "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages")
+    512
+    """
+    line = _single_line(text, source)
+    return parse_count(line.strip(), source, 1, line)
+
+
 def parse_int_vector(text: str, source: str) -> tuple[int, ...]:
     """Read a one-line, whitespace separated list of integers.
 
