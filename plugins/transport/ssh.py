@@ -35,6 +35,11 @@ from plugins.transport.local import sudo_password
 from plugins.transport.ssh_options import Endpoint, SshConfigError, SshOptions, resolve_options
 
 log = logging.getLogger(__name__)
+# paramiko logs failures from its own thread (with tracebacks) before we turn
+# them into one HostUnreachable; without any logging set up, Python's
+# last-resort handler would print them to stderr. Records still propagate to
+# handlers the application (or pytest) installs.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 _CHUNK = 65536
 _SUDO_NEEDS_PASSWORD = ("a password is required", "a terminal is required")
@@ -324,6 +329,8 @@ def _handshake(
         _prefer_known_key_types(transport, known.known_key_types(name))
         try:
             transport.start_client(timeout=remaining)
+            if not transport.remote_version:
+                raise _ConnectFailure(_no_banner(options.connect_timeout))
             key = transport.get_remote_server_key()
         except paramiko.SSHException as exc:
             raise _ConnectFailure(_handshake_reason(exc, options.connect_timeout)) from None
@@ -444,16 +451,16 @@ def _socket_reason(exc: BaseException | None, timeout: float) -> str:
 def _handshake_reason(exc: paramiko.SSHException, timeout: float) -> str:
     text = str(exc)
     if "protocol banner" in text:
-        return (
-            f"no SSH banner within {timeout:g}s (not an SSH server, or sshd too busy: MaxStartups)"
-            if "timeout" in text.lower() or "timed out" in text.lower()
-            else f"no SSH banner: {text.splitlines()[0]}"
-        )
+        return _no_banner(timeout)
     if "No existing session" in text or "Negotiation failed" in text:
         return f"SSH handshake did not complete within {timeout:g}s"
     if "Incompatible" in text or "no acceptable" in text.lower():
         return f"no common SSH algorithms: {text}"
     return f"SSH handshake failed: {text}"
+
+
+def _no_banner(timeout: float) -> str:
+    return f"no SSH banner within {timeout:g}s (not an SSH server, or sshd too busy: see its MaxStartups)"
 
 
 def _reason(exc: BaseException) -> str:

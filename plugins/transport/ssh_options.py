@@ -137,11 +137,11 @@ def _port(text: str, context: str) -> int:
     return int(text)
 
 
-def load_ssh_config(path: str | None) -> tuple[paramiko.SSHConfig, str | None]:
-    """Load the named ssh_config file, else ``~/.ssh/config`` if it exists.
+def load_ssh_config(path: str | None) -> tuple[str, str | None]:
+    """Read the named ssh_config file, else ``~/.ssh/config`` if it exists.
 
-    A file named explicitly must exist. Returns the config (possibly empty)
-    and the path that was read.
+    A file named explicitly must exist (``/dev/null`` is fine). Returns the
+    text (possibly empty) and the path that was read.
     """
     if path is not None:
         full = os.path.expanduser(path)
@@ -150,11 +150,19 @@ def load_ssh_config(path: str | None) -> tuple[paramiko.SSHConfig, str | None]:
     else:
         full = os.path.expanduser("~/.ssh/config")
         if not os.path.isfile(full):
-            return paramiko.SSHConfig(), None
+            return "", None
     try:
-        return paramiko.SSHConfig.from_path(full), full
-    except (OSError, paramiko.ConfigParseError) as exc:
+        with open(full, encoding="utf-8") as handle:
+            return handle.read(), full
+    except (OSError, UnicodeDecodeError) as exc:
         raise SshConfigError(f"cannot read ssh_config file {full}: {exc}") from None
+
+
+def _parse_config(text: str, source: str | None) -> paramiko.SSHConfig:
+    try:
+        return paramiko.SSHConfig.from_text(text)
+    except (paramiko.ConfigParseError, ValueError) as exc:
+        raise SshConfigError(f"cannot parse ssh_config file {source}: {exc}") from None
 
 
 def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOptions:
@@ -169,10 +177,17 @@ def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOpti
 
     Raises :class:`SshConfigError` for an unusable config file.
     """
-    config, config_file = load_ssh_config(spec.ssh_config)
+    text, config_file = load_ssh_config(spec.ssh_config)
+    config = _parse_config(text, config_file)
     me = local_user or getpass.getuser()
     lookup_name = spec.address or spec.name
-    entry = config.lookup(lookup_name)
+    # Inventory Port/User go in first (first value wins in ssh_config), so the
+    # %p / %r tokens of a ProxyCommand see them, as with `ssh -p PORT -l USER`.
+    overrides = "".join(
+        f"    {key} {value}\n" for key, value in (("Port", spec.port), ("User", spec.user)) if value is not None
+    )
+    target_config = _parse_config(f"Host {lookup_name}\n{overrides}\n{text}", config_file) if overrides else config
+    entry = target_config.lookup(lookup_name)
 
     target = _endpoint(
         alias=lookup_name,
