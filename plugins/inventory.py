@@ -57,9 +57,8 @@ class JumpHost:
     def display(self) -> str:
         """How the hop is shown in messages (never holds a secret)."""
         user = f"{self.user}@" if self.user else ""
-        address = f"[{self.address}]" if ":" in self.address else self.address
         port = f":{self.port}" if self.port else ""
-        return f"{user}{address}{port}"
+        return f"{user}{self.address}{port}"
 
 
 @dataclass(frozen=True)
@@ -255,8 +254,8 @@ def parse_jump(text: str) -> JumpHost:
 
     >>> parse_jump("stack@undercloud:2222")
     JumpHost(address='undercloud', user='stack', port=2222)
-    >>> parse_jump("[2001:db8::1]:22").display
-    '[2001:db8::1]:22'
+    >>> parse_jump("[2001:db8::1]:22")
+    JumpHost(address='2001:db8::1', user=None, port=22)
     >>> parse_jump("2001:db8::1").port is None
     True
     """

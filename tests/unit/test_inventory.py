@@ -164,8 +164,10 @@ def test_jump_forms(tmp_path: Path, jump: object, expected: tuple[JumpHost, ...]
     assert load_inventory(path).hosts[0].jump == expected
 
 
-def test_jump_display_brackets_ipv6() -> None:
-    assert parse_jump("ops@[2001:db8::1]:22").display == "ops@[2001:db8::1]:22"
+def test_parse_jump_refuses_bad_hops() -> None:
+    for bad in ("", "@h", "h:", "[::1", "[::1]x", "a b", "-J", "u@h:0"):
+        with pytest.raises(ValueError, match=r"."):
+            parse_jump(bad)
     assert parse_jump("stack@undercloud").display == "stack@undercloud"
 
 
