@@ -39,7 +39,7 @@ test: $(VENV)/.dev lint typecheck
 
 bench: $(VENV)/.dev
 	sh tools/system-packages.sh test
-	$(PY) bench/gather_bench.py
+	$(PY) -m bench.gather_bench
 
 clean:
 	rm -rf $(VENV) reports/*.xml .mypy_cache .ruff_cache .pytest_cache

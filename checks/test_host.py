@@ -26,4 +26,4 @@ def test_facts_parse(host: HostUnderTest) -> None:
     missing = [path for path in REQUIRED_FILES if facts.text(path) is None]
     problems = [f"{path}: {facts.captures[path].status if path in facts.captures else 'absent'}" for path in missing]
     problems += [str(error) for error in facts.parse_errors()]
-    assert not problems, f"{host.name}: facts unusable:\n  " + "\n  ".join(problems)
+    assert not problems, f"{host.name}: facts unusable: " + "; ".join(problems)

@@ -198,7 +198,7 @@ def _first_line(report: pytest.TestReport) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     text = str(getattr(crash, "message", None) or report.longrepr or "")
     lines = text.strip().splitlines()
-    return lines[0] if lines else ""
+    return lines[0].removeprefix("AssertionError: ") if lines else ""
 
 
 class _OutcomeRecorder:

@@ -1,0 +1,173 @@
+"""Whole runs of the suite (`pytest checks ...` in a subprocess) against real hosts.
+
+Local machine, three loopback sshd's (one stopped), snapshot trees from the
+corpus, and inventories that must stop the run before any connection.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.snapshot_trees import build_tree
+from tests.sshd_rig import ClientKey, SshdServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def run_suite(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the checks as an operator would, from the repository root."""
+    argv = [sys.executable, "-m", "pytest", "checks", "-p", "no:cacheprovider", *args]
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
+
+
+def summary_counts(output: str) -> dict[str, int]:
+    """The counts of pytest's last line, e.g. {'passed': 4, 'error': 1}."""
+    last = output.strip().splitlines()[-1]
+    return {word.rstrip("s"): int(n) for n, word in re.findall(r"(\d+) (\w+)", last)}
+
+
+def host_row(output: str, host: str) -> str:
+    """The summary-table row of ``host``."""
+    section = output.split("vrouter-preflight: per-host result", 1)[1]
+    return next(line for line in section.splitlines() if line.startswith(host + " "))
+
+
+def test_local_inventory_checks_this_machine() -> None:
+    result = run_suite("--inventory", "inventory/local.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    row = host_row(result.stdout, "localhost")
+    assert "PASSED" in row and platform.release() in row and " local " in row
+
+
+@pytest.fixture
+def three_hosts(ssh_lab: str, authorized_keys: str, client_key: ClientKey) -> Iterator[list[SshdServer]]:
+    servers = [SshdServer(os.path.join(ssh_lab, f"fleet-{i}"), authorized_keys=authorized_keys) for i in range(3)]
+    for server in servers:
+        server.start()
+    yield servers
+    for server in servers:
+        server.cleanup()
+
+
+def fleet_inventory(path: Path, servers: list[SshdServer], key: ClientKey) -> Path:
+    """An inventory of the servers as compute-0, compute-1, ... (all known, root, key auth)."""
+    known_hosts = path.parent / "known_hosts"
+    for server in servers:
+        server.write_known_hosts(str(known_hosts))
+    lines = [
+        "defaults:",
+        "  user: root",
+        f"  identity_file: {key.private}",
+        f"  known_hosts: {known_hosts}",
+        f"  ssh_config: {os.devnull}",
+        "  connect_timeout: 3",
+        "hosts:",
+    ]
+    for index, server in enumerate(servers):
+        lines += [f"  compute-{index}:", "    address: 127.0.0.1", f"    port: {server.port}"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("workers", [None, "2"], ids=["one-process", "xdist-n2"])
+def test_three_hosts_one_stopped_gives_two_results_and_one_error(
+    tmp_path: Path, three_hosts: list[SshdServer], client_key: ClientKey, workers: str | None
+) -> None:
+    inventory = fleet_inventory(tmp_path / "fleet.yaml", three_hosts, client_key)
+    three_hosts[2].stop()
+    junit = tmp_path / "junit.xml"
+    extra = ["-n", workers] if workers else []
+    result = run_suite("--inventory", str(inventory), f"--junitxml={junit}", *extra)
+    output = result.stdout + result.stderr
+
+    assert result.returncode == 1, output
+    counts = summary_counts(result.stdout)
+    assert counts.get("passed") == 4 and counts.get("error") == 1, output
+    assert counts.get("failed", 0) == 0 and counts.get("skipped", 0) == 0, output
+    assert "PASSED" in host_row(result.stdout, "compute-0")
+    assert "PASSED" in host_row(result.stdout, "compute-1")
+    stopped = host_row(result.stdout, "compute-2")
+    assert "ERROR" in stopped and "connection refused" in stopped and str(three_hosts[2].port) in stopped
+    assert "Traceback" not in output
+
+    errors = [case for case in ET.parse(junit).iter("testcase") if case.find("error") is not None]
+    assert len(errors) == 1
+    message = errors[0].find("error").get("message", "")  # type: ignore[union-attr]
+    assert "compute-2" in message and "connection refused" in message
+    # Each reachable host was contacted with exactly one command.
+    for server in three_hosts[:2]:
+        assert server.count("Starting session: command") == 1, server.log_tail()
+
+
+def test_malformed_inventory_stops_the_run_before_any_connection(
+    tmp_path: Path, sshd: SshdServer, client_key: ClientKey
+) -> None:
+    inventory = tmp_path / "bad.yaml"
+    inventory.write_text(
+        textwrap.dedent(f"""\
+            hosts:
+              compute-0:
+                address: 127.0.0.1
+                port: {sshd.port}
+                identity_file: {client_key.private}
+              compute-1:
+                address: 127.0.0.1
+                prot: 22
+            """)
+    )
+    accepted_before = sshd.count("Accepted publickey") + sshd.count("Connection from")
+    result = run_suite("--inventory", str(inventory))
+    assert result.returncode == 4
+    assert f"{inventory}: host 'compute-1': key 'prot'" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert sshd.count("Accepted publickey") + sshd.count("Connection from") == accepted_before
+
+
+def test_empty_inventory_is_an_error_not_a_green_run(tmp_path: Path) -> None:
+    inventory = tmp_path / "empty.yaml"
+    inventory.write_text("hosts: {}\n")
+    result = run_suite("--inventory", str(inventory))
+    assert result.returncode == 4
+    assert str(inventory) in result.stderr and "hosts" in result.stderr
+
+
+def test_snapshot_hosts_from_the_corpus(tmp_path: Path) -> None:
+    build_tree(
+        tmp_path / "fb-4.0",
+        buddyinfo="lkml-fb-4.0-2node-fragmented.txt",
+        pagetypeinfo="lkml-fb-4.0-2node-fragmented.txt",
+        meminfo="ubuntu1204-3.2-8g.txt",
+        cmdline="ubuntu1204-3.2-generic.txt",
+        extra={"/proc/sys/kernel/osrelease": "4.0.0\n"},
+    )
+    build_tree(
+        tmp_path / "broken",
+        buddyinfo="ubuntu1204-3.2-8g.txt",
+        meminfo="ubuntu1204-3.2-8g.txt",
+        cmdline="ubuntu1204-3.2-generic.txt",
+        extra={"/proc/sys/kernel/osrelease": "3.2.0\n", "/proc/zoneinfo": "Node 0, zone   Normal\n  nonsense\n"},
+    )
+    inventory = tmp_path / "snapshots.yaml"
+    inventory.write_text(
+        "hosts:\n"
+        "  fb-4-0:\n    transport: snapshot\n    path: fb-4.0\n"
+        "  broken:\n    transport: snapshot\n    path: broken\n"
+    )
+    result = run_suite("--inventory", str(inventory))
+    assert result.returncode == 1, result.stdout
+    assert "PASSED" in host_row(result.stdout, "fb-4-0")
+    broken = host_row(result.stdout, "broken")
+    assert "FAILED" in broken and "/proc/zoneinfo" in broken
+    assert "Traceback" not in result.stdout
