@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-CORPUS = Path(__file__).parent / "data" / "corpus"
+from tests.unit.facts.corpus import CORPUS, sysfs_files_from_grep
 
 # keyword of build_tree -> (corpus kind, live path)
 _PROC_FILES = {
@@ -31,20 +31,12 @@ def corpus_bytes(kind: str, name: str) -> bytes:
 def hugepage_files(name: str) -> dict[str, bytes]:
     """A ``node-hugepages`` sample (``path:content`` lines) as live path -> file bytes.
 
-    Each line is one one-line sysfs file; paths may be relative to the
-    captured root or absolute.
-
     >>> files = hugepage_files("hwloc-el7-3.10-2node-2m-reserved.txt")
     >>> files["/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages"]
     b'2048\\n'
     """
-    files: dict[str, bytes] = {}
-    for line in corpus_bytes("node-hugepages", name).decode().splitlines():
-        path, sep, value = line.partition(":")
-        if not sep:
-            raise ValueError(f"node-hugepages/{name}: line without 'path:content': {line!r}")
-        files["/" + path.lstrip("/")] = (value + "\n").encode()
-    return files
+    text = corpus_bytes("node-hugepages", name).decode()
+    return {path: content.encode() for path, content in sysfs_files_from_grep(text).items()}
 
 
 def write_files(root: Path, files: Mapping[str, bytes]) -> None:

@@ -46,6 +46,7 @@ def sysfs_files_from_grep(text: str) -> dict[str, str]:
     files: dict[str, str] = {}
     for line in text.splitlines():
         path, colon, content = line.partition(":")
-        assert colon, f"not a 'path:content' line: {line!r}"
+        if not colon:
+            raise ValueError(f"not a 'path:content' line: {line!r}")
         files[path if path.startswith("/") else "/" + path] = content + "\n"
     return files
