@@ -171,3 +171,18 @@ def test_snapshot_hosts_from_the_corpus(tmp_path: Path) -> None:
     broken = host_row(result.stdout, "broken")
     assert "FAILED" in broken and "/proc/zoneinfo" in broken
     assert "Traceback" not in result.stdout
+
+
+def test_hosts_option_limits_the_run(tmp_path: Path) -> None:
+    inventory = tmp_path / "two.yaml"
+    inventory.write_text("hosts:\n  first:\n    transport: local\n  second:\n    transport: local\n")
+    result = run_suite("--inventory", str(inventory), "--hosts", "second")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert summary_counts(result.stdout) == {"passed": 2}
+    assert "PASSED" in host_row(result.stdout, "second")
+    assert "\nfirst " not in result.stdout.split("per-host result", 1)[1]
+
+    unknown = run_suite("--inventory", str(inventory), "--hosts", "third")
+    assert unknown.returncode == 4
+    assert "third" in unknown.stderr
+    assert "first" in unknown.stderr
