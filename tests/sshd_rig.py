@@ -126,10 +126,10 @@ class SshdServer:
 
     def stop(self) -> None:
         """Kill the listener and every session it spawned, so the port is closed; safe twice."""
-        process, self._process = self._process, None
-        if process is None:
+        if self._process is None:
             return
         self.kill_sessions()
+        process, self._process = self._process, None
         if process.poll() is None:
             process.kill()
         process.wait(timeout=10)

@@ -20,6 +20,7 @@ import errno
 import logging
 import select
 import socket
+import subprocess
 import threading
 import time
 from typing import Union
@@ -157,9 +158,9 @@ class SshTransport(Transport):
                     raise HostUnreachable(
                         self.spec.name,
                         self.address,
-                        f"connection lost again after reconnecting ({exc}) while running: {_short(command)}",
+                        f"connection lost again after reconnecting once{_detail(exc)} while running: {_short(command)}",
                     ) from None
-                log.warning("%s: connection lost (%s); reconnecting once", self.spec.name, exc)
+                log.warning("%s: connection lost%s; reconnecting once", self.spec.name, _detail(exc))
         stdout = _scrub(out.decode("utf-8", "replace"), password)
         stderr = _scrub(err.decode("utf-8", "replace"), password)
         if use_sudo and rc != 0:
@@ -192,24 +193,31 @@ class SshTransport(Transport):
                     out.append(channel.recv(_CHUNK))
                 while channel.recv_stderr_ready():
                     err.append(channel.recv_stderr(_CHUNK))
-                finished = channel.eof_received or channel.closed
-                if channel.exit_status_ready() and finished:
-                    if not channel.recv_ready() and not channel.recv_stderr_ready():
-                        break
-                    continue
-                if channel.closed or not transport.is_active():
-                    raise _Dropped("connection closed by the server" if transport.is_active() else "connection lost")
+                # paramiko's exit_status_ready() is also True for a channel closed
+                # without a status; exit_status stays -1 until "exit-status" arrives.
+                if channel.closed or (channel.exit_status >= 0 and channel.eof_received):
+                    if channel.recv_ready() or channel.recv_stderr_ready():
+                        continue
+                    break
+                if not transport.is_active():
+                    raise _Dropped("connection lost")
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise CommandTimeout(
                         self.spec.name, self.address, f"command timed out after {limit:g}s: {_short(command)}"
                     )
-                if finished:
+                if channel.eof_received:
                     # EOF seen, exit status not yet: the pipe stays readable, wait on the status.
                     channel.status_event.wait(min(remaining, 0.2))
                 else:
                     select.select([wakeup], [], [], min(remaining, 0.5))
-            return channel.recv_exit_status(), b"".join(out), b"".join(err)
+            if channel.exit_status < 0:
+                # Closed without an exit status: the connection died, or (EOF first, connection
+                # still up) the command was killed by a signal, which paramiko does not report.
+                if not channel.eof_received or not _stays_up(transport):
+                    raise _Dropped("connection lost")
+                return -1, b"".join(out), b"".join(err)
+            return channel.exit_status, b"".join(out), b"".join(err)
         finally:
             channel.close()
 
@@ -226,6 +234,16 @@ class SshTransport(Transport):
         if had_password and any(s in stderr for s in _SUDO_BAD_PASSWORD):
             env = self.spec.sudo_password_env
             raise HostError(self.spec.name, self.address, f"sudo password rejected (from ${env})")
+
+
+def _stays_up(transport: paramiko.Transport, grace: float = 0.3) -> bool:
+    """True if the transport is still active after ``grace`` seconds (a dying one flips quickly)."""
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not transport.is_active():
+            return False
+        time.sleep(0.02)
+    return transport.is_active()
 
 
 # ---------------------------------------------------------------------- connecting
@@ -296,9 +314,19 @@ def _forward(via: paramiko.Transport, endpoint: Endpoint, deadline: float, optio
         raise _ConnectFailure(f"forwarding to {endpoint.hostname}:{endpoint.port} failed: {_reason(exc)}") from None
 
 
+class _ProxyCommand(paramiko.ProxyCommand):
+    """paramiko's ProxyCommand, safe to close twice (paramiko's transport thread closes it again)."""
+
+    def close(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            super().close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=2)
+
+
 def _proxy(command: str, options: SshOptions) -> paramiko.ProxyCommand:
     try:
-        proxy = paramiko.ProxyCommand(command)
+        proxy = _ProxyCommand(command)
     except (OSError, paramiko.SSHException) as exc:
         raise _ConnectFailure(f"ProxyCommand {command!r} cannot start: {_reason(exc)}") from None
     proxy.settimeout(options.connect_timeout)
@@ -457,6 +485,11 @@ def _handshake_reason(exc: paramiko.SSHException, timeout: float) -> str:
     if "Incompatible" in text or "no acceptable" in text.lower():
         return f"no common SSH algorithms: {text}"
     return f"SSH handshake failed: {text}"
+
+
+def _detail(exc: BaseException) -> str:
+    text = str(exc)
+    return f" ({text})" if text and text != "connection lost" else ""
 
 
 def _no_banner(timeout: float) -> str:

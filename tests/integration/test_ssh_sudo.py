@@ -1,0 +1,133 @@
+"""become: sudo as non-root users over real SSH; the sudo password never leaks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pytest
+
+from plugins.capture import FACT_SOURCES
+from plugins.errors import HostError
+from plugins.inventory import HostSpec
+from plugins.transport.ssh import SshTransport
+from tests.integration.conftest import SUDO_PASSWORD_ENV, SUDO_TEST_PASSWORD, SpecFactory
+
+OpenSsh = Callable[[HostSpec], SshTransport]
+
+
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Capture everything, paramiko's debug output included."""
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="paramiko")
+    return caplog
+
+
+def _assert_no_password(caplog: pytest.LogCaptureFixture, *texts: str) -> None:
+    for record in caplog.records:
+        assert SUDO_TEST_PASSWORD not in record.getMessage()
+        assert SUDO_TEST_PASSWORD not in str(record.args)
+    assert SUDO_TEST_PASSWORD not in caplog.text
+    for text in texts:
+        assert SUDO_TEST_PASSWORD not in text
+
+
+@pytest.mark.timeout(60)
+def test_nopasswd_sudo(sudo_users: tuple[str, str], make_spec: SpecFactory, open_ssh: OpenSsh) -> None:
+    user, _ = sudo_users
+    transport = open_ssh(make_spec(user=user, become="sudo"))
+    assert transport.run("id -un").stdout == f"{user}\n"
+    assert transport.run("id -u", privileged=True).stdout == "0\n"
+    unprivileged = transport.run("cat /proc/pagetypeinfo")
+    assert unprivileged.rc != 0  # 0400 root: needs sudo
+    captures = transport.capture(FACT_SOURCES)
+    assert captures["/proc/pagetypeinfo"].ok
+    assert "Page block order" in captures["/proc/pagetypeinfo"].text
+    assert transport.connections_opened == 1
+
+
+@pytest.mark.timeout(60)
+def test_password_sudo(
+    sudo_users: tuple[str, str],
+    make_spec: SpecFactory,
+    open_ssh: OpenSsh,
+    sudo_password_env: str,
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    _, user = sudo_users
+    transport = open_ssh(make_spec(user=user, become="sudo", sudo_password_env=sudo_password_env))
+    result = transport.run("id -u; cat /proc/pagetypeinfo | head -1", privileged=True)
+    assert result.rc == 0, result.stderr
+    assert result.stdout.startswith("0\nPage block order")
+    captures = transport.capture(FACT_SOURCES)
+    assert captures["/proc/pagetypeinfo"].ok
+    # Not privileged: no sudo, no password sent.
+    assert transport.run("id -u").stdout != "0\n"
+    _assert_no_password(debug_logs, repr(result), repr(captures))
+
+
+@pytest.mark.timeout(60)
+def test_script_reading_stdin_does_not_see_the_password(
+    sudo_users: tuple[str, str], make_spec: SpecFactory, open_ssh: OpenSsh, sudo_password_env: str
+) -> None:
+    _, user = sudo_users
+    transport = open_ssh(make_spec(user=user, become="sudo", sudo_password_env=sudo_password_env))
+    result = transport.run("cat; echo end", privileged=True)
+    assert result.stdout == "end\n"
+
+
+@pytest.mark.timeout(60)
+def test_password_sudo_without_env_var(
+    sudo_users: tuple[str, str], make_spec: SpecFactory, open_ssh: OpenSsh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, user = sudo_users
+    monkeypatch.delenv(SUDO_PASSWORD_ENV, raising=False)
+    transport = open_ssh(make_spec(user=user, become="sudo", sudo_password_env=SUDO_PASSWORD_ENV))
+    with pytest.raises(HostError, match=f"sudo_password_env names {SUDO_PASSWORD_ENV}, which is not set"):
+        transport.run("id -u", privileged=True)
+
+
+@pytest.mark.timeout(60)
+def test_password_sudo_without_sudo_password_env(
+    sudo_users: tuple[str, str], make_spec: SpecFactory, open_ssh: OpenSsh
+) -> None:
+    _, user = sudo_users
+    transport = open_ssh(make_spec(user=user, become="sudo"))
+    with pytest.raises(HostError) as caught:
+        transport.run("id -u", privileged=True)
+    assert caught.value.cause.startswith("sudo requires a password; set sudo_password_env")
+
+
+@pytest.mark.timeout(60)
+def test_wrong_sudo_password(
+    sudo_users: tuple[str, str],
+    make_spec: SpecFactory,
+    open_ssh: OpenSsh,
+    monkeypatch: pytest.MonkeyPatch,
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    _, user = sudo_users
+    wrong = "Wr0ng-" + SUDO_TEST_PASSWORD[::-1]
+    monkeypatch.setenv(SUDO_PASSWORD_ENV, wrong)
+    transport = open_ssh(make_spec(user=user, become="sudo", sudo_password_env=SUDO_PASSWORD_ENV))
+    with pytest.raises(HostError) as caught:
+        transport.run("id -u", privileged=True)
+    assert caught.value.cause == f"sudo password rejected (from ${SUDO_PASSWORD_ENV})"
+    assert wrong not in str(caught.value)
+    assert wrong not in debug_logs.text
+    _assert_no_password(debug_logs, str(caught.value))
+
+
+@pytest.mark.timeout(60)
+def test_password_echoed_by_command_is_masked(
+    sudo_users: tuple[str, str], make_spec: SpecFactory, open_ssh: OpenSsh, sudo_password_env: str
+) -> None:
+    _, user = sudo_users
+    transport = open_ssh(make_spec(user=user, become="sudo", sudo_password_env=sudo_password_env))
+    # A command whose output happens to contain the password (its text does not).
+    half = len(SUDO_TEST_PASSWORD) // 2
+    script = f"printf '%s%s\\n' {SUDO_TEST_PASSWORD[:half]} {SUDO_TEST_PASSWORD[half:]} >&2; echo out"
+    result = transport.run(script, privileged=True)
+    assert result.stderr == "********\n"
+    assert SUDO_TEST_PASSWORD not in repr(result)
