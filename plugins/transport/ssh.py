@@ -95,6 +95,11 @@ class SshTransport(Transport):
         return bool(self._chain) and self._chain[-1].is_active()
 
     @property
+    def open_hops(self) -> tuple[paramiko.Transport, ...]:
+        """The open connections: the jump hosts' in order, then the target's (empty when closed)."""
+        return tuple(self._chain)
+
+    @property
     def paramiko_transport(self) -> paramiko.Transport:
         """The live paramiko transport to the target (connecting if needed)."""
         return self._connect()
@@ -185,7 +190,9 @@ class SshTransport(Transport):
                 if password is not None:
                     channel.sendall((password + "\n").encode())
                 channel.shutdown_write()
-                wakeup = channel.fileno()
+                # poll(), not select(): a control node with hundreds of hosts open passes fd 1024.
+                wakeup = select.poll()
+                wakeup.register(channel.fileno(), select.POLLIN)
             except (paramiko.SSHException, EOFError, OSError) as exc:
                 raise _Dropped(_reason(exc)) from None
             while True:
@@ -210,7 +217,7 @@ class SshTransport(Transport):
                     # EOF seen, exit status not yet: the pipe stays readable, wait on the status.
                     channel.status_event.wait(min(remaining, 0.2))
                 else:
-                    select.select([wakeup], [], [], min(remaining, 0.5))
+                    wakeup.poll(min(remaining, 0.5) * 1000)
             if channel.exit_status < 0:
                 # Closed without an exit status: the connection died, or (EOF first, connection
                 # still up) the command was killed by a signal, which paramiko does not report.

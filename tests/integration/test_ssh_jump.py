@@ -41,9 +41,14 @@ def test_proxy_jump_from_inventory(
     assert transport.run("echo again").stdout == "again\n"
     assert isinstance(transport.paramiko_transport.sock, paramiko.Channel)
     assert _wait_count(bastion, before + 1) == before + 1
+    hops = transport.open_hops
+    assert len(hops) == 2
+    assert all(hop.is_active() for hop in hops)
     transport.close()
     transport.close()
     assert not transport.connected
+    assert not any(hop.is_active() for hop in hops)
+    assert transport.open_hops == ()
 
 
 @pytest.mark.timeout(60)
