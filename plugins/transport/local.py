@@ -10,6 +10,7 @@ import time
 from plugins.errors import CommandTimeout, HostError
 from plugins.shell import become_command
 from plugins.transport.base import CommandResult, Transport, running_as_root
+from plugins.transport.become import scrub, sudo_failure, sudo_password
 
 
 class LocalTransport(Transport):
@@ -26,10 +27,12 @@ class LocalTransport(Transport):
     def run(self, command: str, *, timeout: float | None = None, privileged: bool = False) -> CommandResult:
         """Run ``command`` with ``sh -c``; killed with its process group on timeout."""
         limit = self.spec.command_timeout if timeout is None else timeout
-        password = sudo_password(self.spec.name, self.address, self.spec.sudo_password_env)
         become = self.spec.become if privileged and not running_as_root() else "none"
-        argv = become_command(command, become=become, with_password=password is not None and become == "sudo")
-        stdin = (password + "\n").encode() if password is not None and become == "sudo" else b""
+        password = (
+            sudo_password(self.spec.name, self.address, self.spec.sudo_password_env) if become == "sudo" else None
+        )
+        argv = become_command(command, become=become, with_password=password is not None)
+        stdin = b"" if password is None else (password + "\n").encode()
         started = time.monotonic()
         proc = subprocess.Popen(
             ["sh", "-c", argv],
@@ -46,27 +49,10 @@ class LocalTransport(Transport):
             raise CommandTimeout(
                 self.spec.name, self.address, f"command timed out after {limit:g}s: {command[:80]}"
             ) from None
-        return CommandResult(
-            command=command,
-            rc=proc.returncode,
-            stdout=out.decode("utf-8", "replace"),
-            stderr=err.decode("utf-8", "replace"),
-            seconds=time.monotonic() - started,
-        )
-
-
-def sudo_password(host: str, address: str, env_name: str | None) -> str | None:
-    """The sudo password from the environment variable the inventory names.
-
-    Returns None when no variable is named. A named but unset variable is a
-    host error that names the variable, never a value.
-
-    >>> sudo_password("c0", "", None) is None
-    True
-    """
-    if env_name is None:
-        return None
-    value = os.environ.get(env_name)
-    if value is None:
-        raise HostError(host, address, f"sudo_password_env names {env_name}, which is not set in the environment")
-    return value
+        stdout = scrub(out.decode("utf-8", "replace"), password)
+        stderr = scrub(err.decode("utf-8", "replace"), password)
+        if become == "sudo" and proc.returncode != 0:
+            cause = sudo_failure(stderr, had_password=password is not None, env_name=self.spec.sudo_password_env)
+            if cause is not None:
+                raise HostError(self.spec.name, self.address, cause)
+        return CommandResult(command, proc.returncode, stdout, stderr, time.monotonic() - started)

@@ -31,8 +31,8 @@ from plugins.errors import CommandTimeout, HostError, HostUnreachable
 from plugins.inventory import HostKeyPolicy, HostSpec
 from plugins.shell import become_command
 from plugins.transport.base import CommandResult, Transport
+from plugins.transport.become import scrub, sudo_failure, sudo_password
 from plugins.transport.host_keys import HostKeyError, KnownHosts
-from plugins.transport.local import sudo_password
 from plugins.transport.ssh_options import Endpoint, SshConfigError, SshOptions, resolve_options
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,6 @@ log = logging.getLogger(__name__)
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 _CHUNK = 65536
-_SUDO_NEEDS_PASSWORD = ("a password is required", "a terminal is required")
-_SUDO_BAD_PASSWORD = ("incorrect password attempt", "Sorry, try again", "no password was provided")
-_SUDO_NOT_ALLOWED = ("is not in the sudoers file", "is not allowed to run sudo", "may not run sudo")
 
 
 class _ConnectFailure(Exception):
@@ -166,10 +163,12 @@ class SshTransport(Transport):
                         f"connection lost again after reconnecting once{_detail(exc)} while running: {_short(command)}",
                     ) from None
                 log.warning("%s: connection lost%s; reconnecting once", self.spec.name, _detail(exc))
-        stdout = _scrub(out.decode("utf-8", "replace"), password)
-        stderr = _scrub(err.decode("utf-8", "replace"), password)
+        stdout = scrub(out.decode("utf-8", "replace"), password)
+        stderr = scrub(err.decode("utf-8", "replace"), password)
         if use_sudo and rc != 0:
-            self._check_sudo(stderr, password is not None)
+            cause = sudo_failure(stderr, had_password=password is not None, env_name=self.spec.sudo_password_env)
+            if cause is not None:
+                raise HostError(self.spec.name, self.address, cause)
         return CommandResult(command=command, rc=rc, stdout=stdout, stderr=stderr, seconds=time.monotonic() - started)
 
     def _exec(
@@ -227,20 +226,6 @@ class SshTransport(Transport):
             return channel.exit_status, b"".join(out), b"".join(err)
         finally:
             channel.close()
-
-    def _check_sudo(self, stderr: str, had_password: bool) -> None:
-        if any(s in stderr for s in _SUDO_NOT_ALLOWED):
-            raise HostError(self.spec.name, self.address, f"sudo refused: {_sudo_line(stderr)}")
-        if not had_password and any(s in stderr for s in _SUDO_NEEDS_PASSWORD):
-            raise HostError(
-                self.spec.name,
-                self.address,
-                "sudo requires a password; set sudo_password_env to the name of an environment variable "
-                "holding it (or allow NOPASSWD for this user)",
-            )
-        if had_password and any(s in stderr for s in _SUDO_BAD_PASSWORD):
-            env = self.spec.sudo_password_env
-            raise HostError(self.spec.name, self.address, f"sudo password rejected (from ${env})")
 
 
 def _stays_up(transport: paramiko.Transport, grace: float = 0.3) -> bool:
@@ -511,17 +496,6 @@ def _reason(exc: BaseException) -> str:
 def _short(command: str) -> str:
     first = command.strip().splitlines()[0] if command.strip() else ""
     return first[:80] + ("…" if len(first) > 80 or "\n" in command.strip() else "")
-
-
-def _scrub(text: str, secret: str | None) -> str:
-    return text.replace(secret, "********") if secret else text
-
-
-def _sudo_line(stderr: str) -> str:
-    for line in stderr.splitlines():
-        if "sudo" in line or "sudoers" in line:
-            return line.strip()
-    return stderr.strip()[:200]
 
 
 def _close_quietly(sock: _Sock) -> None:

@@ -13,7 +13,8 @@ from plugins.inventory import HostSpec, load_inventory
 from plugins.transport import open_transport
 from plugins.transport.local import LocalTransport
 from plugins.transport.snapshot import SnapshotTransport
-from tests.snapshot_trees import CORPUS, build_tree, corpus_bytes, write_files
+from tests.snapshot_trees import build_tree, corpus_bytes, write_files
+from tests.unit.facts.corpus import CORPUS
 
 REPO = Path(__file__).resolve().parents[2]
 
