@@ -6,6 +6,7 @@ Every value that enters a remote command goes through :func:`quote` (or
 
 from __future__ import annotations
 
+import math
 import shlex
 
 
@@ -53,3 +54,19 @@ def become_command(command: str, *, become: str, with_password: bool) -> str:
     if with_password:
         return "sudo -S -k -p '' -- " + command_line("sh", "-c", "exec </dev/null; " + command)
     return "sudo -n -- " + command_line("sh", "-c", command)
+
+
+def with_host_deadline(command: str, seconds: float, *, grace: int = 2) -> str:
+    """Make the host itself end ``command`` a little after the client gives up.
+
+    The client enforces ``seconds`` and reports a timeout; closing an SSH
+    channel does not stop a command without a terminal, so the host's own
+    ``timeout`` (coreutils or busybox, where present) sends TERM ``grace``
+    seconds later and KILL 5 seconds after that. Without ``timeout`` the
+    command runs as it is.
+
+    >>> print(with_host_deadline("sleep 9", 3))
+    if command -v timeout >/dev/null 2>&1; then exec timeout -k 5 5 sleep 9; else exec sleep 9; fi
+    """
+    limit = math.ceil(seconds) + grace
+    return f"if command -v timeout >/dev/null 2>&1; then exec timeout -k 5 {limit} {command}; else exec {command}; fi"

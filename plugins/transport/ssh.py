@@ -29,7 +29,7 @@ import paramiko
 
 from plugins.errors import CommandTimeout, HostError, HostUnreachable
 from plugins.inventory import HostKeyPolicy, HostSpec
-from plugins.shell import become_command
+from plugins.shell import become_command, with_host_deadline
 from plugins.transport.base import CommandResult, Transport
 from plugins.transport.become import scrub, sudo_failure, sudo_password
 from plugins.transport.host_keys import HostKeyError, KnownHosts
@@ -147,7 +147,9 @@ class SshTransport(Transport):
         limit = self.spec.command_timeout if timeout is None else timeout
         use_sudo = privileged and self.spec.become == "sudo"
         password = sudo_password(self.spec.name, self.address, self.spec.sudo_password_env) if use_sudo else None
-        wrapped = become_command(command, become="sudo" if use_sudo else "none", with_password=password is not None)
+        wrapped = with_host_deadline(
+            become_command(command, become="sudo" if use_sudo else "none", with_password=password is not None), limit
+        )
         started = time.monotonic()
         for attempt in (1, 2):
             transport = self._connect()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import time
 from collections.abc import Callable
 
@@ -96,12 +97,17 @@ def test_hanging_command_times_out(make_spec: SpecFactory, open_ssh: OpenSsh) ->
     transport = open_ssh(make_spec())
     transport.run("true")
     started = time.monotonic()
-    with pytest.raises(CommandTimeout, match=r"timed out after 1s: sleep 30") as caught:
-        transport.run("sleep 30", timeout=1)
+    with pytest.raises(CommandTimeout, match=r"timed out after 1s: sleep 30.5") as caught:
+        transport.run("sleep 30.5", timeout=1)
     assert 0.9 < time.monotonic() - started < 3
     assert "Traceback" not in str(caught.value)
     # The connection is still usable afterwards.
     assert transport.run("echo still here").stdout == "still here\n"
+    # The host ends the abandoned command itself (its `timeout`, 2 s after the client gave up).
+    deadline = time.monotonic() + 10
+    while subprocess.run(["pgrep", "-f", "sleep 30.5"], capture_output=True).returncode == 0:
+        assert time.monotonic() < deadline, "the timed-out command is still running on the host"
+        time.sleep(0.2)
 
 
 @pytest.mark.timeout(30)
