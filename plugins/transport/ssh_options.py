@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import paramiko
 
-from plugins.inventory import HostKeyPolicy, HostSpec, JumpHost
+from plugins.inventory import HostKeyPolicy, HostSpec, JumpHost, parse_jump
 
 DEFAULT_PORT = 22
 #: Keys OpenSSH tries when nothing names one (those that exist are used).
@@ -96,9 +96,9 @@ def known_hosts_name(host: str, port: int) -> str:
 
 
 def parse_proxy_jump(value: str) -> tuple[JumpHost, ...]:
-    """Parse an OpenSSH ``ProxyJump`` value: ``[user@]host[:port]`` hops, comma separated.
+    """Parse an OpenSSH ``ProxyJump`` value: comma-separated hops, each as the inventory's ``jump``.
 
-    ``none`` means no jump host.
+    ``none`` means no jump host; an ``ssh://`` prefix is allowed.
 
     >>> [h.display for h in parse_proxy_jump("stack@bastion:2200,[fd00::1]:22,gw")]
     ['stack@bastion:2200', 'fd00::1:22', 'gw']
@@ -109,32 +109,12 @@ def parse_proxy_jump(value: str) -> tuple[JumpHost, ...]:
         return ()
     hops: list[JumpHost] = []
     for raw in value.split(","):
-        item = raw.strip()
-        if item.startswith("ssh://"):
-            item = item[len("ssh://") :]
-        if not item:
-            raise SshConfigError(f"empty hop in ProxyJump {value!r}")
-        user: str | None = None
-        if "@" in item:
-            user, _, item = item.rpartition("@")
-        port: int | None = None
-        if item.startswith("["):
-            host, _, rest = item[1:].partition("]")
-            if rest.startswith(":"):
-                port = _port(rest[1:], value)
-        elif item.count(":") == 1:
-            host, _, port_text = item.partition(":")
-            port = _port(port_text, value)
-        else:
-            host = item
-        hops.append(JumpHost(address=host, user=user or None, port=port))
+        item = raw.strip().removeprefix("ssh://")
+        try:
+            hops.append(parse_jump(item))
+        except ValueError as exc:
+            raise SshConfigError(f"ProxyJump {value!r}: {exc}") from None
     return tuple(hops)
-
-
-def _port(text: str, context: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise SshConfigError(f"bad port {text!r} in {context!r}")
-    return int(text)
 
 
 def load_ssh_config(path: str | None) -> tuple[str, str | None]:

@@ -115,5 +115,5 @@ def test_parse_proxy_jump() -> None:
     assert parse_proxy_jump("a") == (JumpHost("a"),)
     assert parse_proxy_jump("u@a:2,ssh://v@[::1]:3") == (JumpHost("a", "u", 2), JumpHost("::1", "v", 3))
     assert parse_proxy_jump("None") == ()
-    with pytest.raises(SshConfigError, match="bad port"):
+    with pytest.raises(SshConfigError, match="expected a port number"):
         parse_proxy_jump("a:xyz")
