@@ -66,8 +66,10 @@ class SshdServer:
     ``authorized_keys`` is the file every user's keys are read from (it and
     its directories must be readable by the users that log in).
 
-    >>> server = SshdServer(make_shared_dir())  # doctest: +SKIP
-    >>> server.start(); server.stop()           # doctest: +SKIP
+    Example (as root)::
+
+        server = SshdServer(make_shared_dir()).start()
+        server.stop()
     """
 
     def __init__(

@@ -35,11 +35,12 @@ test)
     [ -x /usr/sbin/sshd ] || missing="$missing sshd"
     command -v ssh-keygen >/dev/null 2>&1 || missing="$missing ssh-keygen"
     command -v sudo >/dev/null 2>&1 || missing="$missing sudo"
+    command -v pgrep >/dev/null 2>&1 || missing="$missing pgrep"
     if [ -n "$missing" ]; then
         if command -v apt-get >/dev/null 2>&1; then
-            install openssh-server openssh-client sudo
+            install openssh-server openssh-client sudo procps
         else
-            install openssh-server openssh-clients sudo
+            install openssh-server openssh-clients sudo procps-ng
         fi
     fi
     ;;
