@@ -61,6 +61,58 @@ class JumpHost:
         return f"{user}{self.address}{port}"
 
 
+HugepageMode = Literal["1G", "2M", "none"]
+
+
+@dataclass(frozen=True)
+class VrouterOverrides:
+    """The inventory's ``vrouter:`` block: what to assume instead of the node's own facts.
+
+    ``None`` means "not set": the demand model then reads the module's
+    parameters, or uses vRouter's defaults.
+
+    >>> VrouterOverrides(release="R2011", hugepage_size="1G").flow_entries is None
+    True
+    """
+
+    release: str | None = None
+    flow_entries: int | None = None
+    oflow_entries: int | None = None
+    bridge_entries: int | None = None
+    bridge_oentries: int | None = None
+    nexthops: int | None = None
+    hugepage_size: HugepageMode | None = None
+    contiguity_margin: float | None = None
+
+
+@dataclass(frozen=True)
+class ExpectedPool:
+    """One hugepage pool the boot command line must request and the kernel must have reserved.
+
+    ``total`` is the count over all nodes (spread evenly at boot); ``per_node``
+    the per-node form (``hugepages=0:170,1:170``). Exactly one is set.
+
+    >>> ExpectedPool(size_kib=1048576, total=340).per_node is None
+    True
+    """
+
+    size_kib: int
+    total: int | None = None
+    per_node: Mapping[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class BootExpectation:
+    """The inventory's ``expect:`` block, e.g. ``{default_hugepagesz: 1G, hugepages: {1G: 340}}``.
+
+    >>> BootExpectation(default_hugepagesz_kib=1048576).pools
+    ()
+    """
+
+    default_hugepagesz_kib: int | None = None
+    pools: tuple[ExpectedPool, ...] = ()
+
+
 @dataclass(frozen=True)
 class HostSpec:
     """Everything the engine knows about one inventory host.
@@ -89,6 +141,9 @@ class HostSpec:
     path: str | None = None
     page_size: int | None = None
     groups: tuple[str, ...] = field(default_factory=tuple)
+    vrouter: VrouterOverrides = field(default_factory=VrouterOverrides)
+    expect: BootExpectation | None = None
+    min_free_1g_per_node: int = 0
 
     @property
     def display_address(self) -> str:
