@@ -74,6 +74,14 @@ _HUGEPAGE_FILES = (
 
 PAGE_SIZE_KEY = "getconf:PAGESIZE"
 CPUINFO_KEY = "/proc/cpuinfo"
+HUGETLBFS_TABLES_KEY = "hugetlbfs:tables"
+#: Where deployments keep the agent's config on the host: packages (R3/R4)
+#: and RHOSP's puppet-generated tree. Containerised agents keep theirs inside
+#: the container; the inventory's ``vrouter.hugepage_size`` covers those.
+AGENT_CONF_PATHS = (
+    "/etc/contrail/contrail-vrouter-agent.conf",
+    "/var/lib/config-data/puppet-generated/contrail/etc/contrail/contrail-vrouter-agent.conf",
+)
 
 FACT_SOURCES: tuple[FactSource, ...] = (
     FactSource("/proc/cmdline"),
@@ -109,6 +117,17 @@ FACT_SOURCES: tuple[FactSource, ...] = (
     # and a 256-CPU cpuinfo is hundreds of kilobytes.
     FactSource(CPUINFO_KEY, command="sed '/^$/q' /proc/cpuinfo"),
     FactSource(PAGE_SIZE_KEY, command="getconf PAGESIZE"),
+    *(FactSource(path) for path in AGENT_CONF_PATHS),
+    # The agent's hugepage-backed table files, "<bytes> <path>" per line, on
+    # every hugetlbfs mount (they survive agent restarts and are reused).
+    FactSource(
+        HUGETLBFS_TABLES_KEY,
+        command=(
+            "awk '$3 == \"hugetlbfs\" {print $2}' /proc/mounts | while read -r m; do "
+            'for f in "$m/flow" "$m/bridge"; do [ -f "$f" ] && printf \'%s %s\\n\' "$(stat -c %s "$f")" "$f"; done; '
+            "done; true"
+        ),
+    ),
 )
 
 
@@ -149,7 +168,7 @@ def build_capture_script(sources: Sequence[FactSource], boundary: str) -> str:
     for source in sources:
         if source.command is not None:
             lines.append(f"printf '%s F %s\\n' \"$B\" {quote(source.pattern)}")
-            lines.append(f"{source.command} 2>/dev/null; r=$?")
+            lines.append(f"{{ {source.command}; }} 2>/dev/null; r=$?")
             lines.append('printf \'\\n%s E %s %s\\n\' "$B" "$r" command-failed')
         elif source.is_glob:
             # Unquoted on purpose so the shell expands the glob; patterns are
