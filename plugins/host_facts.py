@@ -14,14 +14,16 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TypeVar
 
-from plugins.capture import CPUINFO_KEY, PAGE_SIZE_KEY, Capture
+from plugins.capture import AGENT_CONF_PATHS, CPUINFO_KEY, HUGETLBFS_TABLES_KEY, PAGE_SIZE_KEY, Capture
+from plugins.facts.agent_conf import AgentConf, parse_agent_conf
 from plugins.facts.buddyinfo import BuddyInfo, parse_buddyinfo
 from plugins.facts.cmdline import KernelCmdline, parse_cmdline
 from plugins.facts.cpuinfo import parse_cpu_flags
 from plugins.facts.errors import FactParseError
 from plugins.facts.hugepages import HugepagePools, parse_hugepage_sysfs
 from plugins.facts.meminfo import MemInfo, NodeMemInfo, parse_meminfo, parse_node_meminfo
-from plugins.facts.mounts import Mount, parse_mounts
+from plugins.facts.hugetlbfs_files import HugetlbfsFile, parse_hugetlbfs_files
+from plugins.facts.mounts import HugetlbfsMount, Mount, hugetlbfs_mounts, parse_mounts
 from plugins.facts.os_release import OsRelease, parse_os_release
 from plugins.facts.pagetypeinfo import PageTypeInfo, parse_pagetypeinfo
 from plugins.facts.values import parse_id_list, parse_int_value, parse_int_vector
@@ -128,6 +130,34 @@ class HostFacts:
     def mounts(self) -> tuple[Mount, ...] | None:
         """/proc/mounts."""
         return self._parsed("/proc/mounts", parse_mounts)
+
+    @cached_property
+    def default_hugepage_kib(self) -> int | None:
+        """The default hugepage size (meminfo ``Hugepagesize``); None without hugetlbfs."""
+        meminfo = self.meminfo
+        return None if meminfo is None else meminfo.kib("Hugepagesize")
+
+    @cached_property
+    def hugetlbfs_mounts(self) -> tuple[HugetlbfsMount, ...] | None:
+        """hugetlbfs mounts with their page size; None when /proc/mounts is absent."""
+        mounts = self.mounts
+        if mounts is None:
+            return None
+        return hugetlbfs_mounts(mounts, self.default_hugepage_kib or 0)
+
+    @cached_property
+    def hugetlbfs_files(self) -> tuple[HugetlbfsFile, ...] | None:
+        """The agent's ``flow``/``bridge`` files on hugetlbfs mounts; None when not listed (snapshots)."""
+        return self._parsed(HUGETLBFS_TABLES_KEY, parse_hugetlbfs_files)
+
+    @cached_property
+    def agent_conf(self) -> AgentConf | None:
+        """contrail-vrouter-agent.conf, from the first place deployments keep it on the host."""
+        for path in AGENT_CONF_PATHS:
+            parsed = self._parsed(path, parse_agent_conf)
+            if parsed is not None:
+                return parsed
+        return None
 
     @cached_property
     def os_release(self) -> OsRelease | None:
@@ -239,6 +269,10 @@ _PARSED_FACTS = (
     "zoneinfo",
     "pagetypeinfo",
     "mounts",
+    "default_hugepage_kib",
+    "hugetlbfs_mounts",
+    "hugetlbfs_files",
+    "agent_conf",
     "os_release",
     "cpu_flags",
     "page_size",
