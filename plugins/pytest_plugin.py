@@ -119,8 +119,32 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     fleet = metafunc.config.stash.get(FLEET_KEY, None)
     if fleet is None:
         raise pytest.UsageError("checks need the inventory: run them from the repository (pytest checks)")
-    params = [pytest.param(name, id=name, marks=pytest.mark.xdist_group(name)) for name in fleet.host_names]
+    if "node" in metafunc.fixturenames:
+        pairs = [
+            pytest.param(name, node, id=f"{name}-node{node}" if node is not None else name, marks=_group(name))
+            for name in fleet.host_names
+            for node in _nodes_of(fleet, name)
+        ]
+        metafunc.parametrize(("host", "node"), pairs, indirect=["host"])
+        return
+    params = [pytest.param(name, id=name, marks=_group(name)) for name in fleet.host_names]
     metafunc.parametrize("host", params, indirect=True)
+
+
+def _group(name: str) -> pytest.MarkDecorator:
+    """Keep each host's checks on one pytest-xdist worker (--dist loadgroup)."""
+    return pytest.mark.xdist_group(name)
+
+
+def _nodes_of(fleet: Fleet, name: str) -> list[int | None]:
+    """The NUMA nodes a per-node check runs for; [None] when unknown (the check then says why)."""
+    if fleet.error_of(name) is not None:
+        return [None]
+    try:
+        nodes = list(fleet.host(name).facts.numa_nodes)
+    except PreflightError:
+        return [None]
+    return list(nodes) or [None]
 
 
 def _host_of(item: pytest.Item) -> str | None:
