@@ -9,7 +9,9 @@ Rules an operator can rely on:
 
 * ``defaults`` apply to every host; a key in a host entry replaces the default
   (lists such as ``jump`` and ``groups`` are replaced, not merged; ``jump: []``
-  turns off a default bastion for one host).
+  turns off a default bastion for one host). The mappings ``vrouter`` and
+  ``expect`` are replaced WHOLE too: a host's ``vrouter: {flow_entries: ...}``
+  drops the default's ``vrouter.release``, so repeat what still applies.
 * A host entry left empty (``compute-0:``) means "all defaults".
 * A key written with no value (``port:``) is an error, never "unset".
 * ``address`` and ``path`` name one machine, so they are per host only.
@@ -18,6 +20,10 @@ Rules an operator can rely on:
   sense.
 * Relative paths are relative to the inventory file's directory; ``~`` is
   expanded.
+* ``vrouter``, ``expect`` and ``min_free_1g_per_node`` apply to every
+  transport (a snapshot is judged like a live host). A mistake inside them is
+  named with its sub-key: ``key 'vrouter.flow_entries'``,
+  ``key 'expect.hugepages.1G.0'``.
 """
 
 from __future__ import annotations
@@ -29,12 +35,14 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Literal, TypeVar
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from plugins.errors import InventoryError
+from plugins.facts.sizes import format_kib, parse_size_kib
 
 TransportName = Literal["ssh", "local", "snapshot"]
 BecomeMethod = Literal["none", "sudo"]
@@ -190,7 +198,26 @@ _SNAPSHOT_ONLY = frozenset({"path", "page_size"})
 
 
 class _Invalid(Exception):
-    """A value is wrong; the message says what was expected and what was found."""
+    """A value is wrong; the message says what was expected and what was found.
+
+    ``path`` holds the sub-keys below the host key where the mistake is
+    (``("flow_entries",)`` under ``vrouter``), for ``key 'vrouter.flow_entries'``.
+    """
+
+    def __init__(self, message: str, path: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+_T = TypeVar("_T")
+
+
+def _within(sub_key: object, check: Callable[[object], _T], value: object) -> _T:
+    """``check(value)``, with ``sub_key`` put in front of the path of any mistake."""
+    try:
+        return check(value)
+    except _Invalid as exc:
+        raise _Invalid(str(exc), (str(sub_key), *exc.path)) from None
 
 
 def _describe(value: object) -> str:
@@ -302,6 +329,183 @@ def _groups(value: object) -> tuple[str, ...]:
     return tuple(groups)
 
 
+def _int_at_least(value: object, minimum: int) -> int | None:
+    """``value`` when it is an integer (not a boolean) of at least ``minimum``, else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        return None
+    return value
+
+
+def _positive_int(value: object) -> int:
+    number = _int_at_least(value, 1)
+    if number is None:
+        raise _Invalid(f"expected a positive integer, got {_describe(value)}")
+    return number
+
+
+def _entries_or_auto(value: object) -> int:
+    number = _int_at_least(value, 0)
+    if number is None:
+        raise _Invalid(f"expected a positive integer, or 0 for auto (20% of the main table), got {_describe(value)}")
+    return number
+
+
+def _count(what: str) -> Callable[[object], int]:
+    def check(value: object) -> int:
+        number = _int_at_least(value, 0)
+        if number is None:
+            raise _Invalid(f"expected {what}, an integer >= 0, got {_describe(value)}")
+        return number
+
+    return check
+
+
+def _margin(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 1.0:
+        raise _Invalid(f"expected a number >= 1.0 (1.5 asks for 50% more free blocks), got {_describe(value)}")
+    return float(value)
+
+
+def _release(value: object) -> str:
+    if not isinstance(value, str):
+        # YAML reads 4.1 as a number (and 4.10 as 4.1): ask for quotes.
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        hint = f"; quote it: release: '{value}'" if number else ""
+        raise _Invalid(f"expected a release name as a string (e.g. 'R2011', '4.1'), got {_describe(value)}{hint}")
+    # Imported here: plugins.demand imports this module (VrouterOverrides), so a
+    # module-level import would be circular whichever of the two loads first.
+    from plugins.demand import parse_release
+
+    try:
+        parse_release(value)
+    except ValueError as exc:
+        raise _Invalid(str(exc)) from None
+    return value
+
+
+_HUGEPAGE_MODES: dict[int, HugepageMode] = {1048576: "1G", 2048: "2M"}
+
+
+def _hugepage_mode(value: object) -> HugepageMode:
+    """``1G`` / ``2M`` (also written ``1GB``, ``2048K``, ``1g``) or ``none``."""
+    expected = "expected 1G, 2M or none (the page size the agent maps its tables on)"
+    if not isinstance(value, str):
+        raise _Invalid(f"{expected}, got {_describe(value)}")
+    if value.strip().lower() == "none":
+        return "none"
+    try:
+        mode = _HUGEPAGE_MODES.get(parse_size_kib(value))
+    except ValueError:
+        mode = None
+    if mode is None:
+        raise _Invalid(f"{expected}, got {value!r}")
+    return mode
+
+
+_MIN_HUGEPAGE_KIB = 64
+
+
+def _hugepage_size_kib(value: object) -> int:
+    """A hugepage size written like the kernel's ``hugepagesz=`` (``1G``, ``2M``, ``1GB``), in KiB."""
+    if not isinstance(value, str):
+        raise _Invalid(f"expected a hugepage size such as 1G or 2M, got {_describe(value)}")
+    try:
+        kib = parse_size_kib(value)
+    except ValueError:
+        raise _Invalid(f"expected a hugepage size such as 1G or 2M, got {value!r}") from None
+    if kib < _MIN_HUGEPAGE_KIB or kib & (kib - 1):
+        raise _Invalid(f"{value!r} is not a hugepage size (a power of two, at least 64K), e.g. 1G or 2M")
+    return kib
+
+
+def _mapping(value: object, what: str) -> Mapping[object, object]:
+    if not isinstance(value, Mapping):
+        raise _Invalid(f"expected a mapping of {what}, got {_describe(value)}")
+    return value
+
+
+_VROUTER_KEYS: dict[str, Callable[[object], object]] = {
+    "release": _release,
+    "flow_entries": _positive_int,
+    "oflow_entries": _entries_or_auto,
+    "bridge_entries": _positive_int,
+    "bridge_oentries": _entries_or_auto,
+    "nexthops": _positive_int,
+    "hugepage_size": _hugepage_mode,
+    "contiguity_margin": _margin,
+}
+
+
+def _vrouter(value: object) -> VrouterOverrides:
+    section = _mapping(value, f"vRouter settings ({', '.join(_VROUTER_KEYS)})")
+    fields: dict[str, object] = {}
+    for key, raw in section.items():
+        check = _VROUTER_KEYS.get(key) if isinstance(key, str) else None
+        if check is None:
+            raise _Invalid(_unknown_key(key, tuple(_VROUTER_KEYS)), (str(key),))
+        fields[str(key)] = _within(key, check, raw)
+    return VrouterOverrides(**fields)  # type: ignore[arg-type]  # keys and types checked by _VROUTER_KEYS
+
+
+def _node_id(value: object) -> int:
+    node = _int_at_least(value, 0)
+    if node is None:
+        raise _Invalid(f"expected a NUMA node number (0, 1, ...), got {_describe(value)}")
+    return node
+
+
+def _pool(size_kib: int) -> Callable[[object], ExpectedPool]:
+    pages = _count("a page count")
+
+    def check(value: object) -> ExpectedPool:
+        if isinstance(value, Mapping):
+            if not value:
+                raise _Invalid("expected at least one node: count, e.g. {0: 170, 1: 170}, got an empty mapping")
+            per_node = {_within(node, _node_id, node): _within(node, pages, count) for node, count in value.items()}
+            return ExpectedPool(size_kib, per_node=MappingProxyType(dict(sorted(per_node.items()))))
+        if isinstance(value, int) and not isinstance(value, bool):
+            return ExpectedPool(size_kib, total=pages(value))
+        raise _Invalid(
+            f"expected a page count (an integer >= 0) or a per-node mapping like {{0: 170, 1: 170}}, "
+            f"got {_describe(value)}"
+        )
+
+    return check
+
+
+def _pools(value: object) -> tuple[ExpectedPool, ...]:
+    section = _mapping(value, "page size to a count or to {node: count}, e.g. {1G: 340} or {1G: {0: 170, 1: 170}}")
+    seen: dict[int, object] = {}
+    pools: list[ExpectedPool] = []
+    for size_text, count in section.items():
+        size_kib = _within(size_text, _hugepage_size_kib, size_text)
+        if size_kib in seen:
+            raise _Invalid(
+                f"page size {format_kib(size_kib)} is also given as {seen[size_kib]!r}; give each size once",
+                (str(size_text),),
+            )
+        seen[size_kib] = size_text
+        pools.append(_within(size_text, _pool(size_kib), count))
+    return tuple(pools)
+
+
+_EXPECT_KEYS = ("default_hugepagesz", "hugepages")
+
+
+def _expect(value: object) -> BootExpectation:
+    section = _mapping(value, "what the boot command line must ask for (default_hugepagesz, hugepages)")
+    default_kib: int | None = None
+    pools: tuple[ExpectedPool, ...] = ()
+    for key, raw in section.items():
+        if key == "default_hugepagesz":
+            default_kib = _within(key, _hugepage_size_kib, raw)
+        elif key == "hugepages":
+            pools = _within(key, _pools, raw)
+        else:
+            raise _Invalid(_unknown_key(key, _EXPECT_KEYS), (str(key),))
+    return BootExpectation(default_hugepagesz_kib=default_kib, pools=pools)
+
+
 def parse_jump(text: str) -> JumpHost:
     """Parse one bastion hop written ``[user@]host[:port]`` (IPv6 as ``[addr]:port``).
 
@@ -384,6 +588,9 @@ _VALIDATORS: dict[str, Callable[[object], object]] = {
     "path": _path_text,
     "page_size": _page_size,
     "groups": _groups,
+    "vrouter": _vrouter,
+    "expect": _expect,
+    "min_free_1g_per_node": _count("a number of free 1G pages"),
 }
 HOST_KEYS: tuple[str, ...] = tuple(_VALIDATORS)
 _PATH_KEYS = ("identity_file", "known_hosts", "ssh_config", "path")
@@ -431,10 +638,12 @@ class _DuplicateKey(Exception):
         lines = f"lines {first.start_mark.line + 1} and {again.start_mark.line + 1}"
         if path == ["hosts"]:
             text = f"host {key!r} is defined twice ({lines}); each host name must be unique"
-        elif len(path) == 2 and path[0] == "hosts":
-            text = f"host {path[1]!r}: key {key!r} is given twice ({lines})"
-        elif path == ["defaults"]:
-            text = f"defaults: key {key!r} is given twice ({lines})"
+        elif len(path) >= 2 and path[0] == "hosts" and None not in path:
+            name = ".".join([*map(str, path[2:]), key])  # a sub-key: 'vrouter.flow_entries'
+            text = f"host {path[1]!r}: key {name!r} is given twice ({lines})"
+        elif path and path[0] == "defaults" and None not in path:
+            name = ".".join([*map(str, path[1:]), key])
+            text = f"defaults: key {name!r} is given twice ({lines})"
         else:
             text = f"key {key!r} is given twice ({lines})"
         super().__init__(text)
@@ -490,7 +699,8 @@ def _check_section(section: object, where: str, shown: str, base: Path, *, is_de
         try:
             value = _VALIDATORS[key](raw)
         except _Invalid as exc:
-            raise InventoryError(f"{shown}: {where}: key {key!r}: {exc}") from None
+            name = ".".join((str(key), *exc.path))
+            raise InventoryError(f"{shown}: {where}: key {name!r}: {exc}") from None
         if key in _PATH_KEYS:
             value = _resolve_path(str(value), base)
         values[key] = value

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from plugins.errors import InventoryError
-from plugins.inventory import HostSpec, JumpHost, load_inventory, parse_jump
+from plugins.inventory import (
+    BootExpectation,
+    ExpectedPool,
+    HostSpec,
+    JumpHost,
+    VrouterOverrides,
+    load_inventory,
+    parse_jump,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "inventories"
@@ -481,6 +489,229 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(Path, "read_text", denied)
     assert load_error(path) == f"{path}: cannot read inventory: Permission denied"
+
+
+# --------------------------------------------------------------------------
+# vrouter, expect, min_free_1g_per_node
+# --------------------------------------------------------------------------
+
+GIB = 1048576
+MIB2 = 2048
+
+
+def test_vrouter_expect_and_min_free_load(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        hosts:
+          compute-0:
+            vrouter:
+              release: "4.1"
+              flow_entries: 524288
+              oflow_entries: 0
+              bridge_entries: 262144
+              bridge_oentries: 53248
+              nexthops: 65536
+              hugepage_size: none
+              contiguity_margin: 2
+            expect:
+              default_hugepagesz: 1GB
+              hugepages:
+                1G: 340
+                2M: {1: 512, 0: 512}
+            min_free_1g_per_node: 2
+        """,
+    )
+    (c0,) = load_inventory(path).hosts
+    assert c0.vrouter == VrouterOverrides(
+        release="4.1",
+        flow_entries=524288,
+        oflow_entries=0,
+        bridge_entries=262144,
+        bridge_oentries=53248,
+        nexthops=65536,
+        hugepage_size="none",
+        contiguity_margin=2.0,
+    )
+    assert isinstance(c0.vrouter.contiguity_margin, float)
+    assert c0.expect == BootExpectation(
+        default_hugepagesz_kib=GIB,
+        pools=(ExpectedPool(GIB, total=340), ExpectedPool(MIB2, per_node={0: 512, 1: 512})),
+    )
+    per_node = c0.expect.pools[1].per_node
+    assert per_node is not None
+    assert list(per_node) == [0, 1]  # sorted by node
+    assert c0.expect.pools[0].per_node is None
+    assert c0.min_free_1g_per_node == 2
+
+
+def test_without_the_new_keys_nothing_is_assumed(tmp_path: Path) -> None:
+    (c0,) = load_inventory(write(tmp_path, "hosts:\n  compute-0:\n")).hosts
+    assert c0.vrouter == VrouterOverrides()
+    assert c0.expect is None
+    assert c0.min_free_1g_per_node == 0
+
+
+def test_empty_vrouter_and_expect_mappings(tmp_path: Path) -> None:
+    path = write(tmp_path, "hosts:\n  compute-0: {vrouter: {}, expect: {}, min_free_1g_per_node: 0}\n")
+    (c0,) = load_inventory(path).hosts
+    assert (c0.vrouter, c0.expect) == (VrouterOverrides(), BootExpectation())
+
+
+@pytest.mark.parametrize(
+    ("written", "mode"),
+    [
+        *[("1G", "1G"), ("1GB", "1G"), ("1g", "1G"), ("1024M", "1G")],
+        *[("2M", "2M"), ("2MB", "2M"), ("2048kB", "2M")],
+        *[("none", "none"), ("None", "none"), ("NONE", "none")],
+    ],
+)
+def test_hugepage_size_forms_are_normalised(tmp_path: Path, written: str, mode: str) -> None:
+    path = write(tmp_path, f"hosts:\n  compute-0: {{vrouter: {{hugepage_size: {written}}}}}\n")
+    assert load_inventory(path).hosts[0].vrouter.hugepage_size == mode
+
+
+@pytest.mark.parametrize("release", ["R3.2", "'4.1'", "R1911", "'2011'", "R2011", "21.4.L2", "master"])
+def test_release_names_accepted(tmp_path: Path, release: str) -> None:
+    path = write(tmp_path, f"hosts:\n  compute-0: {{vrouter: {{release: {release}}}}}\n")
+    assert load_inventory(path).hosts[0].vrouter.release == release.strip("'")
+
+
+@pytest.mark.parametrize(
+    ("written", "kib"), [("1G", GIB), ("1GB", GIB), ("1g", GIB), ("2M", MIB2), ("2MB", MIB2), ("64K", 64)]
+)
+def test_expect_sizes_are_normalised_to_kib(tmp_path: Path, written: str, kib: int) -> None:
+    entry = f"{{expect: {{default_hugepagesz: {written}, hugepages: {{{written}: 4}}}}}}"
+    path = write(tmp_path, f"hosts:\n  compute-0: {entry}\n")
+    expect = load_inventory(path).hosts[0].expect
+    assert expect == BootExpectation(kib, (ExpectedPool(kib, total=4),))
+
+
+def test_defaults_are_replaced_whole_not_merged(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        defaults:
+          vrouter: {release: "4.1", hugepage_size: none}
+          expect: {default_hugepagesz: 1G, hugepages: {1G: 340}}
+          min_free_1g_per_node: 2
+        hosts:
+          old-0:
+          new-0:
+            vrouter: {flow_entries: 1048576}
+            expect: {hugepages: {2M: 1024}}
+            min_free_1g_per_node: 0
+        """,
+    )
+    old, new = load_inventory(path).hosts
+    assert old.vrouter == VrouterOverrides(release="4.1", hugepage_size="none")
+    assert old.expect == BootExpectation(GIB, (ExpectedPool(GIB, total=340),))
+    assert old.min_free_1g_per_node == 2
+    # new-0's own blocks replace the defaults' blocks entirely: no release, no default_hugepagesz.
+    assert new.vrouter == VrouterOverrides(flow_entries=1048576)
+    assert new.expect == BootExpectation(None, (ExpectedPool(MIB2, total=1024),))
+    assert new.min_free_1g_per_node == 0
+
+
+def test_new_keys_apply_to_every_transport(tmp_path: Path) -> None:
+    (tmp_path / "cap").mkdir()
+    block = "{vrouter: {release: R2011}, expect: {hugepages: {1G: 2}}, min_free_1g_per_node: 1"
+    path = write(
+        tmp_path,
+        f"hosts:\n  s: {block}, transport: snapshot, path: cap}}\n  l: {block}, transport: local}}\n  h: {block}}}\n",
+    )
+    hosts = load_inventory(path).hosts
+    assert [h.transport for h in hosts] == ["snapshot", "local", "ssh"]
+    assert {(h.vrouter.release, h.min_free_1g_per_node) for h in hosts} == {("R2011", 1)}
+
+
+BAD_NESTED = [
+    # (yaml entry for the host, key named in the message, fragment of the message)
+    ("vrouter: [R2011]", "vrouter", "expected a mapping of vRouter settings (release, flow_entries,"),
+    ("vrouter:", "vrouter", "got nothing (null)"),
+    ("vrouter: R2011", "vrouter", "got 'R2011'"),
+    ("vrouter: {flow_entrys: 1}", "vrouter.flow_entrys", "unknown key; did you mean 'flow_entries'?"),
+    ("vrouter: {colour: 1}", "vrouter.colour", "unknown key; known keys: release, flow_entries, oflow_entries"),
+    ("vrouter: {1: 1}", "vrouter.1", "unknown key; known keys: release"),
+    ("vrouter: {release: 4.1}", "vrouter.release", "got 4.1; quote it: release: '4.1'"),
+    ("vrouter: {release: 2011}", "vrouter.release", "got 2011; quote it: release: '2011'"),
+    ("vrouter: {release: R1913}", "vrouter.release", "unknown vRouter release 'R1913': expected "),
+    ("vrouter: {release: ''}", "vrouter.release", "unknown vRouter release ''"),
+    ("vrouter: {release: }", "vrouter.release", "got nothing (null)"),
+    ("vrouter: {release: true}", "vrouter.release", "got true (a boolean)"),
+    ("vrouter: {flow_entries: 0}", "vrouter.flow_entries", "expected a positive integer, got 0"),
+    ("vrouter: {flow_entries: -524288}", "vrouter.flow_entries", "got -524288"),
+    ("vrouter: {flow_entries: 512K}", "vrouter.flow_entries", "got '512K'"),
+    ("vrouter: {flow_entries: 1.5}", "vrouter.flow_entries", "got 1.5"),
+    ("vrouter: {flow_entries: true}", "vrouter.flow_entries", "got true (a boolean)"),
+    ("vrouter: {oflow_entries: -1}", "vrouter.oflow_entries", "or 0 for auto (20% of the main table), got -1"),
+    ("vrouter: {oflow_entries: auto}", "vrouter.oflow_entries", "got 'auto'"),
+    ("vrouter: {bridge_entries: 0}", "vrouter.bridge_entries", "expected a positive integer, got 0"),
+    ("vrouter: {bridge_oentries: -5}", "vrouter.bridge_oentries", "or 0 for auto"),
+    ("vrouter: {nexthops: 0}", "vrouter.nexthops", "expected a positive integer, got 0"),
+    ("vrouter: {hugepage_size: 4M}", "vrouter.hugepage_size", "expected 1G, 2M or none"),
+    ("vrouter: {hugepage_size: 1T}", "vrouter.hugepage_size", "got '1T'"),
+    ("vrouter: {hugepage_size: huge}", "vrouter.hugepage_size", "got 'huge'"),
+    ("vrouter: {hugepage_size: 2048}", "vrouter.hugepage_size", "got 2048"),
+    ("vrouter: {hugepage_size: false}", "vrouter.hugepage_size", "got false (a boolean)"),
+    ("vrouter: {hugepage_size: }", "vrouter.hugepage_size", "got nothing (null)"),
+    ("vrouter: {contiguity_margin: 0.9}", "vrouter.contiguity_margin", "expected a number >= 1.0"),
+    ("vrouter: {contiguity_margin: .nan}", "vrouter.contiguity_margin", "got nan"),
+    ("vrouter: {contiguity_margin: .inf}", "vrouter.contiguity_margin", "got inf"),
+    ("vrouter: {contiguity_margin: '1.5'}", "vrouter.contiguity_margin", "got '1.5'"),
+    ("vrouter: {contiguity_margin: true}", "vrouter.contiguity_margin", "got true (a boolean)"),
+    ("expect: [1G]", "expect", "expected a mapping of what the boot command line must ask for"),
+    ("expect:", "expect", "got nothing (null)"),
+    ("expect: {hugepage: {1G: 2}}", "expect.hugepage", "unknown key; did you mean 'hugepages'?"),
+    ("expect: {default_hugepagesz: 3M}", "expect.default_hugepagesz", "'3M' is not a hugepage size"),
+    ("expect: {default_hugepagesz: 4K}", "expect.default_hugepagesz", "'4K' is not a hugepage size"),
+    ("expect: {default_hugepagesz: big}", "expect.default_hugepagesz", "expected a hugepage size such as 1G"),
+    ("expect: {default_hugepagesz: 1073741824}", "expect.default_hugepagesz", "got 1073741824"),
+    ("expect: {default_hugepagesz: }", "expect.default_hugepagesz", "got nothing (null)"),
+    ("expect: {hugepages: 340}", "expect.hugepages", "expected a mapping of page size to a count"),
+    ("expect: {hugepages: {3G: 2}}", "expect.hugepages.3G", "'3G' is not a hugepage size"),
+    ("expect: {hugepages: {2048: 2}}", "expect.hugepages.2048", "expected a hugepage size such as 1G or 2M, got 2048"),
+    ("expect: {hugepages: {1G: 340, 1GB: 2}}", "expect.hugepages.1GB", "page size 1G is also given as '1G'"),
+    ("expect: {hugepages: {2M: 1, 2048K: 1}}", "expect.hugepages.2048K", "page size 2M is also given as '2M'"),
+    ("expect: {hugepages: {1G: -1}}", "expect.hugepages.1G", "expected a page count, an integer >= 0, got -1"),
+    ("expect: {hugepages: {1G: many}}", "expect.hugepages.1G", "or a per-node mapping like {0: 170, 1: 170}"),
+    ("expect: {hugepages: {1G: true}}", "expect.hugepages.1G", "got true (a boolean)"),
+    ("expect: {hugepages: {1G: }}", "expect.hugepages.1G", "got nothing (null)"),
+    ("expect: {hugepages: {1G: 1.5}}", "expect.hugepages.1G", "got 1.5"),
+    ("expect: {hugepages: {1G: {}}}", "expect.hugepages.1G", "expected at least one node"),
+    ("expect: {hugepages: {1G: {node0: 1}}}", "expect.hugepages.1G.node0", "expected a NUMA node number"),
+    ("expect: {hugepages: {1G: {-1: 1}}}", "expect.hugepages.1G.-1", "got -1"),
+    ("expect: {hugepages: {1G: {0: 170, 1: -170}}}", "expect.hugepages.1G.1", "an integer >= 0, got -170"),
+    ("expect: {hugepages: {1G: {0: [1]}}}", "expect.hugepages.1G.0", "got a list"),
+    ("min_free_1g_per_node: -1", "min_free_1g_per_node", "expected a number of free 1G pages, an integer >= 0"),
+    ("min_free_1g_per_node: '2'", "min_free_1g_per_node", "got '2'"),
+    ("min_free_1g_per_node: 1.0", "min_free_1g_per_node", "got 1.0"),
+    ("min_free_1g_per_node: true", "min_free_1g_per_node", "got true (a boolean)"),
+    ("min_free_1g_per_node:", "min_free_1g_per_node", "got nothing (null)"),
+]
+
+
+@pytest.mark.parametrize(("entry", "key", "fragment"), BAD_NESTED)
+def test_bad_vrouter_expect_min_free_in_a_host(tmp_path: Path, entry: str, key: str, fragment: str) -> None:
+    path = write(tmp_path, f"hosts:\n  compute-0:\n    {entry}\n")
+    message = load_error(path)
+    assert message.startswith(f"{path}: host 'compute-0': key {key!r}: "), message
+    assert fragment in message, message
+
+
+@pytest.mark.parametrize(("entry", "key", "fragment"), BAD_NESTED)
+def test_bad_vrouter_expect_min_free_in_defaults(tmp_path: Path, entry: str, key: str, fragment: str) -> None:
+    path = write(tmp_path, f"defaults:\n  {entry}\nhosts:\n  compute-0:\n")
+    message = load_error(path)
+    assert message.startswith(f"{path}: defaults: key {key!r}: "), message
+    assert fragment in message, message
+
+
+def test_duplicate_sub_keys_name_the_sub_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "hosts:\n  c0:\n    vrouter:\n      flow_entries: 1\n      flow_entries: 2\n")
+    assert load_error(path) == f"{path}: host 'c0': key 'vrouter.flow_entries' is given twice (lines 4 and 5)"
+    path = write(tmp_path, "defaults:\n  expect:\n    hugepages: {1G: 2, 1G: 4}\nhosts:\n  c0:\n")
+    assert load_error(path) == f"{path}: defaults: key 'expect.hugepages.1G' is given twice (lines 3 and 3)"
 
 
 # --------------------------------------------------------------------------
