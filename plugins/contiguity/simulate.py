@@ -54,11 +54,12 @@ class ZoneOutcome:
     """One zone after the replay: what it had, what an atomic request could use, what was taken.
 
     ``usable_blocks[k]`` is :func:`count_usable_blocks` before the replay, for
-    every order of ``free_blocks``; ``taken`` maps order to blocks granted.
+    every order of ``free_blocks``; ``taken`` maps order to blocks granted;
+    ``left_blocks`` are the free lists after the replay, splits included.
 
-    >>> outcome = ZoneOutcome(0, "Normal", True, (0, 2), (1, 1), {1: 1}, 10, 7)
-    >>> outcome.usable_blocks[1], outcome.taken.get(0, 0)
-    (1, 0)
+    >>> outcome = ZoneOutcome(0, "Normal", True, (0, 2), (1, 1), {1: 1}, 10, 7, (0, 1))
+    >>> outcome.usable_blocks[1], outcome.taken.get(0, 0), outcome.left_blocks
+    (1, 0, (0, 1))
     """
 
     node: int
@@ -69,6 +70,7 @@ class ZoneOutcome:
     taken: Mapping[int, int]
     free_pages: int | None
     floor_pages: int | None
+    left_blocks: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,7 @@ def simulate_reload(
             taken={order: state.taken[order] for order in sorted(state.taken, reverse=True)},
             free_pages=state.supply.free_pages,
             floor_pages=state.supply.floor_pages,
+            left_blocks=tuple(state.blocks),
         )
         for state in states
     )
