@@ -1,3 +1,3 @@
-"""Registers the vrouter-preflight engine with pytest (see plugins/pytest_plugin.py)."""
+"""Registers the vrouter-preflight engine with pytest: the wiring and the checks' inputs."""
 
-pytest_plugins = ("plugins.pytest_plugin",)
+pytest_plugins = ("plugins.check_inputs", "plugins.pytest_plugin")

@@ -5,33 +5,44 @@ Check ids: ``reachable``, ``facts_parse``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from plugins.fleet import HostUnderTest
+from plugins.verdict import Verdict
 
 # Files every later check stands on; the rest may be absent on some kernels.
 REQUIRED_FILES = ("/proc/cmdline", "/proc/meminfo", "/proc/buddyinfo")
 
 
 @pytest.mark.reachability
-def test_reachable(host: HostUnderTest) -> None:
+def test_reachable(host: HostUnderTest, verdict: Verdict) -> None:
     """The host answered and its facts were gathered (an unreachable host is an ERROR here)."""
     facts = host.facts
-    assert facts.kernel_release, f"{host.name}: /proc/sys/kernel/osrelease was not readable"
+    os_name = facts.os_release.pretty_name if facts.os_release is not None else None
+    verdict.conclude(
+        facts.kernel_release is not None,
+        f"reached over {host.spec.transport}: kernel {facts.kernel_release or 'unknown (osrelease unreadable)'}, "
+        f"{os_name or 'unknown OS'}, NUMA nodes {list(facts.numa_nodes)}, page size {facts.page_size}",
+    )
 
 
-def test_facts_parse(host: HostUnderTest, record_property: Callable[[str, object], None]) -> None:
+def test_facts_parse(host: HostUnderTest, verdict: Verdict) -> None:
     """The files the gate needs exist, and every captured kernel file parses strictly.
 
     Files the host does not have or would not let us read (``/proc/pagetypeinfo``
     as non-root on Linux >= 5.4, ``/sys/module/vrouter`` without the module) are
-    recorded in the JUnit properties as ``unavailable``, not counted as zero.
+    listed as ``unavailable`` in the report and the JUnit properties, not counted as zero.
     """
     facts = host.facts
-    record_property("unavailable", "; ".join(u.describe() for u in facts.unavailable))
+    unavailable = "; ".join(u.describe() for u in facts.unavailable)
+    verdict.attach_text("unavailable facts", unavailable or "none")
+    verdict.item.user_properties.append(("unavailable", unavailable))
     missing = [path for path in REQUIRED_FILES if facts.text(path) is None]
     problems = [f"{path}: {facts.captures[path].status if path in facts.captures else 'absent'}" for path in missing]
     problems += [str(error) for error in facts.parse_errors()]
-    assert not problems, f"{host.name}: facts unusable: " + "; ".join(problems)
+    if problems:
+        verdict.conclude(False, "facts unusable: " + "; ".join(problems))
+    readable = sum(1 for capture in facts.captures.values() if capture.ok)
+    verdict.conclude(
+        True, f"{readable} captured files parse" + (f"; unavailable: {unavailable}" if unavailable else "")
+    )

@@ -3,3 +3,5 @@
 Dependencies point one way: ``checks/`` -> ``plugins/``; the parsers in
 ``plugins/facts/`` import nothing that does I/O.
 """
+
+__version__ = "0.1.0"

@@ -68,8 +68,10 @@ def compare_with_expectation(
 
     >>> from plugins.facts.cmdline import parse_cmdline
     >>> want = BootExpectation(1048576, (ExpectedPool(1048576, total=340),))
-    >>> compare_with_expectation(want, parse_cmdline("hugepagesz=1G hugepages=300"), 2048)
-    ['default_hugepagesz is 2M (command line: not set), inventory expects 1G', 'the command line asks for 300 × 1G, the inventory expects 340 × 1G']
+    >>> for problem in compare_with_expectation(want, parse_cmdline("hugepagesz=1G hugepages=300"), 2048):
+    ...     print(problem)
+    default_hugepagesz is 2M (command line: not set), inventory expects 1G
+    the command line asks for 300 × 1G, the inventory expects 340 × 1G
     """
     if expectation is None:
         return []
@@ -93,7 +95,9 @@ def compare_with_expectation(
                 f"(inventory expects {describe_pool(want)})"
             )
         elif _counts(got) != _counts(want):
-            problems.append(f"the command line asks for {describe_pool(got)}, the inventory expects {describe_pool(want)}")
+            problems.append(
+                f"the command line asks for {describe_pool(got)}, the inventory expects {describe_pool(want)}"
+            )
     return problems
 
 

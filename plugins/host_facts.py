@@ -21,8 +21,8 @@ from plugins.facts.cmdline import KernelCmdline, parse_cmdline
 from plugins.facts.cpuinfo import parse_cpu_flags
 from plugins.facts.errors import FactParseError
 from plugins.facts.hugepages import HugepagePools, parse_hugepage_sysfs
-from plugins.facts.meminfo import MemInfo, NodeMemInfo, parse_meminfo, parse_node_meminfo
 from plugins.facts.hugetlbfs_files import HugetlbfsFile, parse_hugetlbfs_files
+from plugins.facts.meminfo import MemInfo, NodeMemInfo, parse_meminfo, parse_node_meminfo
 from plugins.facts.mounts import HugetlbfsMount, Mount, hugetlbfs_mounts, parse_mounts
 from plugins.facts.os_release import OsRelease, parse_os_release
 from plugins.facts.pagetypeinfo import PageTypeInfo, parse_pagetypeinfo

@@ -18,14 +18,16 @@ from plugins.errors import InventoryError, PreflightError
 from plugins.fleet import Fleet, HostUnderTest
 from plugins.gather import HostGather, gather_fleet
 from plugins.inventory import load_inventory
-from plugins.reporting.terminal import HostOutcome, render_table
+from plugins.reporting.allure_report import describe_check
+from plugins.reporting.run_report import RunReport
 from plugins.transport.pool import TransportPool
+from plugins.verdict import check_id_of
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKS_DIR = ROOT / "checks"
 DEFAULT_INVENTORY = "inventory/local.yaml"
 FLEET_KEY = pytest.StashKey[Fleet]()
-OUTCOMES_KEY = pytest.StashKey[dict[str, HostOutcome]]()
+DEFAULT_SUMMARY = "reports/summary.json"
 WIRE_KEY = "vrouter_preflight_fleet"
 
 
@@ -50,6 +52,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help="hosts gathered at once (default: 32)",
     )
+    group.addoption(
+        "--summary-json",
+        default=None,
+        metavar="PATH",
+        help=f"write the JSON summary here (default: {DEFAULT_SUMMARY} in the repository)",
+    )
 
 
 def runs_checks(config: pytest.Config) -> bool:
@@ -70,6 +78,7 @@ def _inventory_path(config: pytest.Config) -> Path:
     return invoked if invoked.exists() or str(raw) != DEFAULT_INVENTORY else ROOT / raw
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "reachability: the check that reports an unreachable host (one per host)")
     if not runs_checks(config):
@@ -82,6 +91,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
+        # Only the main process may wipe the Allure results directory.
+        if hasattr(config.option, "clean_alluredir"):
+            config.option.clean_alluredir = False
         wire = json.loads(workerinput[WIRE_KEY])
         gathered = {name: HostGather.from_wire(data) for name, data in wire.items()}
         fleet = Fleet(inventory, gathered, TransportPool())
@@ -92,9 +104,10 @@ def pytest_configure(config: pytest.Config) -> None:
         if config.pluginmanager.hasplugin("xdist"):
             config.pluginmanager.register(_XdistHandOff(fleet), "vrouter-preflight-xdist")
     config.stash[FLEET_KEY] = fleet
-    outcomes = {name: HostOutcome(name) for name in fleet.host_names}
-    config.stash[OUTCOMES_KEY] = outcomes
-    config.pluginmanager.register(_OutcomeRecorder(outcomes), "vrouter-preflight-outcomes")
+    if workerinput is None:
+        summary = config.getoption("summary_json")
+        path = ROOT / DEFAULT_SUMMARY if summary is None else Path(config.invocation_params.dir) / str(summary)
+        config.pluginmanager.register(RunReport(config, fleet, path), "vrouter-preflight-report")
 
 
 class _XdistHandOff:
@@ -168,6 +181,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     dropped: list[pytest.Item] = []
     for item in items:
         name = _host_of(item)
+        if name is not None:
+            item.user_properties.extend(_identity(item, name))
         if name is not None and fleet.error_of(name) is not None and item.get_closest_marker("reachability") is None:
             dropped.append(item)
         else:
@@ -177,11 +192,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+def _identity(item: pytest.Item, name: str) -> list[tuple[str, object]]:
+    """What every report says about a check item: host, check id and, per node, the node."""
+    identity: list[tuple[str, object]] = [("host", name), ("check", check_id_of(item))]
+    node = _node_of(item)
+    if node is not None:
+        identity.append(("node", node))
+    return identity
+
+
+def _node_of(item: pytest.Item) -> int | None:
+    callspec = getattr(item, "callspec", None)
+    node = callspec.params.get("node") if callspec is not None else None
+    return node if isinstance(node, int) else None
+
+
 @pytest.fixture
 def host(request: pytest.FixtureRequest) -> HostUnderTest:
     """The host a check runs against (parametrised over the inventory)."""
     name = str(request.param)
-    request.node.user_properties.append(("host", name))
+    check = check_id_of(request.node)
+    describe_check(title=f"{name}: {check}", host=name, node=_node_of(request.node), check_id=check)
     fleet = request.config.stash[FLEET_KEY]
     return fleet.host(name)
 
@@ -206,61 +237,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.excinfo is not None and isinstance(call.excinfo.value, PreflightError):
         report.longrepr = _PreflightRepr(str(call.excinfo.value))
     return report
-
-
-def _outcome_of(report: pytest.TestReport) -> str | None:
-    if report.when == "call":
-        return report.outcome
-    if report.failed:
-        return "error"
-    if report.skipped:
-        return "skipped"
-    return None
-
-
-def _first_line(report: pytest.TestReport) -> str:
-    crash = getattr(report.longrepr, "reprcrash", None)
-    text = str(getattr(crash, "message", None) or report.longrepr or "")
-    lines = text.strip().splitlines()
-    return lines[0].removeprefix("AssertionError: ") if lines else ""
-
-
-class _OutcomeRecorder:
-    """Counts each host's outcomes (in the main process, also under xdist)."""
-
-    def __init__(self, outcomes: dict[str, HostOutcome]) -> None:
-        self.outcomes = outcomes
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        host_name = dict(report.user_properties).get("host")
-        outcome = _outcome_of(report)
-        if isinstance(host_name, str) and outcome is not None and host_name in self.outcomes:
-            self.outcomes[host_name].record(outcome, _first_line(report))
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    fleet = config.stash.get(FLEET_KEY, None)
-    outcomes = config.stash.get(OUTCOMES_KEY, None)
-    if fleet is None or outcomes is None or hasattr(config, "workerinput"):
-        return
-    rows = []
-    for name in fleet.host_names:
-        spec = fleet.inventory.host(name)
-        result = fleet.gathered.get(name)
-        outcome = outcomes[name]
-        kernel = ""
-        if result is not None and result.reached:
-            kernel = fleet.host(name).facts.kernel_release or "?"
-        error = fleet.error_of(name)
-        verdict = "ERROR" if error is not None else outcome.verdict
-        detail = error.cause if error is not None else outcome.first_problem
-        counts = f"{outcome.passed}/{outcome.failed}/{outcome.errors}"
-        rows.append([name, spec.transport, spec.display_address, kernel, counts, verdict, detail])
-    terminalreporter.section("vrouter-preflight: per-host result")
-    for line in render_table(["HOST", "TRANSPORT", "ADDRESS", "KERNEL", "PASS/FAIL/ERR", "RESULT", "DETAIL"], rows):
-        terminalreporter.write_line(line)
-    unreachable = [name for name in fleet.host_names if fleet.error_of(name) is not None]
-    if unreachable:
-        terminalreporter.write_line(
-            f"{len(unreachable)} host(s) not reached; their other checks were not run: {', '.join(unreachable)}"
-        )

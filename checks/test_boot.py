@@ -1,0 +1,38 @@
+"""Did the boot command line ask for the hugepages it should, and did the kernel reserve them?
+
+Check id: ``cmdline_hugepages``.
+"""
+
+from __future__ import annotations
+
+from plugins.boot_hugepages import (
+    compare_with_expectation,
+    describe_pool,
+    expected_pools,
+    reservation_shortfalls,
+)
+from plugins.facts.cmdline import KernelCmdline
+from plugins.fleet import HostUnderTest
+from plugins.verdict import Verdict
+
+
+def test_cmdline_hugepages(host: HostUnderTest, cmdline: KernelCmdline, verdict: Verdict) -> None:
+    """The command line has what the inventory's ``expect:`` asks for, and the kernel reserved it.
+
+    Without ``expect:`` the command line's own hugepage requests are the
+    expectation. A shortfall names the pages missing on each node.
+    """
+    facts = host.facts
+    expectation = host.spec.expect
+    default_kib = cmdline.default_hugepagesz_kib() or facts.default_hugepage_kib
+    pools = expected_pools(expectation, cmdline, default_kib)
+    if not pools and (expectation is None or expectation.default_hugepagesz_kib is None):
+        verdict.not_applicable("no hugepages on the kernel command line and no expect: in the inventory")
+        return
+    verdict.attach_text("/proc/cmdline", facts.text("/proc/cmdline") or "")
+    problems = compare_with_expectation(expectation, cmdline, facts.default_hugepage_kib)
+    problems += reservation_shortfalls(pools, facts.hugepages, facts.numa_nodes, facts.cpu_flags)
+    if problems:
+        verdict.conclude(False, "boot hugepages not as expected: " + "; ".join(problems))
+    summary = ", ".join(describe_pool(pool) for pool in pools)
+    verdict.conclude(True, f"boot hugepages requested and reserved: {summary}")

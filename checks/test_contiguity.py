@@ -1,0 +1,48 @@
+"""Will a vRouter reload find the physically contiguous memory its tables need?
+
+Check id: ``contiguous_blocks``.
+"""
+
+from __future__ import annotations
+
+from plugins.check_inputs import free_1g_by_node
+from plugins.contiguity import ZoneSupply, describe_remedies, plan_freeing_1g, simulate_reload
+from plugins.demand import VrouterDemand
+from plugins.fleet import HostUnderTest
+from plugins.verdict import Verdict
+from plugins.wording import format_blocks
+
+
+def test_contiguous_blocks(
+    host: HostUnderTest, demand: VrouterDemand, supplies: tuple[ZoneSupply, ...], verdict: Verdict
+) -> None:
+    """Every buddy request of a reload (× contiguity_margin) finds a block GFP_ATOMIC would really get.
+
+    Requests are simulated largest first against the free blocks of each
+    zone, honouring each zone's atomic floor (3/8 of ``min`` plus, below
+    Normal, ``protection[Normal]``). Without /proc/zoneinfo only Normal zones
+    count. On failure the message names the shortfall and how many free 1G
+    pages to release on which node.
+    """
+    requests = demand.blocks_with_margin()
+    simulation = simulate_reload(requests, supplies, page_size=demand.page_size)
+    verdict.attach_table(
+        "free blocks per zone",
+        ["node", "zone", *(f"o{order}" for order in range(len(supplies[0].free_blocks)))] if supplies else ["node"],
+        [[s.node, s.zone, *s.free_blocks] for s in supplies],
+    )
+    for path in ("/proc/buddyinfo", "/proc/zoneinfo"):
+        text = host.facts.text(path)
+        if text is not None:
+            verdict.attach_text(path, text)
+    mode = "hugepage mode, residual requests" if demand.settings.hugepage_mode else "buddy mode"
+    if simulation.fits:
+        verdict.conclude(True, f"contiguous memory fits a reload: {format_blocks(requests)} ({mode})")
+        return
+    plan = plan_freeing_1g(requests, supplies, free_1g_by_node(host.facts.hugepages), page_size=demand.page_size)
+    closing = sorted((r for r in plan if r.closes_gap), key=lambda r: (r.pages_1g, r.node))
+    verdict.conclude(
+        False,
+        f"not enough contiguous memory for a reload ({mode}, needs {format_blocks(requests)}): "
+        f"{simulation.describe()}; {describe_remedies(closing or plan)}",
+    )

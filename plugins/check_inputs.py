@@ -1,0 +1,112 @@
+"""What the gate's checks judge from, as pytest fixtures.
+
+Each input is computed from the host's facts and its inventory entry. An
+input that cannot be had (a file absent, a value that makes no sense) raises
+:class:`~plugins.verdict.CannotJudge` while the check is being set up, so
+pytest reports an ERROR with the reason, never a pass.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import pytest
+
+from plugins.contiguity import ZoneSupply, zone_supplies
+from plugins.demand import VrouterDemand, vrouter_demand, vrouter_settings
+from plugins.facts.cmdline import KernelCmdline
+from plugins.facts.hugepages import HugepagePool, HugepagePools
+from plugins.fleet import HostUnderTest
+from plugins.verdict import CannotJudge, Verdict
+
+T = TypeVar("T")
+
+GIB_KIB = 1024 * 1024
+
+
+def require(value: T | None, host: str, what: str) -> T:
+    """``value``, or CannotJudge saying ``what`` is missing.
+
+    >>> require(3, "c0", "page size")
+    3
+    >>> require(None, "c0", "/proc/buddyinfo is absent")
+    Traceback (most recent call last):
+    ...
+    plugins.verdict.CannotJudge: c0: cannot judge: /proc/buddyinfo is absent
+    """
+    if value is None:
+        raise CannotJudge(host, what)
+    return value
+
+
+def host_demand(host: HostUnderTest) -> VrouterDemand:
+    """What a vRouter reload on ``host`` would ask for (inventory overrides, module parameters, defaults)."""
+    facts = host.facts
+    page_size = require(facts.page_size, host.name, "the base page size is unknown (no getconf PAGESIZE)")
+    agent_conf = facts.agent_conf
+    agent_size = None if agent_conf is None else agent_conf.configured_hugepage_size_kib()
+    try:
+        settings = vrouter_settings(host.spec.vrouter, facts.vrouter_parameters, agent_hugepage_size_kib=agent_size)
+    except ValueError as exc:
+        raise CannotJudge(host.name, f"vRouter settings: {exc}") from None
+    return vrouter_demand(settings, page_size)
+
+
+def host_zone_supplies(host: HostUnderTest) -> tuple[ZoneSupply, ...]:
+    """Free blocks per zone with the atomic floors (zoneinfo), or Normal zones only without it."""
+    facts = host.facts
+    buddyinfo = require(facts.buddyinfo, host.name, "/proc/buddyinfo is absent")
+    try:
+        return zone_supplies(buddyinfo, facts.zoneinfo)
+    except ValueError as exc:
+        raise CannotJudge(host.name, f"/proc/buddyinfo and /proc/zoneinfo disagree: {exc}") from None
+
+
+def free_1g_by_node(pools: HugepagePools) -> dict[int, int]:
+    """Free 1G pages per NUMA node (nodes without a 1G pool are left out).
+
+    >>> from plugins.facts.hugepages import HugepagePool, HugepagePools
+    >>> free_1g_by_node(HugepagePools((HugepagePool(GIB_KIB, 0, nr=170, free=14, surplus=0),)))
+    {0: 14}
+    """
+    return {
+        pool.node: pool.free
+        for pool in pools.pools
+        if pool.size_kib == GIB_KIB and pool.node is not None and pool.free is not None
+    }
+
+
+@pytest.fixture
+def demand(host: HostUnderTest) -> VrouterDemand:
+    """The host's vRouter demand (ERROR when it cannot be computed)."""
+    return host_demand(host)
+
+
+@pytest.fixture
+def supplies(host: HostUnderTest) -> tuple[ZoneSupply, ...]:
+    """The host's buddy supply per zone (ERROR without /proc/buddyinfo)."""
+    return host_zone_supplies(host)
+
+
+@pytest.fixture
+def node_pools(host: HostUnderTest, node: int | None) -> tuple[HugepagePool, ...]:
+    """The hugepage pools of one NUMA node, every size (ERROR when sysfs lists none)."""
+    number = require(node, host.name, "no NUMA node is listed in /sys/devices/system/node")
+    pools = tuple(p for p in host.facts.hugepages.pools if p.node == number)
+    if not pools:
+        raise CannotJudge(host.name, f"no hugepage pools listed for node {number} in sysfs (kernel without hugetlbfs?)")
+    return pools
+
+
+@pytest.fixture
+def cmdline(host: HostUnderTest) -> KernelCmdline:
+    """The kernel command line (ERROR when /proc/cmdline is absent)."""
+    return require(host.facts.cmdline, host.name, "/proc/cmdline is absent")
+
+
+@pytest.fixture
+def verdict(request: pytest.FixtureRequest, host: HostUnderTest) -> Verdict:
+    """The handle a check concludes with (host and node recorded for every report)."""
+    callspec = getattr(request.node, "callspec", None)
+    node = callspec.params.get("node") if callspec is not None else None
+    return Verdict(request.node, host.name, node if isinstance(node, int) else None)

@@ -1,0 +1,154 @@
+"""What one run reports: a record per check, the per-host table, the JSON summary
+and the Allure run metadata. Registered by the pytest wiring in the main process.
+"""
+
+from __future__ import annotations
+
+import getpass
+import platform
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import plugins
+from plugins.check_inputs import host_demand
+from plugins.errors import PreflightError
+from plugins.fleet import Fleet
+from plugins.reporting.allure_report import write_categories, write_environment
+from plugins.reporting.summary import (
+    CheckRecord,
+    build_summary,
+    demand_json,
+    host_verdict,
+    run_meta,
+    supply_json,
+    utc_timestamp,
+    write_summary,
+)
+from plugins.reporting.terminal import render_table
+
+#: Worse outcomes replace better ones when a check reports more than once (a teardown error after a pass).
+_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
+
+
+def outcome_of(report: pytest.TestReport) -> str | None:
+    """passed/failed for the call, error for a failed setup or teardown, skipped; None for a passing setup."""
+    if report.when == "call":
+        return report.outcome
+    if report.failed:
+        return "error"
+    if report.skipped:
+        return "skipped"
+    return None
+
+
+def first_line(report: pytest.TestReport) -> str:
+    """The one-line message of a failed, erroring or skipped report."""
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple):  # a skip: (path, line, "Skipped: reason")
+        text = str(longrepr[2]).removeprefix("Skipped: ")
+    else:
+        crash = getattr(longrepr, "reprcrash", None)
+        text = str(getattr(crash, "message", None) or longrepr or "")
+    lines = text.strip().splitlines()
+    return lines[0].removeprefix("AssertionError: ").removeprefix("Failed: ") if lines else ""
+
+
+class RunReport:
+    """Collects every check's outcome and writes the run's reports at the end."""
+
+    def __init__(self, config: pytest.Config, fleet: Fleet, summary_path: Path) -> None:
+        self.config = config
+        self.fleet = fleet
+        self.summary_path = summary_path
+        self.records: dict[str, CheckRecord] = {}
+        self.summary_written: Path | None = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        host, check = props.get("host"), props.get("check")
+        outcome = outcome_of(report)
+        if not isinstance(host, str) or not isinstance(check, str) or outcome is None:
+            return
+        node = props.get("node")
+        message = str(props.get("message", "")) if outcome == "passed" else first_line(report)
+        record = CheckRecord(host, check, node if isinstance(node, int) else None, outcome, message)
+        previous = self.records.get(report.nodeid)
+        if previous is None or _RANK[record.outcome] > _RANK[previous.outcome]:
+            self.records[report.nodeid] = record
+
+    def host_records(self, name: str) -> list[CheckRecord]:
+        """The records of one host, in the order they were reported."""
+        return [record for record in self.records.values() if record.host == name]
+
+    def _demand_and_supply(self, name: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        if self.fleet.error_of(name) is not None:
+            return None, None
+        host = self.fleet.host(name)
+        try:
+            demand = host_demand(host)
+            demand_figures = demand_json(demand.blocks_with_margin(), demand.hugepages_needed)
+        except PreflightError:
+            demand_figures = None
+        try:
+            supply_figures = supply_json(host.facts.buddyinfo, host.facts.hugepages)
+        except PreflightError:
+            supply_figures = None
+        return demand_figures, supply_figures
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        names = self.fleet.host_names
+        figures = {name: self._demand_and_supply(name) for name in names}
+        summary = build_summary(
+            host_names=names,
+            records=list(self.records.values()),
+            host_errors={n: e.cause for n in names if (e := self.fleet.error_of(n)) is not None},
+            demand={name: pair[0] for name, pair in figures.items()},
+            supply={name: pair[1] for name, pair in figures.items()},
+            meta=run_meta(
+                suite_version=plugins.__version__, inventory=self.fleet.inventory.path, exit_status=int(exitstatus)
+            ),
+        )
+        self.summary_written = write_summary(self.summary_path, summary)
+        alluredir = getattr(self.config.option, "allure_report_dir", None)
+        if alluredir:
+            write_environment(
+                alluredir,
+                {
+                    "inventory": self.fleet.inventory.path,
+                    "hosts": str(len(names)),
+                    "suite_version": plugins.__version__,
+                    "run_by": getpass.getuser(),
+                    "run_from": platform.node(),
+                    "generated_at": utc_timestamp(),
+                    "python": platform.python_version(),
+                    "pytest": pytest.__version__,
+                },
+            )
+            write_categories(alluredir)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        rows = []
+        for name in self.fleet.host_names:
+            spec = self.fleet.inventory.host(name)
+            records = self.host_records(name)
+            error = self.fleet.error_of(name)
+            kernel = "" if error is not None else (self.fleet.host(name).facts.kernel_release or "?")
+            verdict = host_verdict(records, unreachable=error is not None).upper()
+            problems = [r.message for r in records if r.outcome in ("failed", "error")]
+            detail = error.cause if error is not None else (problems[0] if problems else "")
+            counts = "/".join(str(sum(r.outcome == o for r in records)) for o in ("passed", "failed", "error"))
+            rows.append([name, spec.transport, spec.display_address, kernel, counts, verdict, detail])
+        terminalreporter.section("vrouter-preflight: per-host result")
+        header = ["HOST", "TRANSPORT", "ADDRESS", "KERNEL", "PASS/FAIL/ERR", "RESULT", "DETAIL"]
+        for line in render_table(header, rows, max_width=90):
+            terminalreporter.write_line(line)
+        unreachable = [name for name in self.fleet.host_names if self.fleet.error_of(name) is not None]
+        if unreachable:
+            terminalreporter.write_line(
+                f"{len(unreachable)} host(s) not reached; their other checks were not run: {', '.join(unreachable)}"
+            )
+        if self.summary_written is not None:
+            terminalreporter.write_line(f"summary: {self.summary_written}")
