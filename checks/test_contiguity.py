@@ -41,8 +41,9 @@ def test_contiguous_blocks(
         return
     plan = plan_freeing_1g(requests, supplies, free_1g_by_node(host.facts.hugepages), page_size=demand.page_size)
     closing = sorted((r for r in plan if r.closes_gap), key=lambda r: (r.pages_1g, r.node))
+    headline, *zones = simulation.describe().splitlines()
     verdict.conclude(
         False,
-        f"not enough contiguous memory for a reload ({mode}, needs {format_blocks(requests)}): "
-        f"{simulation.describe()}; {describe_remedies(closing or plan)}",
+        f"not enough contiguous memory for a reload ({mode}): {headline}; to fix: {describe_remedies(closing or plan)}"
+        f"; per zone: {'; '.join(zone.strip() for zone in zones)}",
     )

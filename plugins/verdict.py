@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from plugins.errors import PreflightError
-from plugins.reporting.allure_report import attach_json, attach_table, attach_text, describe_check
+from plugins.reporting.allure_report import attach_json, attach_table, attach_text, retitle
 
 
 class CannotJudge(PreflightError):
@@ -50,12 +50,11 @@ class Verdict:
     ``host`` and ``node`` identify what was judged; both go to every report.
     """
 
-    def __init__(self, item: pytest.Item, host: str, node: int | None = None, *, severity: str = "critical") -> None:
+    def __init__(self, item: pytest.Item, host: str, node: int | None = None) -> None:
         self.item = item
         self.host = host
         self.node = node
         self.check_id = check_id_of(item)
-        self.severity = severity
 
     def _title(self, message: str) -> str:
         return f"{self.host}: {message}"
@@ -77,7 +76,7 @@ class Verdict:
         __tracebackhide__ = True
         text = self._title(message)
         self.item.user_properties.append(("message", text))
-        describe_check(title=text, host=self.host, node=self.node, severity=self.severity, check_id=self.check_id)
+        retitle(text)
         if not ok:
             pytest.fail(text, pytrace=False)
 
@@ -86,5 +85,5 @@ class Verdict:
         __tracebackhide__ = True
         text = self._title(reason)
         self.item.user_properties.append(("message", text))
-        describe_check(title=text, host=self.host, node=self.node, severity="minor", check_id=self.check_id)
+        retitle(text, severity="minor")
         pytest.skip(text)

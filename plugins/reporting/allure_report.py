@@ -184,6 +184,20 @@ def describe_check(
         _dynamic.feature(feature)
 
 
+def retitle(title: str, *, severity: str | None = None) -> None:
+    """Replace the running check's title (and severity), once its result is known.
+
+    >>> retitle("c0: node 1 has 0 free 1G pages, needs 1")
+    """
+    if severity is not None and severity not in SEVERITIES:
+        raise ValueError(f"severity {severity!r} is not one of {SEVERITIES}")
+    if not allure_active():
+        return
+    _dynamic.title(title)
+    if severity is not None:
+        _dynamic.severity(allure.severity_level(severity))
+
+
 def attach_text(name: str, text: str) -> None:
     """Attach plain text to the running check.
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
-import subprocess
-import sys
 import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -21,28 +18,9 @@ import pytest
 
 from tests.snapshot_trees import build_tree
 from tests.sshd_rig import ClientKey, SshdServer
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.suite_runs import host_row, run_suite, summary_counts
 
 pytestmark = pytest.mark.timeout(300)
-
-
-def run_suite(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run the checks as an operator would, from the repository root."""
-    argv = [sys.executable, "-m", "pytest", "checks", "-p", "no:cacheprovider", *args]
-    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
-
-
-def summary_counts(output: str) -> dict[str, int]:
-    """The counts of pytest's last line, e.g. {'passed': 4, 'error': 1}."""
-    last = output.strip().splitlines()[-1]
-    return {word.rstrip("s"): int(n) for n, word in re.findall(r"(\d+) (\w+)", last)}
-
-
-def host_row(output: str, host: str) -> str:
-    """The summary-table row of ``host``."""
-    section = output.split("vrouter-preflight: per-host result", 1)[1]
-    return next(line for line in section.splitlines() if line.startswith(host + " "))
 
 
 def test_local_inventory_checks_this_machine() -> None:
