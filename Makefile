@@ -21,7 +21,8 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 preflight: $(VENV)/.runtime
 	mkdir -p reports
-	$(PY) -m pytest checks --inventory $(INVENTORY) --junitxml=reports/junit.xml $(PYTEST_ARGS)
+	$(PY) -m pytest checks --inventory $(INVENTORY) --junitxml=reports/junit.xml \
+		--alluredir=reports/allure-results --clean-alluredir $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .

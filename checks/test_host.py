@@ -19,6 +19,21 @@ def test_reachable(host: HostUnderTest, verdict: Verdict) -> None:
     """The host answered and its facts were gathered (an unreachable host is an ERROR here)."""
     facts = host.facts
     os_name = facts.os_release.pretty_name if facts.os_release is not None else None
+    memory = facts.meminfo.kib("MemTotal") if facts.meminfo is not None else None
+    verdict.attach_table(
+        "facts",
+        ["fact", "value"],
+        [
+            ["kernel", facts.kernel_release],
+            ["os", os_name],
+            ["page size", facts.page_size],
+            ["NUMA nodes", list(facts.numa_nodes)],
+            ["MemTotal kB", memory],
+            ["default hugepage kB", facts.default_hugepage_kib],
+            ["vrouter module", facts.vrouter_version or "not loaded"],
+            ["pdpe1gb (1G pages)", None if facts.cpu_flags is None else "pdpe1gb" in facts.cpu_flags],
+        ],
+    )
     verdict.conclude(
         facts.kernel_release is not None,
         f"reached over {host.spec.transport}: kernel {facts.kernel_release or 'unknown (osrelease unreadable)'}, "
