@@ -70,6 +70,35 @@ class JumpHost:
 
 
 HugepageMode = Literal["1G", "2M", "none"]
+Deployment = Literal["supervisor", "compose", "rhosp"]
+
+
+@dataclass(frozen=True)
+class TrialPlan:
+    """The inventory's ``trial:`` block: where and with which page sizes to try the allocation.
+
+    Empty ``nodes``: one trial for the host, wherever the kernel places the
+    pages; empty ``sizes_kib``: the page size vRouter is configured with.
+
+    >>> TrialPlan(nodes=(0, 1)).sizes_kib
+    ()
+    """
+
+    nodes: tuple[int, ...] = ()
+    sizes_kib: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class RemediationSteps:
+    """The inventory's ``remediation:`` block: which memory steps the destructive stage may take.
+
+    >>> RemediationSteps().compact_memory
+    True
+    """
+
+    sync: bool = True
+    drop_caches: bool = True
+    compact_memory: bool = True
 
 
 @dataclass(frozen=True)
@@ -91,6 +120,12 @@ class VrouterOverrides:
     nexthops: int | None = None
     hugepage_size: HugepageMode | None = None
     contiguity_margin: float | None = None
+    hugepage_dir: str | None = None
+    deployment: Deployment | None = None
+    reload_command: str | None = None
+    health_command: str | None = None
+    health_timeout: float | None = None
+    agent_log: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +187,9 @@ class HostSpec:
     vrouter: VrouterOverrides = field(default_factory=VrouterOverrides)
     expect: BootExpectation | None = None
     min_free_1g_per_node: int = 0
+    trial: TrialPlan = field(default_factory=TrialPlan)
+    destructive: bool = False
+    remediation: RemediationSteps = field(default_factory=RemediationSteps)
 
     @property
     def display_address(self) -> str:
@@ -193,7 +231,7 @@ _PER_HOST_ONLY = frozenset({"address", "path"})
 _SSH_ONLY = frozenset(
     {"address", "port", "identity_file", "jump", "known_hosts", "host_key_policy", "ssh_config", "connect_timeout"}
 )
-_LIVE_ONLY = frozenset({"become", "sudo_password_env", "command_timeout"})
+_LIVE_ONLY = frozenset({"become", "sudo_password_env", "command_timeout", "trial", "destructive", "remediation"})
 _SNAPSHOT_ONLY = frozenset({"path", "page_size"})
 
 
@@ -424,6 +462,21 @@ def _mapping(value: object, what: str) -> Mapping[object, object]:
     return value
 
 
+def _command(value: object) -> str:
+    """A shell command line the operator wrote (run as written, with sudo when become is set)."""
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid(f"expected a shell command, got {_describe(value)}")
+    if "\0" in value:
+        raise _Invalid("expected a shell command, got a string with a NUL character")
+    return value
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"expected true or false, got {_describe(value)}")
+    return value
+
+
 _VROUTER_KEYS: dict[str, Callable[[object], object]] = {
     "release": _release,
     "flow_entries": _positive_int,
@@ -433,6 +486,12 @@ _VROUTER_KEYS: dict[str, Callable[[object], object]] = {
     "nexthops": _positive_int,
     "hugepage_size": _hugepage_mode,
     "contiguity_margin": _margin,
+    "hugepage_dir": _path_text,
+    "deployment": _choice("supervisor", "compose", "rhosp"),
+    "reload_command": _command,
+    "health_command": _command,
+    "health_timeout": _timeout,
+    "agent_log": _path_text,
 }
 
 
@@ -487,6 +546,42 @@ def _pools(value: object) -> tuple[ExpectedPool, ...]:
         seen[size_kib] = size_text
         pools.append(_within(size_text, _pool(size_kib), count))
     return tuple(pools)
+
+
+def _trial(value: object) -> TrialPlan:
+    section = _mapping(value, "trial settings (nodes, sizes)")
+    nodes: tuple[int, ...] = ()
+    sizes: tuple[int, ...] = ()
+    for key, raw in section.items():
+        if key == "nodes":
+            if not isinstance(raw, list) or not raw:
+                raise _Invalid(f"expected a list of NUMA node numbers, e.g. [0, 1], got {_describe(raw)}", ("nodes",))
+            nodes = tuple(dict.fromkeys(_within("nodes", _node_id, item) for item in raw))
+        elif key == "sizes":
+            if not isinstance(raw, list) or not raw:
+                raise _Invalid(f"expected a list of page sizes, e.g. [1G, 2M], got {_describe(raw)}", ("sizes",))
+            sizes = tuple(dict.fromkeys(_within("sizes", _trial_size, item) for item in raw))
+        else:
+            raise _Invalid(_unknown_key(key, ("nodes", "sizes")), (str(key),))
+    return TrialPlan(nodes=nodes, sizes_kib=sizes)
+
+
+def _trial_size(value: object) -> int:
+    mode = _hugepage_mode(value)
+    if mode == "none":
+        raise _Invalid("expected 1G or 2M, got 'none'")
+    return 1048576 if mode == "1G" else 2048
+
+
+def _remediation(value: object) -> RemediationSteps:
+    section = _mapping(value, "remediation steps (sync, drop_caches, compact_memory)")
+    known = ("sync", "drop_caches", "compact_memory")
+    steps: dict[str, bool] = {}
+    for key, raw in section.items():
+        if key not in known:
+            raise _Invalid(_unknown_key(key, known), (str(key),))
+        steps[str(key)] = _within(key, _flag, raw)
+    return RemediationSteps(**steps)
 
 
 _EXPECT_KEYS = ("default_hugepagesz", "hugepages")
@@ -591,6 +686,9 @@ _VALIDATORS: dict[str, Callable[[object], object]] = {
     "vrouter": _vrouter,
     "expect": _expect,
     "min_free_1g_per_node": _count("a number of free 1G pages"),
+    "trial": _trial,
+    "destructive": _flag,
+    "remediation": _remediation,
 }
 HOST_KEYS: tuple[str, ...] = tuple(_VALIDATORS)
 _PATH_KEYS = ("identity_file", "known_hosts", "ssh_config", "path")
