@@ -108,5 +108,6 @@ def cmdline(host: HostUnderTest) -> KernelCmdline:
 def verdict(request: pytest.FixtureRequest, host: HostUnderTest) -> Verdict:
     """The handle a check concludes with (host and node recorded for every report)."""
     callspec = getattr(request.node, "callspec", None)
-    node = callspec.params.get("node") if callspec is not None else None
+    params = callspec.params if callspec is not None else {}
+    node = params.get("node", params.get("trial_node"))
     return Verdict(request.node, host.name, node if isinstance(node, int) else None)

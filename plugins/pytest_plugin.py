@@ -132,14 +132,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     fleet = metafunc.config.stash.get(FLEET_KEY, None)
     if fleet is None:
         raise pytest.UsageError("checks need the inventory: run them from the repository (pytest checks)")
-    if "node" in metafunc.fixturenames:
-        pairs = [
-            pytest.param(name, node, id=f"{name}-node{node}" if node is not None else name, marks=_group(name))
-            for name in fleet.host_names
-            for node in _nodes_of(fleet, name)
-        ]
-        metafunc.parametrize(("host", "node"), pairs, indirect=["host"])
-        return
+    for node_fixture, nodes_of in (("node", _nodes_of), ("trial_node", _trial_nodes_of)):
+        if node_fixture in metafunc.fixturenames:
+            pairs = [
+                pytest.param(name, node, id=f"{name}-node{node}" if node is not None else name, marks=_group(name))
+                for name in fleet.host_names
+                for node in nodes_of(fleet, name)
+            ]
+            metafunc.parametrize(("host", node_fixture), pairs, indirect=["host"])
+            return
     params = [pytest.param(name, id=name, marks=_group(name)) for name in fleet.host_names]
     metafunc.parametrize("host", params, indirect=True)
 
@@ -158,6 +159,11 @@ def _nodes_of(fleet: Fleet, name: str) -> list[int | None]:
     except PreflightError:
         return [None]
     return list(nodes) or [None]
+
+
+def _trial_nodes_of(fleet: Fleet, name: str) -> list[int | None]:
+    """The NUMA nodes the inventory's ``trial: {nodes: [...]}`` asks for; [None] = one trial for the host."""
+    return list(fleet.inventory.host(name).trial.nodes) or [None]
 
 
 def _host_of(item: pytest.Item) -> str | None:
@@ -202,8 +208,10 @@ def _identity(item: pytest.Item, name: str) -> list[tuple[str, object]]:
 
 
 def _node_of(item: pytest.Item) -> int | None:
+    """The NUMA node a per-node check (``node``) or a per-node trial (``trial_node``) judges."""
     callspec = getattr(item, "callspec", None)
-    node = callspec.params.get("node") if callspec is not None else None
+    params = callspec.params if callspec is not None else {}
+    node = params.get("node", params.get("trial_node"))
     return node if isinstance(node, int) else None
 
 

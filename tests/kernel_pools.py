@@ -1,0 +1,80 @@
+"""Changing this machine's real hugepage pools in tests, and always putting them back.
+
+Tests that change kernel state are opt-in: they run only when the environment
+variable ``VRPF_KERNEL_TESTS=1`` is set (``.ci/run`` sets it). Use
+:func:`require_kernel_tests` at the top of such a test module, and
+:func:`reserved_pages` to hold a pool size for the duration of a test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+KERNEL_TESTS_ENV = "VRPF_KERNEL_TESTS"
+GLOBAL_POOLS = Path("/sys/kernel/mm/hugepages")
+NODES = Path("/sys/devices/system/node")
+
+
+def kernel_tests_enabled() -> bool:
+    """True when the run opted in to tests that change this machine's kernel state."""
+    return os.environ.get(KERNEL_TESTS_ENV) == "1"
+
+
+def require_kernel_tests() -> None:
+    """Skip the calling module unless kernel-state tests are opted in (CI opts in)."""
+    import pytest
+
+    if not kernel_tests_enabled():
+        pytest.skip(f"changes the kernel's hugepage pools; opt in with {KERNEL_TESTS_ENV}=1", allow_module_level=True)
+    if os.geteuid() != 0:
+        pytest.fail("kernel-state tests need root (they write /sys/kernel/mm/hugepages)", pytrace=False)
+
+
+def pool_file(size_kib: int, name: str, node: int | None = None) -> Path:
+    """The sysfs file ``name`` of the ``size_kib`` pool, global or of one node."""
+    base = GLOBAL_POOLS if node is None else NODES / f"node{node}" / "hugepages"
+    return base / f"hugepages-{size_kib}kB" / name
+
+
+def read_pool(size_kib: int, name: str = "nr_hugepages", node: int | None = None) -> int:
+    """One counter of a pool, e.g. ``read_pool(2048, "free_hugepages", node=0)``."""
+    return int(pool_file(size_kib, name, node).read_text())
+
+
+def pool_snapshot() -> dict[str, int]:
+    """Every nr/free/resv/surplus counter of every pool, global and per node, by path."""
+    counters: dict[str, int] = {}
+    for path in sorted(GLOBAL_POOLS.glob("hugepages-*/*")) + sorted(NODES.glob("node*/hugepages/hugepages-*/*")):
+        if path.name in ("nr_hugepages", "free_hugepages", "resv_hugepages", "surplus_hugepages"):
+            counters[str(path)] = int(path.read_text())
+    return counters
+
+
+def set_pool(size_kib: int, count: int, node: int | None = None) -> int:
+    """Write nr_hugepages and return what the kernel actually holds afterwards."""
+    path = pool_file(size_kib, "nr_hugepages", node)
+    path.write_text(f"{count}\n")
+    return int(path.read_text())
+
+
+@contextmanager
+def reserved_pages(size_kib: int, count: int, node: int | None = None) -> Iterator[int]:
+    """Hold ``count`` pages of ``size_kib`` (globally, or on ``node``) and restore the old size after.
+
+    Yields the number the kernel really reserved (a 1G request can fall short
+    at runtime). On exit the old size is written back and verified; a restore
+    that falls short raises, naming both numbers.
+    """
+    before = read_pool(size_kib, node=node)
+    try:
+        yield set_pool(size_kib, count, node)
+    finally:
+        after = set_pool(size_kib, before, node)
+        if after != before:
+            raise RuntimeError(
+                f"could not restore the {size_kib} kB pool{'' if node is None else f' of node {node}'}: "
+                f"asked for {before}, the kernel holds {after}"
+            )
