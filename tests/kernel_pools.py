@@ -78,3 +78,23 @@ def reserved_pages(size_kib: int, count: int, node: int | None = None) -> Iterat
                 f"could not restore the {size_kib} kB pool{'' if node is None else f' of node {node}'}: "
                 f"asked for {before}, the kernel holds {after}"
             )
+
+
+LOCK_PATH = Path("/tmp/vrpf-kernel-tests.lock")
+
+
+@contextmanager
+def kernel_lock() -> Iterator[None]:
+    """Serialise tests that change the pools across processes (parallel runs, xdist workers).
+
+    Hold it for the whole of a test (or module) that reserves, releases or
+    measures pages: two such tests at once would read each other's changes.
+    """
+    import fcntl
+
+    with open(LOCK_PATH, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
