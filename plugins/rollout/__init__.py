@@ -1,6 +1,8 @@
-"""Rolling a destructive change across the fleet, Ansible style.
+"""Rolling a destructive change across the fleet, Ansible style, shared by pytest-xdist workers.
 
 - :mod:`plugins.rollout.batching`: pure rules (``serial`` batches, when a batch stops the rollout).
+- :mod:`plugins.rollout.coordinator`: :class:`Rollout`, the cross-process coordinator.
+- :mod:`plugins.rollout.shared_state`: the locked, atomically written JSON state file.
 """
 
 from plugins.rollout.batching import (
@@ -12,5 +14,18 @@ from plugins.rollout.batching import (
     should_stop,
     stop_reason,
 )
+from plugins.rollout.coordinator import Decision, Rollout, RolloutTimeout, new_run_id
 
-__all__ = ["RolloutError", "SerialSpec", "SerialStep", "batches", "parse_serial", "should_stop", "stop_reason"]
+__all__ = [
+    "Decision",
+    "Rollout",
+    "RolloutError",
+    "RolloutTimeout",
+    "SerialSpec",
+    "SerialStep",
+    "batches",
+    "new_run_id",
+    "parse_serial",
+    "should_stop",
+    "stop_reason",
+]
