@@ -1,0 +1,42 @@
+"""Trial allocation: the kernel gives hugepages of the tables' exact size, and takes them all back.
+
+Check id: ``trial_allocation`` (one test per host, or per host and NUMA node
+of ``trial: {nodes: [...]}``). Live hosts only: not collected for snapshots.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from plugins.demand import VrouterDemand
+from plugins.facts.sizes import format_kib
+from plugins.fleet import HostUnderTest
+from plugins.trial.fixtures import trial_report, trial_request  # noqa: F401 - the check's input fixtures
+from plugins.trial.judge import agent_directories, check_mounts, judge_trial, pool_rows
+from plugins.trial.report import TrialReport
+from plugins.trial.runner import TrialRequest
+from plugins.verdict import Verdict
+
+
+@pytest.mark.live_only
+def test_trial_allocation(
+    host: HostUnderTest,
+    demand: VrouterDemand,
+    trial_request: TrialRequest,  # noqa: F811
+    trial_report: TrialReport,  # noqa: F811
+    verdict: Verdict,
+) -> None:
+    """Map and touch hugepages of the flow and bridge tables' size; the pools read back exactly as before."""
+    facts = host.facts
+    configured = demand.settings.hugepage_size_kib
+    directories = agent_directories(facts.agent_conf, host.spec.vrouter.hugepage_dir, configured)
+    mounts, notes = check_mounts(directories, trial_request.sizes_kib, facts.mounts, facts.hugetlbfs_mounts)
+    for trial in trial_report.trials:
+        verdict.attach_table(
+            f"{format_kib(trial.size_kib)} pools before, during, after",
+            ["pool", "counter", "before", "during", "after"],
+            pool_rows(trial),
+        )
+    verdict.attach_json("trial report", trial_report)
+    judgement = judge_trial(trial_report, mounts, notes)
+    verdict.conclude(judgement.ok, judgement.message)

@@ -1,0 +1,75 @@
+"""The trial check's inputs, as pytest fixtures: what to try, and the helper's report.
+
+Anything that keeps the trial from being judged — a snapshot host, a NUMA node
+the host does not have, no Python interpreter, an unreadable report, a dropped
+connection, a node binding the kernel refuses — raises
+:class:`~plugins.verdict.CannotJudge` here, while the check is being set up, so
+pytest reports an ERROR with the reason. A host where the trial does not apply
+(buddy mode and no ``trial.sizes``) is SKIPPED with the reason.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from plugins.demand import VrouterDemand
+from plugins.errors import HostError, NotLiveError
+from plugins.fleet import HostUnderTest
+from plugins.trial.report import TrialReport, pool_changes
+from plugins.trial.runner import TrialRequest, TrialUnavailable, deadline_for, run_trial
+from plugins.verdict import CannotJudge, Verdict
+
+
+def trial_sizes(host: HostUnderTest, demand: VrouterDemand) -> tuple[int, ...]:
+    """The page sizes to try: the inventory's ``trial.sizes``, else the size vRouter is configured with."""
+    settings = demand.settings
+    if host.spec.trial.sizes_kib:
+        return host.spec.trial.sizes_kib
+    if settings.hugepage_mode and settings.hugepage_size_kib is not None:
+        return (settings.hugepage_size_kib,)
+    return ()
+
+
+@pytest.fixture
+def trial_request(host: HostUnderTest, demand: VrouterDemand, trial_node: int | None, verdict: Verdict) -> TrialRequest:
+    """What to try on this host (and node); SKIPPED when nothing applies, ERROR when it cannot run here."""
+    sizes = trial_sizes(host, demand)
+    if not sizes:
+        why = "; ".join(demand.settings.warnings) or "no hugepage size configured"
+        verdict.not_applicable(f"vRouter does not use hugepages for its tables ({why}) and trial.sizes is empty")
+    if host.spec.transport == "snapshot":
+        raise CannotJudge(host.name, "the trial allocation cannot run on a snapshot: it needs the live kernel")
+    if trial_node is not None:
+        nodes = host.facts.numa_nodes
+        if trial_node not in nodes:
+            has = ", ".join(str(n) for n in nodes) or "none listed"
+            raise CannotJudge(
+                host.name,
+                f"trial.nodes asks for NUMA node {trial_node}, the host has node(s) {has}; fix trial.nodes",
+            )
+    return TrialRequest(
+        sizes_kib=sizes,
+        flow_bytes=demand.flow_table_bytes,
+        bridge_bytes=demand.bridge_table_bytes,
+        node=trial_node,
+        deadline_s=deadline_for(host.spec.command_timeout),
+    )
+
+
+@pytest.fixture
+def trial_report(host: HostUnderTest, trial_request: TrialRequest) -> TrialReport:
+    """The helper's report; ERROR when it could not run or could not try (pools that changed still fail the check)."""
+    try:
+        report = run_trial(host.transport, trial_request)
+    except NotLiveError:
+        raise CannotJudge(
+            host.name, "the trial allocation cannot run on a snapshot: it needs the live kernel"
+        ) from None
+    except (HostError, TrialUnavailable) as exc:
+        raise CannotJudge(host.name, f"trial allocation: {exc}") from None
+    if report.error is not None:
+        raise CannotJudge(host.name, f"trial allocation: the helper stopped: {report.error}")
+    for trial in report.trials:
+        if trial.status in ("error", "timeout", "interrupted") and not pool_changes(trial.before, trial.after):
+            raise CannotJudge(host.name, f"trial allocation ({trial.size_name}): {trial.status}: {trial.reason}")
+    return report
