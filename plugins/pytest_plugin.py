@@ -81,6 +81,7 @@ def _inventory_path(config: pytest.Config) -> Path:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "reachability: the check that reports an unreachable host (one per host)")
+    config.addinivalue_line("markers", "live_only: acts on the live kernel; not collected for snapshot hosts")
     if not runs_checks(config):
         return
     hosts_option = config.getoption("hosts")
@@ -178,7 +179,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Keep only the reachability check of a host that could not be gathered.
 
     An unreachable host gives ONE error (its reachability check); its other
-    checks are deselected, and the summary says why.
+    checks are deselected, and the summary says why. Checks marked
+    ``live_only`` (the trial allocation) are deselected for snapshot hosts.
     """
     fleet = config.stash.get(FLEET_KEY, None)
     if fleet is None:
@@ -189,13 +191,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         name = _host_of(item)
         if name is not None:
             item.user_properties.extend(_identity(item, name))
-        if name is not None and fleet.error_of(name) is not None and item.get_closest_marker("reachability") is None:
+        if name is not None and _deselected(fleet, item, name):
             dropped.append(item)
         else:
             kept.append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+def _deselected(fleet: Fleet, item: pytest.Item, name: str) -> bool:
+    """An unreachable host's checks but its reachability one; a ``live_only`` check of a snapshot host."""
+    if fleet.error_of(name) is not None:
+        return item.get_closest_marker("reachability") is None
+    return item.get_closest_marker("live_only") is not None and fleet.inventory.host(name).transport == "snapshot"
 
 
 def _identity(item: pytest.Item, name: str) -> list[tuple[str, object]]:
