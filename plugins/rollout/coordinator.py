@@ -24,6 +24,7 @@ of an earlier one would wait for itself.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import time
@@ -33,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from plugins.rollout.batching import RolloutError, SerialSpec, batches, stop_reason
-from plugins.rollout.shared_state import locked_state, process_alive, process_start_time
+from plugins.rollout.batching import RolloutError, SerialSpec, batches, parse_serial, stop_reason
+from plugins.rollout.shared_state import STATE_FILE, locked_state, process_alive, process_start_time
 
 PENDING, RUNNING, OK, FAILED, NOT_RUN = "pending", "running", "ok", "failed", "not run"
 DONE = frozenset({OK, FAILED, NOT_RUN})
@@ -120,6 +121,37 @@ class Rollout:
         self.poll_interval = poll_interval
         self._clock = clock
         self._batch_of = {host: number for number, batch in enumerate(self.batches, 1) for host in batch}
+
+    @classmethod
+    def open(cls, state_dir: str | os.PathLike[str], run_id: str, **options: Any) -> Rollout | None:
+        """The rollout that processes recorded under ``state_dir/run_id``, or None when none did.
+
+        For the pytest-xdist controller, which does not collect the items and so
+        may not know the hosts: it reads the settings the workers wrote.
+
+        >>> import tempfile
+        >>> from plugins.rollout.batching import parse_serial
+        >>> d = tempfile.mkdtemp()
+        >>> Rollout.open(d, "run-1") is None
+        True
+        >>> _ = Rollout(d, "run-1", ["c0", "c1"], parse_serial("1"), 0).report()
+        >>> Rollout.open(d, "run-1").batches
+        [['c0'], ['c1']]
+        """
+        path = Path(state_dir) / run_id / STATE_FILE
+        if not path.exists():
+            return None
+        settings = json.loads(path.read_text())["settings"]
+        hosts = [host for batch in settings["batches"] for host in batch]
+        return cls(
+            state_dir,
+            run_id,
+            hosts,
+            parse_serial(settings["serial"]),
+            settings["max_fail_percentage"],
+            settings["any_errors_fatal"],
+            **options,
+        )
 
     def batch_of(self, host: str) -> int:
         """The 1-based batch of ``host``; sort each process's hosts by it.

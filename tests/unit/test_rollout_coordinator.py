@@ -213,3 +213,20 @@ def test_state_is_one_json_file_and_no_temporary_is_left(make: MakeRollout, tmp_
     state = json.loads((tmp_path / "run-1" / "state.json").read_text())
     assert state["hosts"]["c0"]["state"] == "ok"
     assert state["settings"]["serial"] == "2"
+
+
+@pytest.mark.timeout(10)
+def test_the_controller_opens_the_rollout_the_workers_recorded(make: MakeRollout, tmp_path: Path) -> None:
+    assert Rollout.open(tmp_path, "run-1") is None
+    run(make("1,50%", max_fail_percentage=20, any_errors_fatal=True), "c0", ok=False, reason="restore short by 1 page")
+    opened = Rollout.open(tmp_path, "run-1")
+    assert opened is not None
+    assert (opened.batches, str(opened.spec), opened.max_fail_percentage, opened.any_errors_fatal) == (
+        [["c0"], ["c1", "c2", "c3"], ["c4", "c5"]],
+        "1,50%",
+        20,
+        True,
+    )
+    report = opened.report()
+    assert report["failed"] == ["c0"]
+    assert report["not_run"]["c5"].startswith("not run: the rollout stopped after batch 1 (1 of 1 hosts failed")
