@@ -1,0 +1,190 @@
+"""The pytest side of the opt-in destructive stage: options, who may be changed, the rollout.
+
+A check marked ``destructive`` runs on a host only with ``--destructive`` on the
+command line AND ``destructive: true`` in the host's inventory entry; otherwise
+it is deselected and the reason is shown in the terminal and the JSON summary.
+``--plan`` runs the same checks in plan mode: they print what they would do and
+change nothing. Hosts are changed in batches (``--serial``), across pytest-xdist
+workers too, through :class:`plugins.rollout.Rollout`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from plugins.rollout import Rollout, RolloutError, new_run_id, parse_serial
+
+ROOT = Path(__file__).resolve().parent.parent
+ROLLOUT_DIR = ROOT / "reports" / "rollout"
+JOURNAL_DIR = "reports/journal"
+NOT_RUN_KEY = pytest.StashKey[dict[str, dict[str, str]]]()
+ROLLOUT_KEY = pytest.StashKey[Rollout]()
+RUN_ID_KEY = pytest.StashKey[str]()
+WIRE_KEY = "vrouter_preflight_rollout"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("vrouter-preflight destructive stage")
+    group.addoption(
+        "--destructive",
+        action="store_true",
+        help="allow the remediation stage on hosts with destructive: true (it changes them, then rolls back)",
+    )
+    group.addoption(
+        "--plan",
+        action="store_true",
+        help="print, per host, the commands and numbers the destructive stage would use; change nothing",
+    )
+    group.addoption(
+        "--rollback-journal",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="replay the rollback recorded in a journal of an interrupted run (repeatable), then stop",
+    )
+    group.addoption("--journal-dir", default=JOURNAL_DIR, metavar="DIR", help=f"journals (default {JOURNAL_DIR})")
+    group.addoption("--serial", default="1", metavar="N|N%|LIST", help="hosts changed at once (Ansible serial)")
+    group.addoption(
+        "--max-fail-percentage",
+        type=float,
+        default=None,
+        metavar="P",
+        help="stop the rollout when MORE than P%% of a batch failed (Ansible max_fail_percentage)",
+    )
+    group.addoption("--any-errors-fatal", action="store_true", help="stop the rollout at the first failed host")
+    group.addoption(
+        "--rollout-wait-timeout",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="give up when the rollout makes no progress for this long (default 3600)",
+    )
+
+
+def destructive_mode(config: pytest.Config) -> str | None:
+    """``"run"`` with --destructive, ``"plan"`` with --plan, else None (plan wins: it changes nothing)."""
+    if config.getoption("plan"):
+        return "plan"
+    if config.getoption("destructive"):
+        return "run"
+    return None
+
+
+def journal_dir(config: pytest.Config) -> Path:
+    """Where journals are written: --journal-dir, relative to where pytest was started."""
+    return Path(config.invocation_params.dir) / str(config.getoption("journal_dir"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "destructive: changes the host; needs --destructive and destructive: true")
+    config.stash[NOT_RUN_KEY] = {}
+    try:
+        parse_serial(str(config.getoption("serial")))
+    except RolloutError as exc:
+        raise pytest.UsageError(f"--serial: {exc}") from None
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and WIRE_KEY in workerinput:
+        config.stash[RUN_ID_KEY] = json.loads(workerinput[WIRE_KEY])["run_id"]
+    elif workerinput is None:
+        config.stash[RUN_ID_KEY] = os.environ.get("VRPF_ROLLOUT_RUN_ID") or new_run_id()
+        if config.pluginmanager.hasplugin("xdist"):
+            config.pluginmanager.register(_RunIdHandOff(config.stash[RUN_ID_KEY]), "vrouter-preflight-rollout")
+
+
+class _RunIdHandOff:
+    """Gives every pytest-xdist worker the run id, so they share one rollout."""
+
+    def __init__(self, run_id: str) -> None:
+        self._wire = json.dumps({"run_id": run_id})
+
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[WIRE_KEY] = self._wire
+
+
+def _host_param(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    host = callspec.params.get("host") if callspec is not None else None
+    return host if isinstance(host, str) else None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect destructive checks that are not allowed, and order the rest by rollout batch."""
+    from plugins.pytest_plugin import FLEET_KEY
+
+    fleet = config.stash.get(FLEET_KEY, None)
+    if fleet is None:
+        return
+    mode = destructive_mode(config)
+    not_run = config.stash[NOT_RUN_KEY]
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        host = _host_param(item)
+        if host is None or item.get_closest_marker("destructive") is None:
+            kept.append(item)
+            continue
+        reason = None
+        if mode is None:
+            reason = "needs --destructive on the command line (or --plan to see what it would do)"
+        elif not fleet.inventory.host(host).destructive:
+            reason = "needs destructive: true for this host in the inventory"
+        if reason is None:
+            kept.append(item)
+        else:
+            dropped.append(item)
+            not_run.setdefault(host, {})[item.name.split("[", 1)[0].removeprefix("test_")] = reason
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+    if mode != "run":
+        return
+    hosts = [
+        h for h in fleet.host_names if any(_host_param(i) == h and i.get_closest_marker("destructive") for i in items)
+    ]
+    if not hosts:
+        return
+    rollout = Rollout(
+        ROLLOUT_DIR,
+        config.stash[RUN_ID_KEY],
+        hosts,
+        parse_serial(str(config.getoption("serial"))),
+        config.getoption("max_fail_percentage"),
+        bool(config.getoption("any_errors_fatal")),
+        wait_timeout=float(config.getoption("rollout_wait_timeout")),
+    )
+    config.stash[ROLLOUT_KEY] = rollout
+    position = {host: rollout.batch_of(host) for host in hosts}
+    items.sort(
+        key=lambda item: position.get(_host_param(item) or "", 0) if item.get_closest_marker("destructive") else 0
+    )
+
+
+def _batch_key(item: pytest.Item, position: dict[str, int]) -> int:
+    if item.get_closest_marker("destructive") is None:
+        return 0
+    return position.get(_host_param(item) or "", 0)
+
+
+def rollout_of(config: pytest.Config) -> Rollout | None:
+    """The rollout of this process (workers and a run without xdist), else None."""
+    return config.stash.get(ROLLOUT_KEY, None)
+
+
+def rollout_report(config: pytest.Config) -> dict[str, Any] | None:
+    """The rollout's report, readable from the main process too (it collects nothing under xdist)."""
+    rollout = rollout_of(config)
+    if rollout is None and RUN_ID_KEY in config.stash:
+        rollout = Rollout.open(ROLLOUT_DIR, config.stash[RUN_ID_KEY])
+    return None if rollout is None else rollout.report()
+
+
+def not_run_reasons(config: pytest.Config) -> dict[str, dict[str, str]]:
+    """Host -> check id -> why a destructive check was deselected."""
+    return config.stash.get(NOT_RUN_KEY, {})
