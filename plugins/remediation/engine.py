@@ -68,7 +68,7 @@ from plugins.remediation.commands import (
     reload_once_command,
     write_pool_command,
 )
-from plugins.remediation.journal import Journal, PoolTarget, load_journal
+from plugins.remediation.journal import Journal, LoadedJournal, PoolTarget, load_journal
 from plugins.remediation.plan import GIB_KIB, RemediationPlan
 from plugins.remediation.signatures import Signature, kernel_lines_after, persisted_hugepage_settings, scan_signatures
 from plugins.transport import open_transport
@@ -186,6 +186,7 @@ class _Progress:
     reload_ok: bool | None = None
     reload_rc: int | None = None
     reload_started: bool = False
+    reload_awaited: bool = False
     health_ok: bool | None = None
     health_attempts: int = 0
     signatures: tuple[Signature, ...] = ()
@@ -489,9 +490,14 @@ class _Run:
                     if not self.reconnect():
                         self.journal.record("rollback-pending", reason=f"host unreachable: {progress.unreachable}")
                         return
-                    if progress.reload_started and progress.reload_rc is None:
-                        with self.step("wait for the reload started before the drop", {}) as figures:
+                if progress.reload_started and progress.reload_rc is None and not progress.reload_awaited:
+                    # Never give pages back while the module may still be allocating its tables.
+                    progress.reload_awaited = True
+                    with self.step("wait for the reload already started", {}) as figures:
+                        try:
                             self.wait_for_reload(figures)
+                        except _StepFailed as exc:
+                            progress.warnings.append(str(exc))
                 restored, shortfall = restore_pools(self.transport, self.plan.restore, self.journal, self.step)
                 progress.restored = {
                     n: v - (self.before_nr[n] - progress.released.get(n, 0)) for n, v in restored.items()
@@ -668,6 +674,8 @@ def _finish(run: _Run) -> RemediationOutcome:
         )
     if problems:
         message = f"{run.spec.name}: FAILED: " + "; ".join(problems)
+        if back:
+            message += "; the pools are restored and the journal closed"
     else:
         released = ", ".join(f"{p} × 1G on node {n}" for n, p in progress.released.items() if p) or "nothing released"
         message = f"{run.spec.name}: reload proved ({released}), vRouter healthy, pools restored"
@@ -745,8 +753,10 @@ def rollback_from_journal(
             message=f"{host.name}: FAILED: the rollback could not run ({exc.cause}); the journal stays OPEN",
             failure=str(exc),
         )
-    released = _released_from(loaded)
-    restored = {n: v - (t - released.get(n, 0)) for n, v in got.items() for t in [_target(loaded.restore, n)]}
+    released = _last_nr(loaded, ("released",))
+    before = _last_nr(loaded, ("released", "restored"))
+    restored = {n: v - before.get(n, v) for n, v in got.items()}
+    released = {n: _target(loaded.restore, n) - nr for n, nr in released.items()}
     if shortfall:
         short = ", ".join(f"{pages} × 1G on node {node}" for node, pages in shortfall.items())
         message = f"{host.name}: FAILED: could not restore {short}; the journal stays OPEN"
@@ -770,12 +780,12 @@ def _target(targets: tuple[PoolTarget, ...], node: int) -> int:
     return next(t.nr for t in targets if t.node == node)
 
 
-def _released_from(loaded: Any) -> dict[int, int]:
-    """Pages released per node according to the journal's last ``released`` record (0 when none)."""
-    released: dict[int, int] = {}
+def _last_nr(loaded: LoadedJournal, events: tuple[str, ...]) -> dict[int, int]:
+    """Per node, ``nr_hugepages`` as last read back in one of ``events`` (``released``, ``restored``)."""
+    last: dict[int, int] = {}
     for record in loaded.records:
-        if record.event == "released":
+        if record.event in events:
             for node, nr in record.data.get("nr", {}).items():
                 if nr is not None:
-                    released[int(node)] = _target(loaded.restore, int(node)) - int(nr)
-    return released
+                    last[int(node)] = int(nr)
+    return last

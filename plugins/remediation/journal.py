@@ -55,8 +55,8 @@ class JournalError(PreflightError):
 class OpenJournal(JournalError):
     """A previous run on this host left its journal open: replay or close it first.
 
-    >>> print(OpenJournal("reports/journal/c0.json", "c0"))  # doctest: +ELLIPSIS
-    c0: the journal reports/journal/c0.json of an earlier run is still OPEN ... --rollback-journal reports/journal/c0.json ...
+    >>> print(OpenJournal("j/c0.json", "c0"))  # doctest: +ELLIPSIS
+    c0: the journal j/c0.json of an earlier run is still OPEN ... with --rollback-journal j/c0.json ...
     """
 
     def __init__(self, path: str, host: str) -> None:

@@ -1,0 +1,304 @@
+"""The destructive stage on this machine's real hugepage pools, locally and through real sshd.
+
+Each test reserves two 1G pages on node 0 at runtime, builds a stand-in demand
+that the buddy state cannot serve now but can once the planned pages are
+released (this machine is not fragmented, so the demand is sized from its
+live supply), and runs the stage with stand-in reload and health commands
+(``tests/standins/``). The stand-in reload records the 1G pools it sees from
+inside the reload. Pools are always put back (``reserved_pages`` verifies).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from plugins.capture import FACT_SOURCES
+from plugins.contiguity import simulate_reload, zone_supplies
+from plugins.host_facts import HostFacts
+from plugins.inventory import HostSpec, VrouterOverrides
+from plugins.remediation import (
+    RemediationInterrupted,
+    RemediationPlan,
+    load_journal,
+    open_journal,
+    plan_remediation_for,
+    rollback_from_journal,
+    run_remediation,
+)
+from plugins.remediation.baseline import JournalHost
+from plugins.transport.base import CommandResult, Transport
+from plugins.transport.local import LocalTransport
+from plugins.transport.ssh import SshTransport
+from tests.integration.conftest import SpecFactory
+from tests.kernel_pools import kernel_lock, read_pool, require_kernel_tests, reserved_pages
+from tests.sshd_rig import SshdServer
+
+require_kernel_tests()
+
+GIB_KIB = 1048576
+STANDINS = Path(__file__).resolve().parents[1] / "standins"
+RELOAD = STANDINS / "reload.sh"
+HEALTH = STANDINS / "health.sh"
+OpenSsh = Callable[[HostSpec], SshTransport]
+
+
+@pytest.fixture
+def two_1g_pages() -> Iterator[int]:
+    """Hold the kernel lock and two runtime 1G pages on node 0 (fewer if the kernel gives fewer)."""
+    with kernel_lock(), reserved_pages(GIB_KIB, 2, node=0) as got:
+        if got < 1:
+            pytest.fail(f"the kernel gave {got} of 2 runtime 1G pages on node 0: nothing to release", pytrace=False)
+        yield got
+
+
+def local_spec(tmp_path: Path, *, seconds: float = 0, succeed_on: int = 1, agent_line: str = "") -> HostSpec:
+    agent_log = tmp_path / "agent.log"
+    agent_log.write_text("old line: Assertion from an earlier life\n")
+    reload = f"sh {RELOAD} {tmp_path / 'observed'} {seconds}"
+    if agent_line:
+        reload += f" {agent_log} '{agent_line}'"
+    return HostSpec(
+        name="remediation-test",
+        transport="local",
+        vrouter=VrouterOverrides(
+            reload_command=reload,
+            health_command=f"sh {HEALTH} {tmp_path / 'health-tries'} {succeed_on}",
+            health_timeout=5,
+            agent_log=str(agent_log),
+        ),
+    )
+
+
+def stand_in_plan(spec: HostSpec, transport: Transport, extra_blocks: int) -> RemediationPlan:
+    """A plan whose demand is the live usable order-10 supply plus ``extra_blocks``."""
+    facts = HostFacts(spec.name, transport.capture(FACT_SOURCES))
+    assert facts.buddyinfo is not None
+    supplies = zone_supplies(facts.buddyinfo, facts.zoneinfo)
+    usable = simulate_reload({10: 1_000_000}, supplies).granted[10]
+    plan = plan_remediation_for({10: usable + extra_blocks}, supplies, facts.hugepages, spec, page_size=4096)
+    return replace(plan, operations=replace(plan.operations, health_interval=0.2))
+
+
+def observed(tmp_path: Path) -> dict[int, tuple[int, int]]:
+    """``node: (nr, free)`` of the 1G pools, as the stand-in reload saw them."""
+    lines = (tmp_path / "observed").read_text().splitlines()[:-1]
+    return {int(n): (int(nr), int(free)) for n, nr, free in (line.split() for line in lines)}
+
+
+def test_full_cycle_locally_releases_observes_and_restores(two_1g_pages: int, tmp_path: Path) -> None:
+    spec = local_spec(tmp_path, succeed_on=3)
+    transport = LocalTransport(spec)
+    plan = stand_in_plan(spec, transport, extra_blocks=300)  # 300 blocks: 2 pages at 240 planned per page
+    assert dict(plan.release) == {0: min(2, two_1g_pages)}, plan.describe()
+    journal = open_journal(tmp_path / "journal", spec, plan)
+    outcome = run_remediation(spec, transport, plan, journal)
+    print(plan.describe(), outcome.message, [(s.title, s.seconds) for s in outcome.steps], sep="\n")
+    assert outcome.ok, outcome.message
+    assert dict(outcome.released) == {0: 2} and dict(outcome.restored) == {0: 2} and not outcome.shortfall
+    assert observed(tmp_path)[0] == (0, 0)  # released, seen from inside the reload
+    assert read_pool(GIB_KIB, node=0) == 2
+    assert outcome.reload_ok and outcome.health_ok and outcome.health_attempts == 3
+    assert outcome.signatures == ()  # the agent log's old assertion is not counted
+    assert outcome.journal_closed and load_journal(journal.path).outcome == "ok"
+    events = [r.event for r in load_journal(journal.path).records]
+    assert events == ["begin", "baseline", "release", "released", "memory", "measured", "reload", "reloaded",
+                      "health", "signatures", "rollback", "restored", "close"]  # fmt: skip
+    measured = next(r for r in load_journal(journal.path).records if r.event == "measured")
+    assert measured.data["fits"] is True
+    assert not os.path.exists(f"/tmp/vrouter-preflight.{journal.run}")
+
+
+def test_fitting_gate_only_proves_the_reload(two_1g_pages: int, tmp_path: Path) -> None:
+    spec = local_spec(tmp_path)
+    transport = LocalTransport(spec)
+    plan = stand_in_plan(spec, transport, extra_blocks=-50)
+    assert plan.fits_now and not plan.changes_pools
+    outcome = run_remediation(spec, transport, plan, open_journal(tmp_path, spec, plan))
+    assert outcome.ok and not outcome.changed and outcome.back, outcome.message
+    assert observed(tmp_path)[0] == (2, 2)
+
+
+def test_health_never_succeeds_rolls_back_and_fails(two_1g_pages: int, tmp_path: Path) -> None:
+    spec = local_spec(tmp_path, succeed_on=0)
+    transport = LocalTransport(spec)
+    plan = stand_in_plan(spec, transport, extra_blocks=100)
+    assert dict(plan.release) == {0: 1}
+    outcome = run_remediation(spec, transport, plan, open_journal(tmp_path, spec, plan))
+    assert not outcome.ok and outcome.health_ok is False and outcome.health_attempts > 3
+    assert "not healthy within 5s" in outcome.message
+    assert observed(tmp_path)[0] == (1, 1)
+    assert dict(outcome.restored) == {0: 1} and outcome.back and read_pool(GIB_KIB, node=0) == 2
+    assert load_journal(outcome.journal_path).outcome == "failed-restored"
+
+
+def test_agent_log_signature_after_the_reload_fails_the_run(two_1g_pages: int, tmp_path: Path) -> None:
+    line = "ksync_memory.cc:100: void KSyncMemory::Mmap(bool): Assertion table_size_ != 0 failed."
+    spec = local_spec(tmp_path, agent_line=line)
+    transport = LocalTransport(spec)
+    plan = stand_in_plan(spec, transport, extra_blocks=100)
+    outcome = run_remediation(spec, transport, plan, open_journal(tmp_path, spec, plan))
+    assert not outcome.ok and [s.needle for s in outcome.signatures] == ["Assertion"]
+    assert outcome.back and read_pool(GIB_KIB, node=0) == 2
+
+
+def test_sigterm_during_the_reload_rolls_back_first(two_1g_pages: int, tmp_path: Path) -> None:
+    spec = local_spec(tmp_path, seconds=3)
+    transport = LocalTransport(spec)
+    plan = stand_in_plan(spec, transport, extra_blocks=100)
+    journal = open_journal(tmp_path, spec, plan)
+    killer = threading.Thread(target=_signal_when, args=(tmp_path / "observed",), daemon=True)
+    killer.start()
+    with pytest.raises(RemediationInterrupted) as info:
+        run_remediation(spec, transport, plan, journal)
+    outcome = info.value.outcome
+    assert outcome.interrupted == "SIGTERM" and not outcome.ok
+    assert observed(tmp_path)[0] == (1, 1)
+    assert outcome.back and read_pool(GIB_KIB, node=0) == 2 and load_journal(journal.path).state == "closed"
+
+
+def _signal_when(path: Path) -> None:
+    _wait_for(path)
+    os.kill(os.getpid(), 15)
+
+
+def _wait_for(path: Path, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+class ShortKernel(Transport):
+    """Passes commands through, but a pool write asking node 0 for more than ``cap`` pages asks for ``cap``.
+
+    The kernel really releases and really re-reserves; only the target of the
+    rollback's write is lowered, as a fragmented node would fall short.
+    """
+
+    def __init__(self, inner: Transport, cap: int) -> None:
+        super().__init__(inner.spec)
+        self.inner, self.cap = inner, cap
+
+    def run(self, command: str, *, timeout: float | None = None, privileged: bool = False) -> CommandResult:
+        path = "/sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages"
+        if command.startswith("echo ") and command.endswith(f"> {path}"):
+            count = int(command.split()[1])
+            command = f"echo {min(count, self.cap)} > {path}"
+        return self.inner.run(command, timeout=timeout, privileged=privileged)
+
+
+def test_restore_that_falls_short_reports_the_shortfall_and_keeps_the_journal_open(
+    two_1g_pages: int, tmp_path: Path
+) -> None:
+    spec = local_spec(tmp_path)
+    local = LocalTransport(spec)
+    plan = stand_in_plan(spec, local, extra_blocks=300)
+    assert dict(plan.release) == {0: 2}
+    outcome = run_remediation(spec, ShortKernel(local, cap=1), plan, open_journal(tmp_path, spec, plan))
+    assert not outcome.ok and not outcome.back
+    assert dict(outcome.shortfall) == {0: 1} and dict(outcome.restored) == {0: 1}
+    assert "could not restore 1 × 1G on node 0; the journal stays OPEN" in outcome.message
+    loaded = load_journal(outcome.journal_path)
+    assert loaded.is_open and read_pool(GIB_KIB, node=0) == 1
+    replay = rollback_from_journal(outcome.journal_path, lambda host: LocalTransport(host.to_spec()))
+    assert replay.ok and replay.journal_closed and dict(replay.restored) == {0: 1}, replay.message
+    assert read_pool(GIB_KIB, node=0) == 2
+
+
+# ---------------------------------------------------------------------- through sshd
+
+
+def ssh_spec(make_spec: SpecFactory, tmp_path: Path, *, port: int | None = None, seconds: float = 0) -> HostSpec:
+    local = local_spec(tmp_path, seconds=seconds)
+    overrides: dict[str, object] = {"name": "remediation-ssh", "vrouter": local.vrouter}
+    if port is not None:
+        overrides["port"] = port
+    return make_spec(**overrides)
+
+
+@pytest.mark.timeout(120)
+def test_full_cycle_through_sshd(two_1g_pages: int, tmp_path: Path, make_spec: SpecFactory, open_ssh: OpenSsh) -> None:
+    spec = ssh_spec(make_spec, tmp_path)
+    transport = open_ssh(spec)
+    plan = stand_in_plan(spec, transport, extra_blocks=300)
+    outcome = run_remediation(spec, transport, plan, open_journal(tmp_path, spec, plan))
+    assert outcome.ok, outcome.message
+    assert dict(outcome.released) == {0: 2} and observed(tmp_path)[0] == (0, 0)
+    assert outcome.back and read_pool(GIB_KIB, node=0) == 2
+
+
+def _cut(server: SshdServer, when: Path, down_for: float | None) -> threading.Thread:
+    """Stop ``server`` once ``when`` exists; start it again ``down_for`` seconds later (never when None)."""
+
+    def cut() -> None:
+        _wait_for(when)
+        server.stop()
+        if down_for is not None:
+            time.sleep(down_for)
+            server.start()
+
+    thread = threading.Thread(target=cut, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.timeout(120)
+def test_connection_cut_during_the_reload_reconnects_and_restores(
+    two_1g_pages: int, tmp_path: Path, make_spec: SpecFactory, open_ssh: OpenSsh, private_sshd: SshdServer
+) -> None:
+    private_sshd.write_known_hosts(make_spec().known_hosts or "")
+    spec = ssh_spec(make_spec, tmp_path, port=private_sshd.port, seconds=3)
+    transport = open_ssh(spec)
+    plan = stand_in_plan(spec, transport, extra_blocks=100)
+    cutter = _cut(private_sshd, tmp_path / "observed", down_for=2.0)
+    outcome = run_remediation(
+        spec, transport, plan, open_journal(tmp_path, spec, plan), transport_factory=lambda: open_ssh(spec)
+    )
+    cutter.join()
+    print(outcome.message, outcome.warnings)
+    assert observed(tmp_path)[0] == (1, 1)
+    assert outcome.back and dict(outcome.restored) == {0: 1} and read_pool(GIB_KIB, node=0) == 2
+    assert load_journal(outcome.journal_path).state == "closed"
+    # the reload ran once, although its wrapper ran again after the reconnect
+    assert outcome.reload_rc == 0
+
+
+@pytest.mark.timeout(120)
+def test_host_gone_during_the_reload_leaves_the_journal_open_for_replay(
+    two_1g_pages: int, tmp_path: Path, make_spec: SpecFactory, open_ssh: OpenSsh, private_sshd: SshdServer
+) -> None:
+    private_sshd.write_known_hosts(make_spec().known_hosts or "")
+    spec = ssh_spec(make_spec, tmp_path, port=private_sshd.port, seconds=1)
+    transport = open_ssh(spec)
+    plan = stand_in_plan(spec, transport, extra_blocks=100)
+    cutter = _cut(private_sshd, tmp_path / "observed", down_for=None)
+    outcome = run_remediation(
+        spec,
+        transport,
+        plan,
+        open_journal(tmp_path, spec, plan),
+        transport_factory=lambda: open_ssh(spec),
+        reconnect_timeout=3,
+    )
+    cutter.join()
+    assert not outcome.ok and not outcome.journal_closed
+    assert "NOT restored" in outcome.message and "--rollback-journal" in outcome.message
+    loaded = load_journal(outcome.journal_path)
+    assert loaded.is_open and loaded.records[-1].event == "rollback-pending"
+    assert read_pool(GIB_KIB, node=0) == 1  # still released: the host was unreachable
+    private_sshd.start()
+
+    def factory(host: JournalHost) -> Transport:
+        assert host.name == spec.name and host.port == spec.port and host.address == "127.0.0.1"
+        return open_ssh(spec)
+
+    replay = rollback_from_journal(outcome.journal_path, factory)
+    assert replay.ok and replay.journal_closed, replay.message
+    assert dict(replay.released) == {0: 1} and dict(replay.restored) == {0: 1}
+    assert read_pool(GIB_KIB, node=0) == 2 and load_journal(outcome.journal_path).state == "closed"
