@@ -17,6 +17,7 @@ from plugins.demand import VrouterDemand, vrouter_demand, vrouter_settings
 from plugins.facts.cmdline import KernelCmdline
 from plugins.facts.hugepages import HugepagePool, HugepagePools
 from plugins.fleet import HostUnderTest
+from plugins.remediation.deployments import OperationsMissing, VrouterOperations, resolve_operations
 from plugins.verdict import CannotJudge, Verdict
 
 T = TypeVar("T")
@@ -102,6 +103,15 @@ def node_pools(host: HostUnderTest, node: int | None) -> tuple[HugepagePool, ...
 def cmdline(host: HostUnderTest) -> KernelCmdline:
     """The kernel command line (ERROR when /proc/cmdline is absent)."""
     return require(host.facts.cmdline, host.name, "/proc/cmdline is absent")
+
+
+@pytest.fixture
+def operations(host: HostUnderTest) -> VrouterOperations:
+    """How to reload vRouter and tell it is healthy on this host (ERROR when the inventory does not say)."""
+    try:
+        return resolve_operations(host.spec.vrouter, host.name)
+    except OperationsMissing as exc:
+        raise CannotJudge(host.name, str(exc).removeprefix(f"{host.name}: ")) from None
 
 
 @pytest.fixture

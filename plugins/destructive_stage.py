@@ -107,6 +107,54 @@ class _RunIdHandOff:
         node.workerinput[WIRE_KEY] = self._wire
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """``--rollback-journal PATH``: replay those rollbacks, report, and stop the run (main process only)."""
+    config = session.config
+    paths = [Path(config.invocation_params.dir) / p for p in config.getoption("rollback_journal")]
+    if not paths or hasattr(config, "workerinput"):
+        return
+    lines, ok = replay_journals(config, paths)
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    for line in lines:
+        if terminal is not None:
+            terminal.write_line(line)
+    pytest.exit(
+        "rollback replayed" if ok else "rollback NOT complete: the journal stays open", returncode=0 if ok else 1
+    )
+
+
+def replay_journals(config: pytest.Config, paths: list[Path]) -> tuple[list[str], bool]:
+    """Replay each journal's rollback through the inventory's entry for its host."""
+    from plugins.pytest_plugin import FLEET_KEY
+    from plugins.remediation import load_journal, rollback_from_journal
+
+    fleet = config.stash.get(FLEET_KEY, None)
+    lines: list[str] = []
+    ok = True
+    for path in paths:
+        if not path.exists():
+            lines.append(f"{path}: no such journal")
+            ok = False
+            continue
+        name = str(load_journal(path).host.get("name", ""))
+        if fleet is None or name not in fleet.host_names:
+            lines.append(f"{path}: host {name!r} is not in the inventory (pass the inventory it was run with)")
+            ok = False
+            continue
+        spec = fleet.inventory.host(name)
+        outcome = rollback_from_journal(path, _transport_for(spec))
+        lines.append(f"{path}: {outcome.message}")
+        ok = ok and outcome.ok and outcome.journal_closed
+    return lines, ok
+
+
+def _transport_for(spec: Any) -> Any:
+    """A transport factory for the remediation engine that reconnects through the inventory's entry."""
+    from plugins.transport import open_transport
+
+    return lambda _journal_host: open_transport(spec)
+
+
 def _host_param(item: pytest.Item) -> str | None:
     callspec = getattr(item, "callspec", None)
     host = callspec.params.get("host") if callspec is not None else None

@@ -27,12 +27,13 @@ refused``); the categories below match on words inside that message.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +197,30 @@ def retitle(title: str, *, severity: str | None = None) -> None:
     _dynamic.title(title)
     if severity is not None:
         _dynamic.severity(allure.severity_level(severity))
+
+
+@contextlib.contextmanager
+def figure_step(title: str, before: Mapping[str, Any]) -> Iterator[Any]:
+    """One step of the destructive stage as an Allure step, with its before/after figures attached.
+
+    Matches the remediation engine's step hook: it yields the figures object
+    whose ``after`` the engine fills.
+
+    >>> with figure_step("release 1G pages", {"node 0 nr": 4}) as figures:
+    ...     figures.after["node 0 nr"] = 3
+    """
+    from plugins.remediation.engine import StepFigures
+
+    figures = StepFigures(title, before)
+    if not allure_active():
+        yield figures
+        return
+    with allure.step(title):
+        try:
+            yield figures
+        finally:
+            attach_json("before", dict(figures.before))
+            attach_json("after", dict(figures.after))
 
 
 def attach_text(name: str, text: str) -> None:

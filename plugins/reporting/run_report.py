@@ -13,6 +13,7 @@ import pytest
 
 import plugins
 from plugins.check_inputs import host_demand
+from plugins.destructive_stage import not_run_reasons, rollout_report
 from plugins.errors import PreflightError
 from plugins.fleet import Fleet
 from plugins.reporting.allure_report import write_categories, write_environment
@@ -64,6 +65,7 @@ class RunReport:
         self.summary_path = summary_path
         self.records: dict[str, CheckRecord] = {}
         self.summary_written: Path | None = None
+        self.rollout: dict[str, Any] | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
@@ -73,7 +75,15 @@ class RunReport:
             return
         node = props.get("node")
         message = str(props.get("message", "")) if outcome == "passed" else first_line(report)
-        record = CheckRecord(host, check, node if isinstance(node, int) else None, outcome, message)
+        details = props.get("details")
+        record = CheckRecord(
+            host,
+            check,
+            node if isinstance(node, int) else None,
+            outcome,
+            message,
+            details if isinstance(details, dict) else None,
+        )
         previous = self.records.get(report.nodeid)
         if previous is None or _RANK[record.outcome] > _RANK[previous.outcome]:
             self.records[report.nodeid] = record
@@ -111,6 +121,12 @@ class RunReport:
                 suite_version=plugins.__version__, inventory=self.fleet.inventory.path, exit_status=int(exitstatus)
             ),
         )
+        not_run = not_run_reasons(self.config)
+        for name, host_summary in summary["hosts"].items():
+            host_summary["not_run"] = [{"id": check, "reason": why} for check, why in not_run.get(name, {}).items()]
+        self.rollout = rollout_report(self.config)
+        if self.rollout is not None:
+            summary["rollout"] = self.rollout
         self.summary_written = write_summary(self.summary_path, summary)
         alluredir = getattr(self.config.option, "allure_report_dir", None)
         if alluredir:
@@ -150,5 +166,42 @@ class RunReport:
             terminalreporter.write_line(
                 f"{len(unreachable)} host(s) not reached; their other checks were not run: {', '.join(unreachable)}"
             )
+        self._remediation_section(terminalreporter)
         if self.summary_written is not None:
             terminalreporter.write_line(f"summary: {self.summary_written}")
+
+    def _remediation_section(self, terminalreporter: Any) -> None:
+        """Which hosts the destructive stage changed and whether they are back; who was not run and why."""
+        rows = []
+        for name in self.fleet.host_names:
+            for record in self.host_records(name):
+                if record.check_id != "remediation" or "plan" in (record.details or {}):
+                    continue
+                details = record.details or {}
+                changed = "yes" if details.get("changed") else "no"
+                back = "yes" if details.get("back") else ("NO" if details.get("changed") else "-")
+                pages = ", ".join(f"node {n}: {p}" for n, p in (details.get("released") or {}).items()) or "-"
+                short = ", ".join(f"node {n}: {p}" for n, p in (details.get("shortfall") or {}).items()) or "-"
+                rows.append([name, record.outcome.upper(), changed, pages, back, short, record.message])
+            for check, why in not_run_reasons(self.config).get(name, {}).items():
+                rows.append([name, "NOT RUN", "no", "-", "-", "-", f"{check}: {why}"])
+        for name, why in ((self.rollout or {}).get("not_run") or {}).items():
+            rows.append([name, "NOT RUN", "no", "-", "-", "-", why])
+        plans = [
+            (name, str((record.details or {})["plan"]))
+            for name in self.fleet.host_names
+            for record in self.host_records(name)
+            if record.check_id == "remediation" and "plan" in (record.details or {})
+        ]
+        if plans:
+            terminalreporter.section("vrouter-preflight: plan (nothing was changed)")
+            for name, plan in plans:
+                terminalreporter.write_line(f"{name}:")
+                for line in plan.splitlines():
+                    terminalreporter.write_line(f"  {line}")
+        if not rows:
+            return
+        terminalreporter.section("vrouter-preflight: destructive stage")
+        header = ["HOST", "RESULT", "CHANGED", "RELEASED 1G", "BACK", "SHORTFALL", "DETAIL"]
+        for line in render_table(header, rows, max_width=90):
+            terminalreporter.write_line(line)

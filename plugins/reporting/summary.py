@@ -61,18 +61,23 @@ class CheckRecord:
     node: int | None
     outcome: str
     message: str
+    details: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
             raise ValueError(f"outcome of {self.check_id} on {self.host}: {self.outcome!r} is not one of {OUTCOMES}")
 
     def to_json(self) -> dict[str, Any]:
-        """The record as it appears in a host's ``checks`` list.
+        """The record as it appears in a host's ``checks`` list; ``details`` (the
+        remediation's ``released``/``restored``/``shortfall`` per node) are merged in.
 
         >>> CheckRecord("c0", "reachable", None, "passed", "").to_json()
         {'id': 'reachable', 'node': None, 'outcome': 'passed', 'message': ''}
         """
-        return {"id": self.check_id, "node": self.node, "outcome": self.outcome, "message": self.message}
+        record = {"id": self.check_id, "node": self.node, "outcome": self.outcome, "message": self.message}
+        if self.details is not None:
+            record.update(self.details)
+        return record
 
 
 def host_verdict(records: Sequence[CheckRecord], unreachable: bool) -> str:

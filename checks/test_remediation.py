@@ -1,0 +1,76 @@
+"""The opt-in destructive stage: release 1G pages, reload vRouter, prove it healthy, roll back.
+
+Check id: ``remediation``. Runs only with ``--destructive`` AND ``destructive: true``
+on the host (``--plan`` shows what it would do and changes nothing). Every
+change is journaled before it is made (``reports/journal/<host>.json``), and
+``--rollback-journal PATH`` replays the rollback of an interrupted run.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from plugins.contiguity import ZoneSupply
+from plugins.demand import VrouterDemand
+from plugins.destructive_stage import destructive_mode, journal_dir, rollout_of
+from plugins.fleet import HostUnderTest
+from plugins.remediation import open_journal, plan_remediation, run_remediation
+from plugins.remediation.deployments import VrouterOperations
+from plugins.reporting.allure_report import figure_step
+from plugins.transport import open_transport
+from plugins.verdict import Verdict
+
+GIB_KIB = 1048576
+
+
+@pytest.mark.destructive
+def test_remediation(
+    host: HostUnderTest,
+    demand: VrouterDemand,
+    supplies: tuple[ZoneSupply, ...],
+    operations: VrouterOperations,
+    verdict: Verdict,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Free the fewest 1G pages that close the gap, reload vRouter, wait for health, give the pages back."""
+    keep = demand.hugepages_needed.get(GIB_KIB, 0) if demand.settings.hugepage_mode else 0
+    plan = plan_remediation(
+        demand, supplies, host.facts.hugepages, host.spec, operations=operations, keep_free_1g_total=keep
+    )
+    verdict.attach_text("plan", plan.describe())
+    if destructive_mode(request.config) == "plan":
+        verdict.item.user_properties.append(("details", {"plan": plan.describe()}))
+        verdict.conclude(plan.feasible, f"plan (nothing changed): {plan.describe().splitlines()[0]}")
+        return
+    rollout = rollout_of(request.config)
+    assert rollout is not None, "the destructive stage runs inside a rollout"
+    with rollout.slot(host.name) as decision:
+        if not decision.run:
+            verdict.not_applicable(decision.reason)
+        if not plan.feasible:
+            rollout.finish(host.name, ok=False, reason=plan.problem or "no feasible plan")
+            verdict.conclude(False, f"cannot remediate, nothing changed: {plan.problem}")
+        journal = open_journal(journal_dir(request.config), host.spec, plan)
+        outcome = run_remediation(
+            host.spec,
+            host.transport,
+            plan,
+            journal,
+            step=figure_step,
+            transport_factory=lambda: open_transport(host.spec),
+        )
+        rollout.finish(host.name, ok=outcome.ok, reason=outcome.message)
+    details = {
+        "changed": outcome.changed,
+        "released": {str(node): pages for node, pages in outcome.released.items()},
+        "restored": {str(node): pages for node, pages in outcome.restored.items()},
+        "shortfall": {str(node): pages for node, pages in outcome.shortfall.items()},
+        "back": outcome.back,
+        "journal": outcome.journal_path,
+        "journal_closed": outcome.journal_closed,
+        "warnings": list(outcome.warnings),
+    }
+    verdict.item.user_properties.append(("details", details))
+    verdict.attach_json("remediation outcome", details)
+    warnings = f" (warning: {'; '.join(outcome.warnings)})" if outcome.warnings else ""
+    verdict.conclude(outcome.ok, outcome.message + warnings)
