@@ -24,6 +24,10 @@ Rules an operator can rely on:
   transport (a snapshot is judged like a live host). A mistake inside them is
   named with its sub-key: ``key 'vrouter.flow_entries'``,
   ``key 'expect.hugepages.1G.0'``.
+* A host is marked for hardware certification by ``certify: true`` (in its
+  entry or in ``defaults``) or by being in a group listed in the top-level
+  ``certify_groups``; its own ``certify: false`` wins over both. A
+  ``certify_groups`` entry that no host belongs to is an error.
 """
 
 from __future__ import annotations
@@ -190,6 +194,9 @@ class HostSpec:
     trial: TrialPlan = field(default_factory=TrialPlan)
     destructive: bool = False
     remediation: RemediationSteps = field(default_factory=RemediationSteps)
+    certify: bool = False
+    cert_cycles: int = 3
+    cert_numa_tolerance: float = 10.0
 
     @property
     def display_address(self) -> str:
@@ -225,13 +232,15 @@ HOST_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MAX_NAME = 253
 _PAGE_SIZES = tuple(1 << shift for shift in range(12, 19))  # 4 KiB .. 256 KiB
-_TOP_KEYS = ("defaults", "hosts")
+_TOP_KEYS = ("defaults", "hosts", "certify_groups")
 _PER_HOST_ONLY = frozenset({"address", "path"})
 
 _SSH_ONLY = frozenset(
     {"address", "port", "identity_file", "jump", "known_hosts", "host_key_policy", "ssh_config", "connect_timeout"}
 )
-_LIVE_ONLY = frozenset({"become", "sudo_password_env", "command_timeout", "trial", "destructive", "remediation"})
+_LIVE_ONLY = frozenset(
+    {"become", "sudo_password_env", "command_timeout", "trial", "destructive", "remediation", "cert_cycles"}
+)
 _SNAPSHOT_ONLY = frozenset({"path", "page_size"})
 
 
@@ -477,6 +486,27 @@ def _flag(value: object) -> bool:
     return value
 
 
+_MAX_CERT_CYCLES = 100
+
+
+def _cert_cycles(value: object) -> int:
+    number = _int_at_least(value, 1)
+    if number is None or number > _MAX_CERT_CYCLES:
+        raise _Invalid(
+            f"expected the number of destructive cycles in a row, an integer from 1 to {_MAX_CERT_CYCLES}, "
+            f"got {_describe(value)}"
+        )
+    return number
+
+
+def _percent(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _Invalid(f"expected a percentage from 0 to 100 (10 allows 10% from the mean), got {_describe(value)}")
+    if not 0 <= value <= 100:
+        raise _Invalid(f"expected a percentage from 0 to 100 (10 allows 10% from the mean), got {value!r}")
+    return float(value)
+
+
 _VROUTER_KEYS: dict[str, Callable[[object], object]] = {
     "release": _release,
     "flow_entries": _positive_int,
@@ -689,6 +719,9 @@ _VALIDATORS: dict[str, Callable[[object], object]] = {
     "trial": _trial,
     "destructive": _flag,
     "remediation": _remediation,
+    "certify": _flag,
+    "cert_cycles": _cert_cycles,
+    "cert_numa_tolerance": _percent,
 }
 HOST_KEYS: tuple[str, ...] = tuple(_VALIDATORS)
 _PATH_KEYS = ("identity_file", "known_hosts", "ssh_config", "path")
@@ -849,6 +882,25 @@ def _select(hosts: tuple[HostSpec, ...], only_hosts: Sequence[str], shown: str) 
     return tuple(spec for spec in hosts if spec.name in wanted)
 
 
+def _certify_groups(value: object, shown: str) -> tuple[str, ...]:
+    """The top-level ``certify_groups``: hosts in any of these groups are certified (unless ``certify: false``)."""
+    try:
+        return _groups(value)
+    except _Invalid as exc:
+        raise InventoryError(f"{shown}: key 'certify_groups': {exc}") from None
+
+
+def _check_groups_known(certify_groups: Sequence[str], hosts: Sequence[HostSpec], shown: str) -> None:
+    """Refuse a ``certify_groups`` entry no host belongs to (a typo would certify nothing)."""
+    known = sorted({group for spec in hosts for group in spec.groups})
+    for group in certify_groups:
+        if group not in known:
+            close = difflib.get_close_matches(group, known, n=1)
+            listed = ", ".join(known) or "none"
+            hint = f"; did you mean {close[0]!r}?" if close else f"; groups in this inventory: {listed}"
+            raise InventoryError(f"{shown}: key 'certify_groups': no host is in group {group!r}{hint}")
+
+
 def load_inventory(path: str | Path, *, only_hosts: Sequence[str] | None = None) -> Inventory:
     """Load and validate the inventory at ``path``; hosts keep their file order.
 
@@ -884,6 +936,7 @@ def load_inventory(path: str | Path, *, only_hosts: Sequence[str] | None = None)
         if key not in _TOP_KEYS:
             raise InventoryError(f"{shown}: key {key!r}: {_unknown_key(key, _TOP_KEYS, 'top-level key')}")
     defaults = _check_section(data.get("defaults"), "defaults", shown, base, is_defaults=True)
+    certify_groups = _certify_groups(data.get("certify_groups", []), shown)
     raw_hosts = data.get("hosts")
     if raw_hosts is None or raw_hosts == {}:
         raise InventoryError(f"{shown}: key 'hosts': no hosts; an empty inventory would check nothing")
@@ -899,6 +952,11 @@ def load_inventory(path: str | Path, *, only_hosts: Sequence[str] | None = None)
                 "starting with a letter or digit); it becomes a file name and a test id"
             )
         own = _check_section(entry, f"host {name!r}", shown, base, is_defaults=False)
-        hosts.append(_build_host(name, {**defaults, **own}, own, shown))
+        values = {**defaults, **own}
+        groups = values.get("groups", ())
+        if "certify" not in own and isinstance(groups, tuple) and set(certify_groups) & set(groups):
+            values["certify"] = True  # a host in a certify group; its own certify: false wins
+        hosts.append(_build_host(name, values, own, shown))
+    _check_groups_known(certify_groups, hosts, shown)
     selected = tuple(hosts) if only_hosts is None else _select(tuple(hosts), only_hosts, shown)
     return Inventory(path=shown, hosts=selected)
