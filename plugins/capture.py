@@ -83,6 +83,10 @@ AGENT_CONF_PATHS = (
     "/var/lib/config-data/puppet-generated/contrail/etc/contrail/contrail-vrouter-agent.conf",
 )
 
+#: The DMI identity of the machine (``/sys/class/dmi/id``): absent on machines without DMI.
+DMI_DIR = "/sys/class/dmi/id"
+DMI_FIELDS = ("sys_vendor", "product_name", "bios_version", "bios_date")
+
 FACT_SOURCES: tuple[FactSource, ...] = (
     FactSource("/proc/cmdline"),
     FactSource("/proc/meminfo"),
@@ -113,6 +117,8 @@ FACT_SOURCES: tuple[FactSource, ...] = (
     FactSource("/sys/module/vrouter/version"),
     FactSource("/sys/module/vrouter/parameters/*"),
     FactSource("/etc/os-release"),
+    # What hardware this is, for certificates; some kernels make these root-only.
+    *(FactSource(f"{DMI_DIR}/{name}") for name in DMI_FIELDS),
     # Only the first processor's block: the flags are the same on every CPU
     # and a 256-CPU cpuinfo is hundreds of kilobytes.
     FactSource(CPUINFO_KEY, command="sed '/^$/q' /proc/cpuinfo"),

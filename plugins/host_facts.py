@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TypeVar
 
-from plugins.capture import AGENT_CONF_PATHS, CPUINFO_KEY, HUGETLBFS_TABLES_KEY, PAGE_SIZE_KEY, Capture
+from plugins.capture import (
+    AGENT_CONF_PATHS,
+    CPUINFO_KEY,
+    DMI_DIR,
+    DMI_FIELDS,
+    HUGETLBFS_TABLES_KEY,
+    PAGE_SIZE_KEY,
+    Capture,
+)
 from plugins.facts.agent_conf import AgentConf, parse_agent_conf
 from plugins.facts.buddyinfo import BuddyInfo, parse_buddyinfo
 from plugins.facts.cmdline import KernelCmdline, parse_cmdline
@@ -168,6 +176,29 @@ class HostFacts:
     def cpu_flags(self) -> frozenset[str] | None:
         """CPU flags of the first processor (``pdpe1gb`` means 1G pages)."""
         return self._parsed(CPUINFO_KEY, parse_cpu_flags)
+
+    @cached_property
+    def cpu_model(self) -> str | None:
+        """The first processor's ``model name`` (x86); None where cpuinfo has none (most ARM kernels)."""
+        text = self.text(CPUINFO_KEY)
+        for line in () if text is None else text.splitlines():
+            key, colon, value = line.partition(":")
+            if colon and key.strip() == "model name" and value.strip():
+                return value.strip()
+        return None
+
+    @cached_property
+    def dmi(self) -> dict[str, str | None]:
+        """DMI identity (``sys_vendor``, ``product_name``, ``bios_version``, ``bios_date``); None where unreadable.
+
+        >>> HostFacts("c0", {}).dmi["sys_vendor"] is None
+        True
+        """
+        values: dict[str, str | None] = {}
+        for name in DMI_FIELDS:
+            text = self.text(f"{DMI_DIR}/{name}")
+            values[name] = None if text is None or not text.strip() else text.strip()
+        return values
 
     @cached_property
     def page_size(self) -> int | None:
