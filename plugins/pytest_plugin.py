@@ -29,6 +29,8 @@ DEFAULT_INVENTORY = "inventory/local.yaml"
 FLEET_KEY = pytest.StashKey[Fleet]()
 DEFAULT_SUMMARY = "reports/summary.json"
 WIRE_KEY = "vrouter_preflight_fleet"
+#: Hardware certification (``-m certification``): its option, marker, collection and certificates.
+pytest_plugins = ("plugins.certification.plugin",)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -137,13 +139,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if node_fixture in metafunc.fixturenames:
             pairs = [
                 pytest.param(name, node, id=f"{name}-node{node}" if node is not None else name, marks=_group(name))
-                for name in fleet.host_names
+                for name in _hosts_for(metafunc, fleet)
                 for node in nodes_of(fleet, name)
             ]
             metafunc.parametrize(("host", node_fixture), pairs, indirect=["host"])
             return
-    params = [pytest.param(name, id=name, marks=_group(name)) for name in fleet.host_names]
+    params = [pytest.param(name, id=name, marks=_group(name)) for name in _hosts_for(metafunc, fleet)]
     metafunc.parametrize("host", params, indirect=True)
+
+
+def _hosts_for(metafunc: pytest.Metafunc, fleet: Fleet) -> tuple[str, ...]:
+    """Every host; for a ``certification`` check only the hosts the inventory marks for certification."""
+    if metafunc.definition.get_closest_marker("certification") is None:
+        return fleet.host_names
+    return tuple(name for name in fleet.host_names if fleet.inventory.host(name).certify)
 
 
 def _group(name: str) -> pytest.MarkDecorator:

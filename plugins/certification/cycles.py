@@ -1,0 +1,138 @@
+"""The destructive cycles of a certification: the remediation engine, ``cert_cycles`` times in a row.
+
+Each cycle reads the host afresh (one capture), plans with the remediation
+planner, runs :func:`plugins.remediation.run_remediation` (journaled, with its
+rollback) and reads the host again: the rollback counts as verified only when
+the engine says the pools are back AND every ``nr_hugepages`` reads as before
+the cycle. The cycles stop at the first one that fails. The buddy allocator's
+free blocks are kept from before the first cycle and after the last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from plugins.capture import FACT_SOURCES
+from plugins.certification.findings import CycleRecord, pool_counts
+from plugins.contiguity import zone_supplies
+from plugins.demand import VrouterDemand
+from plugins.fleet import HostUnderTest
+from plugins.host_facts import HostFacts
+from plugins.remediation import RemediationPlan, StepHook, open_journal, plan_remediation, run_remediation
+from plugins.remediation.deployments import VrouterOperations
+from plugins.reporting.summary import supply_json
+from plugins.transport import open_transport
+
+FreeBlocks = dict[str, dict[str, list[int]]]
+
+
+@dataclass(frozen=True)
+class CyclesResult:
+    """What the cycles gave: one record per cycle run, and the buddy supply around them."""
+
+    cycles: tuple[CycleRecord, ...]
+    supply_before: FreeBlocks | None
+    supply_after: FreeBlocks | None
+    first_plan: RemediationPlan | None
+
+    @property
+    def ok(self) -> bool:
+        """Every cycle that ran passed with a verified rollback."""
+        return all(c.ok and c.rollback_verified for c in self.cycles)
+
+
+def read_host(host: HostUnderTest) -> HostFacts:
+    """The host's facts now (one capture command), not the ones gathered at the start of the run."""
+    return HostFacts(host.name, host.transport.capture(FACT_SOURCES))
+
+
+def free_blocks(facts: HostFacts) -> FreeBlocks | None:
+    """Free blocks per node and zone, per order (``None`` without /proc/buddyinfo)."""
+    blocks = supply_json(facts.buddyinfo, None)["free_blocks"]
+    return None if blocks is None else {node: dict(zones) for node, zones in blocks.items()}
+
+
+def plan_cycle(
+    host: HostUnderTest, facts: HostFacts, demand: VrouterDemand, operations: VrouterOperations, keep: int
+) -> RemediationPlan:
+    """The remediation plan for the host as it is now."""
+    if facts.buddyinfo is None:
+        raise ValueError("/proc/buddyinfo could not be read before the cycle")
+    supplies = zone_supplies(facts.buddyinfo, facts.zoneinfo)
+    return plan_remediation(
+        demand, supplies, facts.hugepages, host.spec, operations=operations, keep_free_1g_total=keep
+    )
+
+
+def run_cycles(
+    host: HostUnderTest,
+    demand: VrouterDemand,
+    operations: VrouterOperations,
+    journal_directory: str | Path,
+    count: int,
+    *,
+    keep_free_1g_total: int = 0,
+    step: StepHook | None = None,
+) -> CyclesResult:
+    """Run up to ``count`` cycles in a row on ``host``; stop at the first failure."""
+    facts = read_host(host)
+    before = free_blocks(facts)
+    records: list[CycleRecord] = []
+    first_plan: RemediationPlan | None = None
+    for number in range(1, count + 1):
+        pools_before = pool_counts(facts.hugepages)
+        try:
+            plan = plan_cycle(host, facts, demand, operations, keep_free_1g_total)
+        except ValueError as exc:
+            records.append(_not_run(number, f"cannot plan: {exc}", pools_before))
+            break
+        first_plan = first_plan or plan
+        if not plan.feasible:
+            records.append(_not_run(number, f"no feasible plan, nothing changed: {plan.problem}", pools_before))
+            break
+        journal = open_journal(journal_directory, host.spec, plan)
+        outcome = run_remediation(
+            host.spec,
+            host.transport,
+            plan,
+            journal,
+            step=step,
+            transport_factory=lambda: open_transport(host.spec),
+        )
+        facts = read_host(host)
+        record = CycleRecord(
+            number=number,
+            ok=outcome.ok,
+            message=outcome.message,
+            released=dict(outcome.released),
+            restored=dict(outcome.restored),
+            shortfall=dict(outcome.shortfall),
+            back=outcome.back,
+            pools_before=pools_before,
+            pools_after=pool_counts(facts.hugepages),
+            journal=outcome.journal_path,
+        )
+        records.append(record)
+        if not (record.ok and record.rollback_verified):
+            break
+    return CyclesResult(tuple(records), before, free_blocks(facts), first_plan)
+
+
+def _not_run(number: int, why: str, pools: dict[str, int | None]) -> CycleRecord:
+    return CycleRecord(number, False, why, {}, {}, {}, True, pools, pools, "")
+
+
+def describe_cycles(records: Sequence[CycleRecord]) -> list[list[object]]:
+    """Rows of the cycles table attached to the report: cycle, result, released, restored, verified."""
+    return [
+        [
+            c.number,
+            "ok" if c.ok else "FAILED",
+            ", ".join(f"node {n}: {p}" for n, p in c.released.items()) or "-",
+            ", ".join(f"node {n}: {p}" for n, p in c.restored.items()) or "-",
+            "yes" if c.rollback_verified else "NO",
+        ]
+        for c in records
+    ]

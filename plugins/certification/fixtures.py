@@ -1,0 +1,78 @@
+"""The certification checks' inputs, as pytest fixtures, and how a finding is recorded.
+
+As elsewhere, an input that cannot be had raises
+:class:`~plugins.verdict.CannotJudge` while the check is being set up (an
+ERROR with the reason), and the certificate then says the finding errored.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from plugins.boot_hugepages import expected_pools
+from plugins.certification.findings import Finding, certification_sizes
+from plugins.check_inputs import require
+from plugins.demand import VrouterDemand
+from plugins.errors import HostError, NotLiveError
+from plugins.facts.sizes import format_kib
+from plugins.fleet import HostUnderTest
+from plugins.trial.report import TrialReport, pool_changes
+from plugins.trial.runner import TrialRequest, TrialUnavailable, deadline_for, run_trial
+from plugins.verdict import CannotJudge, Verdict
+
+
+def conclude_finding(verdict: Verdict, finding: Finding) -> None:
+    """Record the finding's evidence for the certificate (and the reports), then conclude with its message."""
+    __tracebackhide__ = True
+    evidence = dict(finding.evidence)
+    verdict.item.user_properties.append(("details", {"evidence": evidence}))
+    verdict.attach_json(f"{finding.id} evidence", evidence)
+    verdict.conclude(finding.ok, finding.message)
+
+
+def sizes_to_certify(host: HostUnderTest, demand: VrouterDemand) -> tuple[int, ...]:
+    """``trial.sizes``, else vRouter's configured size and every size the boot command line reserves."""
+    facts = host.facts
+    settings = demand.settings
+    vrouter_size = settings.hugepage_size_kib if settings.hugepage_mode else None
+    cmdline = facts.cmdline
+    boot: tuple[int, ...] = ()
+    if cmdline is not None:
+        default_kib = cmdline.default_hugepagesz_kib() or facts.default_hugepage_kib
+        boot = tuple(pool.size_kib for pool in expected_pools(host.spec.expect, cmdline, default_kib))
+    return certification_sizes(host.spec.trial.sizes_kib, vrouter_size, boot)
+
+
+@pytest.fixture
+def certification_trial(host: HostUnderTest, demand: VrouterDemand, node: int | None) -> TrialReport:
+    """The trial allocation bound to ``node``, for every page size to certify (ERROR when it cannot run)."""
+    number = require(node, host.name, "no NUMA node is listed in /sys/devices/system/node")
+    sizes = sizes_to_certify(host, demand)
+    if not sizes:
+        raise CannotJudge(
+            host.name,
+            "no hugepage size to try: vRouter is in buddy mode, nothing is reserved at boot and trial.sizes is "
+            "empty; set trial.sizes (e.g. [1G, 2M]) or vrouter.hugepage_size",
+        )
+    request = TrialRequest(
+        sizes_kib=sizes,
+        flow_bytes=demand.flow_table_bytes,
+        bridge_bytes=demand.bridge_table_bytes,
+        node=number,
+        deadline_s=deadline_for(host.spec.command_timeout),
+    )
+    try:
+        report = run_trial(host.transport, request)
+    except NotLiveError:
+        raise CannotJudge(host.name, "the trial allocation needs the live kernel; this host is a snapshot") from None
+    except (HostError, TrialUnavailable) as exc:
+        raise CannotJudge(host.name, f"trial allocation on node {number}: {exc}") from None
+    if report.error is not None:
+        raise CannotJudge(host.name, f"trial allocation on node {number}: the helper stopped: {report.error}")
+    for trial in report.trials:
+        if trial.status in ("error", "timeout", "interrupted") and not pool_changes(trial.before, trial.after):
+            raise CannotJudge(
+                host.name,
+                f"trial allocation of {format_kib(trial.size_kib)} on node {number}: {trial.status}: {trial.reason}",
+            )
+    return report
