@@ -465,12 +465,12 @@ def judge_cycles(
             )
     if len(cycles) < wanted:
         return Finding("destructive_cycles", False, f"only {len(cycles)} of {wanted} cycles ran{supply}", evidence)
-    released = sum(sum(c.released.values()) for c in cycles)
+    per_cycle = ", ".join(str(sum(c.released.values())) for c in cycles)
     return Finding(
         "destructive_cycles",
         True,
         f"{wanted} destructive cycles in a row passed, each rolled back and verified "
-        f"({plural(released, '1G page')} released in all){supply}",
+        f"(1G pages released per cycle: {per_cycle}){supply}",
         evidence,
     )
 
