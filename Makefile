@@ -44,3 +44,26 @@ bench: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) reports/*.xml .mypy_cache .ruff_cache .pytest_cache
+
+# Compute lab (lab/, README "Compute lab"): QEMU guests with Debian's 6.1 kernel and the
+# stand-in vRouter module. Big artifacts live in $(LAB_CACHE), outside the repo.
+#   make lab        build (or reuse) the guest image and modules; installs host packages if missing
+#   make lab-up     boot LAB_GUESTS guests (fresh overlays), write reports/lab/inventory.yaml
+#   make lab-down   stop exactly the guests lab-up started
+LAB_GUESTS ?= 1
+LAB_HP1G ?= 2
+LAB_HP2M ?= 0
+LAB_MEM_PER_NODE ?= 3072
+LAB_UP_ARGS ?=
+.PHONY: lab lab-up lab-down
+
+lab:
+	sh tools/lab-packages.sh
+	bash lab/build.sh >/dev/null
+
+lab-up: lab
+	$(PYTHON) -m lab up --guests $(LAB_GUESTS) --hp1g $(LAB_HP1G) --hp2m $(LAB_HP2M) \
+		--mem-per-node $(LAB_MEM_PER_NODE) $(LAB_UP_ARGS)
+
+lab-down:
+	$(PYTHON) -m lab down
