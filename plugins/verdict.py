@@ -17,7 +17,14 @@ from typing import Any
 import pytest
 
 from plugins.errors import PreflightError
-from plugins.reporting.allure_report import attach_json, attach_table, attach_text, retitle
+from plugins.reporting.allure_report import (
+    allure_active,
+    attach_json,
+    attach_png,
+    attach_table,
+    attach_text,
+    retitle,
+)
 
 
 class CannotJudge(PreflightError):
@@ -71,12 +78,33 @@ class Verdict:
         """Attach a small table (facts, per-order counts) to the report."""
         attach_table(name, header, rows)
 
+    def attach_png(self, name: str, data: bytes) -> None:
+        """Attach a picture (a chart from :mod:`plugins.reporting.charts`) to the report."""
+        attach_png(name, data)
+
+    def attach_charts(self) -> None:
+        """Attach this check's standard pictures (:mod:`plugins.reporting.check_charts`); :meth:`conclude` calls it.
+
+        Only while Allure records, so a run without ``--alluredir`` never imports the plotting library.
+        """
+        if not allure_active():
+            return
+        from plugins.reporting.check_charts import attach_check_charts
+
+        details = dict(self.item.user_properties).get("details")
+        attach_check_charts(
+            self.check_id,
+            getattr(self.item, "funcargs", {}),
+            details if isinstance(details, dict) else None,
+        )
+
     def conclude(self, ok: bool, message: str) -> None:
         """Record the result; a failure ends the check with ``message`` alone."""
         __tracebackhide__ = True
         text = self._title(message)
         self.item.user_properties.append(("message", text))
         retitle(text)
+        self.attach_charts()
         if not ok:
             pytest.fail(text, pytrace=False)
 

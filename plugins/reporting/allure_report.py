@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import html
 import io
 import json
 import os
@@ -59,7 +60,7 @@ UNREACHABLE_WORDS = (
     "cannot resolve",
     "no SSH banner",
 )
-CANNOT_JUDGE_WORDS = ("cannot judge", "unsupported", "Unsupported", "absent")
+CANNOT_JUDGE_WORDS = ("cannot judge", "unsupported", "Unsupported", "absent", "facts unusable")
 
 
 def _any_of(words: Sequence[str]) -> str:
@@ -76,36 +77,48 @@ _ANY = r"[\s\S]*"
 _NOT_UNREACHABLE = f"(?!{_ANY}{_any_of(UNREACHABLE_WORDS)})"
 _NOT_CANNOT_JUDGE = f"(?!{_ANY}{_any_of(CANNOT_JUDGE_WORDS)})"
 _NOT_CONTIGUOUS = f"(?!{_ANY}[Cc]ontiguous)"
+# The per-host overview results that `make report` adds (plugins/reporting/board.py) start so;
+# they go to "Hosts held back" only, never into a class a check's own failure is counted in.
+HOST_VERDICT_PREFIX = "Host verdict "
+_NOT_HOST_VERDICT = f"(?!{HOST_VERDICT_PREFIX})"
 
 CATEGORIES: tuple[dict[str, Any], ...] = (
     {
         "name": "Unreachable",
         "description": "The host could not be reached or logged into; nothing on it was judged.",
         "matchedStatuses": ["broken", "failed"],
-        "messageRegex": f"^{_ANY}{_any_of(UNREACHABLE_WORDS)}{_ANY}$",
+        "messageRegex": f"^{_NOT_HOST_VERDICT}{_ANY}{_any_of(UNREACHABLE_WORDS)}{_ANY}$",
     },
     {
         "name": "Unsupported / cannot judge",
         "description": "A fact the check needs is absent or the platform is unsupported: not a pass.",
-        "matchedStatuses": ["broken"],
-        "messageRegex": f"^{_NOT_UNREACHABLE}{_ANY}{_any_of(CANNOT_JUDGE_WORDS)}{_ANY}$",
+        "matchedStatuses": ["broken", "failed"],
+        "messageRegex": f"^{_NOT_HOST_VERDICT}{_NOT_UNREACHABLE}{_ANY}{_any_of(CANNOT_JUDGE_WORDS)}{_ANY}$",
     },
     {
         "name": "Insufficient contiguous memory",
         "description": "Too few free physically contiguous blocks for vRouter's tables: the reload would fail.",
         "matchedStatuses": ["failed"],
-        "messageRegex": f"^{_NOT_UNREACHABLE}{_NOT_CANNOT_JUDGE}{_ANY}[Cc]ontiguous{_ANY}$",
+        "messageRegex": f"^{_NOT_HOST_VERDICT}{_NOT_UNREACHABLE}{_NOT_CANNOT_JUDGE}{_ANY}[Cc]ontiguous{_ANY}$",
     },
     {
         "name": "Hugepage misconfiguration",
         "description": "Hugepages reserved, free or mounted differently from what vRouter is configured to use.",
         "matchedStatuses": ["failed"],
-        "messageRegex": f"^{_NOT_UNREACHABLE}{_NOT_CANNOT_JUDGE}{_NOT_CONTIGUOUS}{_ANY}[Hh]ugepage{_ANY}$",
+        "messageRegex": (
+            f"^{_NOT_HOST_VERDICT}{_NOT_UNREACHABLE}{_NOT_CANNOT_JUDGE}{_NOT_CONTIGUOUS}{_ANY}[Hh]ugepage{_ANY}$"
+        ),
     },
     {
         "name": "Not applicable",
         "description": "The check does not apply to this host.",
         "matchedStatuses": ["skipped"],
+    },
+    {
+        "name": "Hosts held back",
+        "description": "One entry per host that failed or could not be checked: its verdict and what to do.",
+        "matchedStatuses": ["broken", "failed"],
+        "messageRegex": f"^{HOST_VERDICT_PREFIX}{_ANY}$",
     },
 )
 
@@ -219,8 +232,43 @@ def figure_step(title: str, before: Mapping[str, Any]) -> Iterator[Any]:
         try:
             yield figures
         finally:
+            attach_html("before → after", figures_table_html(figures.before, figures.after))
             attach_json("before", dict(figures.before))
             attach_json("after", dict(figures.after))
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return to_json_text(value) if isinstance(value, (dict, list, tuple)) else str(value)
+
+
+def figures_table_html(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    """A step's figures as a small HTML table: one row per figure, its value before and after.
+
+    Changed values are bold, so "node 0 nr 170 → 169" stands out for a reader who is no engineer.
+
+    >>> table = figures_table_html({"node 0 nr": 170}, {"node 0 nr": 169, "rc": 0})
+    >>> print(table.replace("</tr>", "</tr>\\n"))  # doctest: +ELLIPSIS
+    <table ...><tr><th>figure</th><th>before</th><th>after</th></tr>
+    <tr><td>node 0 nr</td><td>170</td><td><b>169</b></td></tr>
+    <tr><td>rc</td><td>—</td><td><b>0</b></td></tr>
+    </table>
+    """
+    style = 'style="border-collapse:collapse;font:13px sans-serif" border="1" cellpadding="4"'
+    rows = ["<tr><th>figure</th><th>before</th><th>after</th></tr>"]
+    for key in dict.fromkeys([*before, *after]):
+        old, new = before.get(key), after.get(key)
+        shown_new = html.escape(_cell(new)).replace("\n", "<br>")
+        if key in after and old != new:
+            shown_new = f"<b>{shown_new}</b>"
+        rows.append(
+            f"<tr><td>{html.escape(str(key))}</td><td>{html.escape(_cell(old)).replace(chr(10), '<br>')}</td>"
+            f"<td>{shown_new}</td></tr>"
+        )
+    return f"<table {style}>{''.join(rows)}</table>"
 
 
 def attach_text(name: str, text: str) -> None:
@@ -306,6 +354,30 @@ def attach_table(name: str, header: Sequence[str], rows: Sequence[Sequence[objec
     if allure_active():
         kind = allure.attachment_type.CSV if fmt == "csv" else allure.attachment_type.TEXT
         allure.attach(table_text(header, rows, fmt), name=name, attachment_type=kind)
+
+
+def attach_png(name: str, data: bytes) -> None:
+    """Attach a PNG picture (a chart from :mod:`plugins.reporting.charts`) to the running check.
+
+    >>> attach_png("chart", b"\\x89PNG\\r\\n\\x1a\\n")
+    >>> attach_png("chart", b"GIF89a")
+    Traceback (most recent call last):
+    ...
+    ValueError: attachment 'chart' is not a PNG
+    """
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise ValueError(f"attachment {name!r} is not a PNG")
+    if allure_active():
+        allure.attach(data, name=name, attachment_type=allure.attachment_type.PNG)
+
+
+def attach_html(name: str, html: str) -> None:
+    """Attach an HTML fragment (a small table for the board) to the running check.
+
+    >>> attach_html("overview", "<table></table>")
+    """
+    if allure_active():
+        allure.attach(html, name=name, attachment_type=allure.attachment_type.HTML)
 
 
 def escape_property(text: str, *, key: bool) -> str:
