@@ -1,5 +1,6 @@
 # vrouter-preflight — see README.md.
 #   make preflight   set up .venv/ and run the checks against $(INVENTORY)
+#   make report      turn the last run's Allure results into reports/report/index.html
 #   make test        set up everything the suite's own tests need and run them
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ PY := $(VENV)/bin/python
 INVENTORY ?= inventory/local.yaml
 PYTEST_ARGS ?=
 
-.PHONY: preflight test lint typecheck unit bench clean
+.PHONY: preflight report test lint typecheck unit bench clean
 
 $(VENV)/.runtime: requirements.txt
 	PYTHON=$(PYTHON) sh tools/system-packages.sh venv
@@ -19,10 +20,21 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# The Allure 2 command line (npm allure-commandline, pinned by package-lock.json; runs on Java).
+ALLURE_CLI := tools/report/node_modules/.installed
+$(ALLURE_CLI): tools/report/package.json tools/report/package-lock.json
+	sh tools/system-packages.sh report
+	cd tools/report && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 preflight: $(VENV)/.runtime
 	mkdir -p reports
 	$(PY) -m pytest checks --inventory $(INVENTORY) --junitxml=reports/junit.xml \
 		--alluredir=reports/allure-results --clean-alluredir $(PYTEST_ARGS)
+
+# The change-board report of the last `make preflight` (reports/allure-results + reports/summary.json).
+report: $(VENV)/.runtime $(ALLURE_CLI)
+	$(PY) -m plugins.reporting.build_report
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
@@ -34,7 +46,7 @@ typecheck: $(VENV)/.dev
 unit: $(VENV)/.dev
 	$(PY) -m pytest tests/unit --doctest-modules plugins $(PYTEST_ARGS)
 
-test: $(VENV)/.dev lint typecheck
+test: $(VENV)/.dev $(ALLURE_CLI) lint typecheck
 	sh tools/system-packages.sh test
 	$(PY) -m pytest tests --doctest-modules plugins $(PYTEST_ARGS)
 

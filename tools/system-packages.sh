@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the system packages a target needs, only when they are missing.
 #   tools/system-packages.sh venv   -> Python's venv module (python3-venv on Debian)
-#   tools/system-packages.sh test   -> OpenSSH server and client, sudo (for the suite's own tests)
+#   tools/system-packages.sh test   -> OpenSSH server and client, sudo; Chromium and a font (the report's browser test)
+#   tools/system-packages.sh report -> a Java runtime and Node.js with npm (the Allure 2 command line of `make report`)
 # Works on Debian/Ubuntu (apt-get) and RHEL-likes (dnf/yum); needs root or sudo.
 set -eu
 
@@ -43,9 +44,24 @@ test)
             install openssh-server openssh-clients sudo procps-ng
         fi
     fi
+    # The report's browser test renders the Allure report in headless Chromium.
+    if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+        install chromium
+    fi
+    if [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && [ ! -e /usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf ]; then
+        if command -v apt-get >/dev/null 2>&1; then install fonts-dejavu-core; else install dejavu-sans-fonts; fi
+    fi
+    ;;
+report)
+    if ! command -v java >/dev/null 2>&1 && [ ! -x "${JAVA_HOME:-/nonexistent}/bin/java" ]; then
+        if command -v apt-get >/dev/null 2>&1; then install default-jre-headless; else install java-17-openjdk-headless; fi
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        install nodejs npm
+    fi
     ;;
 *)
-    echo "usage: $0 venv|test" >&2
+    echo "usage: $0 venv|test|report" >&2
     exit 2
     ;;
 esac
