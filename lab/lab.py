@@ -372,6 +372,23 @@ class Guest:
                 )
             time.sleep(1.0)
 
+    def verify_boot_reservations(self) -> None:
+        """Raise :class:`LabError` unless the kernel reserved the spec's hugepages (per node when given so).
+
+        Node 0 can only hold a 1G page because of ``max-ram-below-4g=1G`` and ``nokaslr``
+        (a randomised kernel image can take node 0's only free GiB; memblock then silently
+        puts the page on node 1).
+        """
+        pools = self.hugepages()
+        for size_kib, wanted in ((1_048_576, self.spec.hp1g), (2048, self.spec.hp2m)):
+            got = {node: sizes.get(size_kib, (0, 0))[0] for node, sizes in pools.items()}
+            if isinstance(wanted, int):
+                ok = sum(got.values()) == wanted
+            else:
+                ok = all(got.get(node, 0) == pages for node, pages in wanted.items())
+            if not ok:
+                raise LabError(f"{self.name}: boot reserved {got} pages of {size_kib} KiB per node, asked for {wanted}")
+
     def put(self, path: str, text: str) -> None:
         """Write ``text`` to ``path`` in the guest."""
         self.check(f"cat > {shlex.quote(path)} <<'LAB_EOF'\n{text}\nLAB_EOF")
@@ -576,6 +593,7 @@ class Lab:
             try:
                 for guest in started:
                     guest.wait_ssh(timeout)
+                    guest.verify_boot_reservations()
             except BaseException:
                 self.down(guest.name for guest in started)
                 raise
@@ -603,7 +621,7 @@ class Lab:
         accel = "kvm" if self.accel == "kvm" else "tcg,thread=multi,tb-size=256"
         cpu = "host" if self.accel == "kvm" else "max"
         cmdline = (
-            f"console=ttyS0 root=/dev/vda rw net.ifnames=0 init=/sbin/lab-init lab.hostname={spec.name} "
+            f"console=ttyS0 root=/dev/vda rw net.ifnames=0 nokaslr init=/sbin/lab-init lab.hostname={spec.name} "
             f"{spec.cmdline_hugepages()} {spec.extra_cmdline}"
         ).strip()
         argv = [
