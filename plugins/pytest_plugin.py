@@ -18,7 +18,7 @@ from plugins.errors import InventoryError, PreflightError
 from plugins.fleet import Fleet, HostUnderTest
 from plugins.gather import HostGather, gather_fleet
 from plugins.inventory import load_inventory
-from plugins.reporting.allure_report import describe_check
+from plugins.reporting.allure_report import describe_check, retitle
 from plugins.reporting.run_report import RunReport
 from plugins.transport.pool import TransportPool
 from plugins.verdict import check_id_of
@@ -262,4 +262,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if call.excinfo is not None and isinstance(call.excinfo.value, PreflightError):
         report.longrepr = _PreflightRepr(str(call.excinfo.value))
+        # A check that could not start (unreachable, cannot judge) is titled by its reason too.
+        retitle(str(call.excinfo.value))
     return report
