@@ -79,3 +79,11 @@ lab-up: lab
 
 lab-down:
 	$(PYTHON) -m lab down
+
+# The gate's accuracy on the lab (README "Gate accuracy on the lab"): BENCH_LAB_N fresh-boot
+# scenarios, the suite's verdict vs the stand-in's load -> reports/lab-accuracy/{results.jsonl,matrix.json}.
+BENCH_LAB_N ?= 40
+BENCH_LAB_SEED ?= 6
+.PHONY: bench-lab
+bench-lab: $(VENV)/.dev lab
+	$(PY) -m bench.lab_accuracy --n $(BENCH_LAB_N) --seed $(BENCH_LAB_SEED)
