@@ -80,10 +80,11 @@ lab-up: lab
 lab-down:
 	$(PYTHON) -m lab down
 
-# The gate's accuracy on the lab (README "Gate accuracy on the lab"): BENCH_LAB_N fresh-boot
-# scenarios, the suite's verdict vs the stand-in's load -> reports/lab-accuracy/{results.jsonl,matrix.json}.
-BENCH_LAB_N ?= 40
+# The gate's accuracy on the lab (README "Gate accuracy on the lab"): BENCH_LAB_N random + BENCH_LAB_NEAR
+# at-the-threshold fresh-boot scenarios, the suite's verdict vs the stand-in's load -> reports/lab-accuracy/{results.jsonl,matrix.json}.
+BENCH_LAB_N ?= 60
+BENCH_LAB_NEAR ?= 16
 BENCH_LAB_SEED ?= 6
 .PHONY: bench-lab
 bench-lab: $(VENV)/.dev lab
-	$(PY) -m bench.lab_accuracy --n $(BENCH_LAB_N) --seed $(BENCH_LAB_SEED)
+	$(PY) -m bench.lab_accuracy --n $(BENCH_LAB_N) --near $(BENCH_LAB_NEAR) --seed $(BENCH_LAB_SEED)

@@ -1,6 +1,6 @@
 """How accurate the gate is on a real kernel: N randomised scenarios in the compute lab (lab/).
 
-    python -m bench.lab_accuracy [--n 40] [--seed 6] [--out reports/lab-accuracy] [--resume]
+    python -m bench.lab_accuracy [--n 40] [--near 20] [--seed 6] [--out reports/lab-accuracy] [--resume]
 
 Each scenario is a FRESH boot of one lab guest (QEMU/TCG, Debian 6.1, 2 NUMA nodes; about
 10 s, so reusing a guest would save little and would carry state between scenarios) with
@@ -17,6 +17,11 @@ The prediction is the suite's own verdict: ``pytest checks`` (read-only) through
 ``contiguous_blocks`` in the JSON summary (passed = "a reload fits now"). The module is NOT loaded
 while the suite reads the facts. The ground truth is then ``modprobe vrouter`` with the same
 options, with nothing run in between: loaded yes/no (the failed chunk when not).
+
+``--near K`` adds K scenarios placed at the threshold (indices from 1000, ``"kind": "near"``):
+node 0 fully fragmented, and on node 1 the fragmenter grabs just enough that the free order-10
+blocks left in all zones are the demand's order-10 count (the suite's own demand model) plus a
+random offset of -8..+8 blocks -- where the floor and per-CPU lists decide.
 
 One JSON line per scenario goes to ``<out>/results.jsonl`` (as it completes); the confusion
 matrix to ``<out>/matrix.json`` and stdout. Goal: no false pass, false fails under 5 %.
@@ -36,10 +41,19 @@ from pathlib import Path
 from typing import Any
 
 from lab.lab import Guest, GuestSpec, Lab, LabError
+from plugins.demand import vrouter_demand, vrouter_settings
+from plugins.inventory import VrouterOverrides
 from tests.suite_runs import ROOT, run_suite
 
 FLOW_ENTRIES = (262144, 524288, 1048576, 2097152)
 RAISED_LOWMEM = "256 1 32 0"
+NEAR_START = 1000
+
+
+def demand_o10(flow_entries: int) -> int:
+    """Order-10 blocks a reload with ``flow_entries`` needs, from the suite's demand model (R1911)."""
+    settings = vrouter_settings(VrouterOverrides(release="R1911", flow_entries=flow_entries), {})
+    return int(vrouter_demand(settings, 4096).blocks_by_order().get(10, 0))
 
 
 def scenario(index: int, seed: int) -> dict[str, Any]:
@@ -57,7 +71,38 @@ def scenario(index: int, seed: int) -> dict[str, Any]:
         "every": rng.choices([1, 2], weights=[4, 1])[0],
         "lowmem_reserve_ratio": rng.choices([None, RAISED_LOWMEM], weights=[3, 1])[0],
         "vr_flow_entries": rng.choice(FLOW_ENTRIES),
+        "kind": "random",
     }
+
+
+def near_scenario(index: int, seed: int) -> dict[str, Any]:
+    """A scenario at the threshold: node 1's grab is sized after boot (see :func:`aim_at_threshold`)."""
+    rng = random.Random(f"{seed}-near-{index}")
+    return {
+        "index": index,
+        "seed": seed,
+        "hp1g": {0: rng.choice([0, 1]), 1: rng.choice([0, 1])},
+        "hp2m": rng.choice([0, 64]),
+        "fragment": {"0": {"level": "full", "mb": 0}, "1": {"level": "partial", "mb": None}},
+        "zones": "all",
+        "every": 1,
+        "lowmem_reserve_ratio": None,
+        "vr_flow_entries": rng.choice(FLOW_ENTRIES),
+        "kind": "near",
+        "offset_blocks": rng.randint(-8, 8),
+    }
+
+
+def aim_at_threshold(guest: Guest, settings: dict[str, Any]) -> None:
+    """Size node 1's grab so that about demand + offset order-10 blocks stay free in all zones.
+
+    After a full fragmentation node 0 keeps about 10 (DMA, DMA32, Normal); grabbing ``mb`` MiB
+    of 4 KiB pages on node 1 breaks about ``mb / 4`` of its order-10 blocks.
+    """
+    free = guest.buddyinfo()
+    node1 = sum(blocks[10] for (node, _), blocks in free.items() if node == 1)
+    keep = max(0, demand_o10(settings["vr_flow_entries"]) + settings["offset_blocks"] - 10)
+    settings["fragment"]["1"]["mb"] = max(4, 4 * (node1 - keep))
 
 
 def write_inventory(lab: Lab, path: Path, guest: Guest, flow_entries: int) -> Path:
@@ -99,6 +144,8 @@ def run_scenario(lab: Lab, settings: dict[str, Any], work: Path) -> dict[str, An
     spec = GuestSpec(f"bench-{settings['index']}", hp1g=dict(settings["hp1g"]), hp2m=settings["hp2m"])
     [guest] = lab.boot(spec)
     try:
+        if settings["kind"] == "near":
+            aim_at_threshold(guest, settings)
         if settings["lowmem_reserve_ratio"]:
             guest.sysctl("vm.lowmem_reserve_ratio", settings["lowmem_reserve_ratio"])
         nodes = [n for n in (0, 1) if settings["fragment"][str(n)]["level"] != "none"]
@@ -113,7 +160,9 @@ def run_scenario(lab: Lab, settings: dict[str, Any], work: Path) -> dict[str, An
         if guest.run("test -d /sys/module/vrouter").ok:
             raise LabError("the stand-in is loaded before the gate read the facts")
         prediction = gate(lab, guest, work, settings["vr_flow_entries"])
-        truth = guest.load_standin()  # nothing in between: no rmmod, no other change
+        # Only a read in between (no rmmod, no other change): where the blocks stood right before the load.
+        before_load = {f"{node}/{zone}": blocks[10] for (node, zone), blocks in guest.buddyinfo().items()}
+        truth = guest.load_standin()
         demand_o10 = int((prediction["demand"] or {}).get("buddy_blocks", {}).get("10", 0))
         return {
             **settings,
@@ -123,6 +172,7 @@ def run_scenario(lab: Lab, settings: dict[str, Any], work: Path) -> dict[str, An
             "suite_exit_status": prediction["exit_status"],
             "demand": prediction["demand"],
             "free_o10_at_gate": prediction["free_o10"],
+            "free_o10_before_load": before_load,
             "naive_o10_count_fits": sum(prediction["free_o10"].values()) >= demand_o10,
             "loaded": truth.loaded,
             "load_rc": truth.rc,
@@ -134,19 +184,22 @@ def run_scenario(lab: Lab, settings: dict[str, Any], work: Path) -> dict[str, An
         lab.down([spec.name])
 
 
+def matrix_cells(judged: list[dict[str, Any]]) -> dict[str, int]:
+    """true/false pass/fail counts of judged rows."""
+    cells = {"n": len(judged), "true_pass": 0, "false_pass": 0, "true_fail": 0, "false_fail": 0}
+    for row in judged:
+        truth = "true_" if row["predicted_fit"] == row["loaded"] else "false_"
+        cells[truth + ("pass" if row["predicted_fit"] else "fail")] += 1
+    return cells
+
+
 def matrix(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The confusion matrix of the gate's prediction against the stand-in's load."""
     judged = [r for r in rows if r.get("predicted_fit") is not None]
-    cells = {"true_pass": 0, "false_pass": 0, "true_fail": 0, "false_fail": 0}
-    for row in judged:
-        key = ("true_" if row["predicted_fit"] == row["loaded"] else "false_") + (
-            "pass" if row["predicted_fit"] else "fail"
-        )
-        cells[key] += 1
+    cells = matrix_cells(judged)
     loaded = cells["true_pass"] + cells["false_fail"]
     naive_false_pass = sum(1 for r in judged if r["naive_o10_count_fits"] and not r["loaded"])
     return {
-        "n": len(judged),
         "not_judged": [
             {"index": r["index"], "gate": r.get("gate"), "error": r.get("error")} for r in rows if r not in judged
         ],
@@ -155,6 +208,10 @@ def matrix(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "false_fail_share_of_loads": round(cells["false_fail"] / loaded, 4) if loaded else None,
         "goal_met": cells["false_pass"] == 0 and bool(judged) and cells["false_fail"] / len(judged) < 0.05,
         "naive_o10_count_false_passes": naive_false_pass,
+        "by_kind": {
+            kind: matrix_cells([r for r in judged if r.get("kind", "random") == kind])
+            for kind in sorted({r.get("kind", "random") for r in judged})
+        },
         "false_fails": [r["index"] for r in judged if not r["predicted_fit"] and r["loaded"]],
         "false_passes": [r["index"] for r in judged if r["predicted_fit"] and not r["loaded"]],
     }
@@ -176,6 +233,7 @@ def print_matrix(m: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40)
+    parser.add_argument("--near", type=int, default=0, help="scenarios placed at the threshold (indices from 1000)")
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "lab-accuracy")
     parser.add_argument("--resume", action="store_true", help="keep results.jsonl and run only the missing scenarios")
@@ -192,10 +250,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="lab-accuracy-") as tmp:
         lab = Lab(run_dir=Path(tmp) / "run")
         lab.build()
-        for index in range(args.n):
+        plan = [(i, scenario) for i in range(args.n)] + [(NEAR_START + i, near_scenario) for i in range(args.near)]
+        for position, (index, make) in enumerate(plan):
             if index in done:
                 continue
-            settings = scenario(index, args.seed)
+            settings = make(index, args.seed)
             try:
                 row = run_scenario(lab, settings, Path(tmp))
             except LabError as exc:  # recorded, never counted as a prediction
@@ -206,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             m = matrix(rows)
             (args.out / "matrix.json").write_text(json.dumps(m, indent=1) + "\n")
             print(
-                f"[{index + 1}/{args.n}] gate={row['gate']} loaded={row['loaded']} "
+                f"[{position + 1}/{len(plan)}] #{index} gate={row['gate']} loaded={row['loaded']} "
                 f"flow={settings['vr_flow_entries']} frag={settings['fragment']} zones={settings['zones']} "
                 f"lowmem={settings['lowmem_reserve_ratio']} ({row.get('seconds', '-')} s)",
                 flush=True,
