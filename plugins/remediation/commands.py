@@ -107,12 +107,13 @@ def run_dir(run: str) -> str:
     return RUN_DIR_PREFIX + run
 
 
-def reload_once_command(reload_command: str, run: str) -> str:
+def reload_once_command(reload_command: str, run: str, wait_seconds: float = 3600) -> str:
     """Start ``reload_command`` at most once per run, detached, and wait for its exit status.
 
     Prints the reload's output and then ``vrpf-reload-rc=<status>``. Run
     again (after a reconnect) it does not start a second reload: it waits
-    for the first one's status.
+    for the first one's status. The wait itself ends after ``wait_seconds``
+    (``vrpf-reload-rc=timeout``, exit 124) so that no waiter outlives its run.
 
     >>> script = reload_once_command("service supervisor-vrouter restart", "r1")
     >>> "mkdir /tmp/vrouter-preflight.r1/reload" in script, "setsid" in script
@@ -125,7 +126,9 @@ def reload_once_command(reload_command: str, run: str) -> str:
     return (
         f"mkdir -p {quote(directory)} && if mkdir {lock} 2>/dev/null; then "
         f"(setsid sh -c {quote(inner)} </dev/null >/dev/null 2>&1 &); fi; "
-        f"while [ ! -s {rc} ]; do sleep 0.2; done; cat {out}; printf 'vrpf-reload-rc=%s\\n' \"$(cat {rc})\""
+        f"n={max(1, int(wait_seconds * 5))}; while [ ! -s {rc} ] && [ $n -gt 0 ]; do sleep 0.2; n=$((n-1)); done; "
+        f"if [ ! -s {rc} ]; then echo vrpf-reload-rc=timeout; exit 124; fi; "
+        f"cat {out}; printf 'vrpf-reload-rc=%s\\n' \"$(cat {rc})\""
     )
 
 

@@ -409,7 +409,8 @@ class _Run:
     def wait_for_reload(self, figures: StepFigures) -> None:
         ops = self.plan.operations
         try:
-            result = self.run(reload_once_command(ops.reload_command, self.journal.run), timeout=ops.reload_timeout)
+            script = reload_once_command(ops.reload_command, self.journal.run, ops.reload_timeout + 5)
+            result = self.run(script, timeout=ops.reload_timeout)
         except CommandTimeout:
             raise _StepFailed(f"the reload command did not finish within {ops.reload_timeout:g}s") from None
         rc, output = parse_reload_status(result.stdout)

@@ -49,6 +49,11 @@ class LocalTransport(Transport):
             raise CommandTimeout(
                 self.spec.name, self.address, f"command timed out after {limit:g}s: {command[:80]}"
             ) from None
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM turned into an exception): the command must not outlive us.
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
         stdout = scrub(out.decode("utf-8", "replace"), password)
         stderr = scrub(err.decode("utf-8", "replace"), password)
         if become == "sudo" and proc.returncode != 0:
