@@ -27,7 +27,7 @@ from plugins.destructive_stage import destructive_mode, not_run_reasons
 from plugins.errors import PreflightError
 from plugins.fleet import Fleet
 from plugins.inventory import HostSpec, Inventory
-from plugins.reporting.run_report import first_line, outcome_of
+from plugins.reporting.run_report import keep_worse, record_of
 from plugins.reporting.summary import CheckRecord, utc_timestamp
 from plugins.reporting.terminal import render_table
 
@@ -145,26 +145,9 @@ class CertificationReport:
         self.written: list[tuple[str, bool, str, Path]] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        props = dict(report.user_properties)
-        host, check = props.get("host"), props.get("check")
-        outcome = outcome_of(report)
-        if not isinstance(host, str) or not isinstance(check, str) or outcome is None or finding_of(check) is None:
-            return
-        node = props.get("node")
-        message = str(props.get("message", "")) if outcome == "passed" else first_line(report)
-        details = props.get("details")
-        record = CheckRecord(
-            host,
-            check,
-            node if isinstance(node, int) else None,
-            outcome,
-            message,
-            details if isinstance(details, dict) else None,
-        )
-        previous = self.records.get(report.nodeid)
-        rank = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
-        if previous is None or rank[record.outcome] > rank[previous.outcome]:
-            self.records[report.nodeid] = record
+        record = record_of(report)
+        if record is not None and finding_of(record.check_id) is not None:
+            keep_worse(self.records, report.nodeid, record)
 
     def _nodes(self, name: str) -> tuple[int, ...] | None:
         if self.fleet.error_of(name) is not None:

@@ -56,6 +56,33 @@ def first_line(report: pytest.TestReport) -> str:
     return lines[0].removeprefix("AssertionError: ").removeprefix("Failed: ") if lines else ""
 
 
+def record_of(report: pytest.TestReport) -> CheckRecord | None:
+    """The check record a report carries (host, check id, node, outcome, message, details), or None."""
+    props = dict(report.user_properties)
+    host, check = props.get("host"), props.get("check")
+    outcome = outcome_of(report)
+    if not isinstance(host, str) or not isinstance(check, str) or outcome is None:
+        return None
+    node = props.get("node")
+    message = str(props.get("message", "")) if outcome == "passed" else first_line(report)
+    details = props.get("details")
+    return CheckRecord(
+        host,
+        check,
+        node if isinstance(node, int) else None,
+        outcome,
+        message,
+        details if isinstance(details, dict) else None,
+    )
+
+
+def keep_worse(records: dict[str, CheckRecord], nodeid: str, record: CheckRecord) -> None:
+    """Store ``record`` unless the test already reported a worse outcome (a teardown error after a pass)."""
+    previous = records.get(nodeid)
+    if previous is None or _RANK[record.outcome] > _RANK[previous.outcome]:
+        records[nodeid] = record
+
+
 class RunReport:
     """Collects every check's outcome and writes the run's reports at the end."""
 
@@ -68,25 +95,9 @@ class RunReport:
         self.rollout: dict[str, Any] | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        props = dict(report.user_properties)
-        host, check = props.get("host"), props.get("check")
-        outcome = outcome_of(report)
-        if not isinstance(host, str) or not isinstance(check, str) or outcome is None:
-            return
-        node = props.get("node")
-        message = str(props.get("message", "")) if outcome == "passed" else first_line(report)
-        details = props.get("details")
-        record = CheckRecord(
-            host,
-            check,
-            node if isinstance(node, int) else None,
-            outcome,
-            message,
-            details if isinstance(details, dict) else None,
-        )
-        previous = self.records.get(report.nodeid)
-        if previous is None or _RANK[record.outcome] > _RANK[previous.outcome]:
-            self.records[report.nodeid] = record
+        record = record_of(report)
+        if record is not None:
+            keep_worse(self.records, report.nodeid, record)
 
     def host_records(self, name: str) -> list[CheckRecord]:
         """The records of one host, in the order they were reported."""
