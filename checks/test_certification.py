@@ -17,7 +17,6 @@ import plugins
 from plugins.capture import DMI_DIR
 from plugins.certification.cycles import describe_cycles, run_cycles
 from plugins.certification.findings import (
-    GIB_KIB,
     identity,
     judge_1g_pages,
     judge_boot_reservations,
@@ -32,6 +31,7 @@ from plugins.check_inputs import require
 from plugins.demand import VrouterDemand
 from plugins.destructive_stage import destructive_mode, journal_dir, rollout_of
 from plugins.facts.cmdline import KernelCmdline
+from plugins.facts.sizes import GIB_KIB
 from plugins.fleet import HostUnderTest
 from plugins.remediation.deployments import VrouterOperations
 from plugins.reporting.allure_report import figure_step

@@ -10,12 +10,10 @@ import math
 
 from plugins.demand import VrouterDemand
 from plugins.facts.hugepages import HugepagePool
-from plugins.facts.sizes import format_kib
+from plugins.facts.sizes import GIB_KIB, format_kib
 from plugins.fleet import HostUnderTest
 from plugins.verdict import Verdict
 from plugins.wording import plural
-
-GIB_KIB = 1024 * 1024
 
 
 def test_hugepages_per_node(

@@ -13,14 +13,13 @@ import pytest
 from plugins.contiguity import ZoneSupply
 from plugins.demand import VrouterDemand
 from plugins.destructive_stage import destructive_mode, journal_dir, rollout_of
+from plugins.facts.sizes import GIB_KIB
 from plugins.fleet import HostUnderTest
 from plugins.remediation import open_journal, plan_remediation, run_remediation
 from plugins.remediation.deployments import VrouterOperations
 from plugins.reporting.allure_report import figure_step
 from plugins.transport import open_transport
 from plugins.verdict import Verdict
-
-GIB_KIB = 1048576
 
 
 @pytest.mark.destructive

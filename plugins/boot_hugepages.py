@@ -8,10 +8,8 @@ from collections.abc import Sequence
 
 from plugins.facts.cmdline import KernelCmdline
 from plugins.facts.hugepages import HugepagePools
-from plugins.facts.sizes import format_kib
+from plugins.facts.sizes import GIB_KIB, format_kib
 from plugins.inventory import BootExpectation, ExpectedPool
-
-GIB_KIB = 1024 * 1024
 
 
 def describe_pool(pool: ExpectedPool) -> str:

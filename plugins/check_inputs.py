@@ -16,13 +16,12 @@ from plugins.contiguity import ZoneSupply, zone_supplies
 from plugins.demand import VrouterDemand, vrouter_demand, vrouter_settings
 from plugins.facts.cmdline import KernelCmdline
 from plugins.facts.hugepages import HugepagePool, HugepagePools
+from plugins.facts.sizes import GIB_KIB
 from plugins.fleet import HostUnderTest
 from plugins.remediation.deployments import OperationsMissing, VrouterOperations, resolve_operations
 from plugins.verdict import CannotJudge, Verdict
 
 T = TypeVar("T")
-
-GIB_KIB = 1024 * 1024
 
 
 def require(value: T | None, host: str, what: str) -> T:

@@ -24,13 +24,12 @@ from plugins.boot_hugepages import (
 from plugins.facts.cmdline import KernelCmdline
 from plugins.facts.hugepages import HugepagePools
 from plugins.facts.meminfo import NodeMemInfo
-from plugins.facts.sizes import format_kib
+from plugins.facts.sizes import GIB_KIB, format_kib
 from plugins.inventory import BootExpectation
 from plugins.trial.judge import judge_trial
 from plugins.trial.report import TrialReport, pool_changes, taken_by_node
 from plugins.wording import plural
 
-GIB_KIB = 1048576
 MIB2_KIB = 2048
 #: Page sizes vRouter can map its tables on.
 VROUTER_PAGE_SIZES = (GIB_KIB, MIB2_KIB)

@@ -35,13 +35,12 @@ from typing import Literal
 
 from plugins.facts.errors import FactParseError
 from plugins.facts.lines import numbered_lines
+from plugins.facts.sizes import GIB_KIB, MIB2_KIB
 
 AGENT_CONF = "/etc/contrail/contrail-vrouter-agent.conf"
 RESTART = "RESTART"
-KIB_1G = 1048576
-KIB_2M = 2048
 #: ``[RESTART]`` keys in the order the agent maps them, with their page size.
-HUGEPAGE_KEYS: tuple[tuple[str, int], ...] = (("huge_page_1G", KIB_1G), ("huge_page_2M", KIB_2M))
+HUGEPAGE_KEYS: tuple[tuple[str, int], ...] = (("huge_page_1G", GIB_KIB), ("huge_page_2M", MIB2_KIB))
 _TABLES: tuple[Literal["bridge", "flow"], ...] = ("bridge", "flow")
 _BLANKS = " \t\r\n"  # what Boost's trim_ws drops
 

@@ -17,6 +17,10 @@ _MEMPARSE = re.compile(r"(?P<number>0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)(?P<un
 _HUGEPAGE_DIR = re.compile(r"hugepages-(?P<kib>[1-9][0-9]*)kB")
 _FORMAT_UNITS = (("T", 1 << 30), ("G", 1 << 20), ("M", 1 << 10), ("K", 1))
 
+#: The two hugepage sizes vRouter uses, in KiB as sysfs names them (hugepages-1048576kB, hugepages-2048kB).
+GIB_KIB = 1 << 20
+MIB2_KIB = 2048
+
 
 def parse_size_kib(text: str) -> int:
     """Parse a size with kernel ``memparse`` rules and return it in KiB.

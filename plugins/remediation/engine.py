@@ -48,6 +48,7 @@ from typing import Any
 from plugins.capture import FACT_SOURCES
 from plugins.contiguity import simulate_reload, zone_supplies
 from plugins.errors import CommandTimeout, HostError, HostUnreachable
+from plugins.facts.sizes import GIB_KIB
 from plugins.host_facts import HostFacts
 from plugins.inventory import HostSpec
 from plugins.remediation.baseline import JournalHost, buddy_record, pools_record, state_record
@@ -69,7 +70,7 @@ from plugins.remediation.commands import (
     write_pool_command,
 )
 from plugins.remediation.journal import Journal, LoadedJournal, PoolTarget, load_journal
-from plugins.remediation.plan import GIB_KIB, RemediationPlan
+from plugins.remediation.plan import RemediationPlan
 from plugins.remediation.signatures import Signature, kernel_lines_after, persisted_hugepage_settings, scan_signatures
 from plugins.transport import open_transport
 from plugins.transport.base import Transport

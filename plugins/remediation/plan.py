@@ -46,12 +46,11 @@ from typing import Literal
 from plugins.contiguity import ZoneSupply, plan_freeing_1g, simulate_reload, with_freed_1g
 from plugins.demand import VrouterDemand
 from plugins.facts.hugepages import HugepagePools
+from plugins.facts.sizes import GIB_KIB
 from plugins.inventory import HostSpec, RemediationSteps
 from plugins.remediation.commands import COMPACT_MEMORY, DROP_CACHES, SYNC, read_pools_command, write_pool_command
 from plugins.remediation.deployments import VrouterOperations, resolve_operations
 from plugins.remediation.journal import PoolTarget
-
-GIB_KIB = 1024 * 1024
 
 Phase = Literal["release", "read back", "memory", "measure", "reload", "health", "rollback"]
 

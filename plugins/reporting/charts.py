@@ -155,13 +155,7 @@ def free_blocks_chart(zones: Sequence[ZoneBlocks], needed: Mapping[int, int] | N
                 color=PALETTE[index % len(PALETTE)],
                 label=zone.zone,
             )
-        _mark_need(axes, needed or {}, orders, 0.45)
-        _log_counts(axes, top)
-        axes.set_xticks(range(orders))
-        axes.set_xlabel("order (block = 2^order pages)", fontsize=8)
-        axes.set_title(f"NUMA node {node}", fontsize=9)
-        axes.tick_params(labelsize=7)
-        axes.legend(fontsize=7, loc="upper right", frameon=False)
+        _style_order_axes(axes, needed or {}, orders, top, f"NUMA node {node}")
     panels[0].set_ylabel("free blocks", fontsize=8)
     figure.suptitle(title, fontsize=10)
     return png_bytes(figure)
@@ -195,16 +189,21 @@ def free_blocks_before_after_chart(
             if row is None:
                 continue
             axes.bar([o + (index - 0.5) * 0.4 for o in range(len(row))], row, width=0.4, color=colour, label=label)
-        _mark_need(axes, needed or {}, orders, 0.45)
-        _log_counts(axes, top)
-        axes.set_xticks(range(orders))
-        axes.set_xlabel("order (block = 2^order pages)", fontsize=8)
-        axes.set_title(f"NUMA node {node} (all zones)", fontsize=9)
-        axes.tick_params(labelsize=7)
-        axes.legend(fontsize=7, loc="upper right", frameon=False)
+        _style_order_axes(axes, needed or {}, orders, top, f"NUMA node {node} (all zones)")
     panels[0].set_ylabel("free blocks", fontsize=8)
     figure.suptitle(title, fontsize=10)
     return png_bytes(figure)
+
+
+def _style_order_axes(axes: Axes, needed: Mapping[int, int], orders: int, top: int, title: str) -> None:
+    """The common look of a free-blocks-per-order panel: the need marked, log counts, labels, legend."""
+    _mark_need(axes, needed, orders, 0.45)
+    _log_counts(axes, top)
+    axes.set_xticks(range(orders))
+    axes.set_xlabel("order (block = 2^order pages)", fontsize=8)
+    axes.set_title(title, fontsize=9)
+    axes.tick_params(labelsize=7)
+    axes.legend(fontsize=7, loc="upper right", frameon=False)
 
 
 def _label_bars(axes: Axes, bars: object, values: Sequence[int | None]) -> None:

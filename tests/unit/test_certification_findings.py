@@ -9,7 +9,6 @@ import pytest
 
 from plugins.capture import FACT_SOURCES
 from plugins.certification.findings import (
-    GIB_KIB,
     CycleRecord,
     Finding,
     certification_sizes,
@@ -23,6 +22,7 @@ from plugins.certification.findings import (
     numa_layout,
 )
 from plugins.facts.cmdline import parse_cmdline
+from plugins.facts.sizes import GIB_KIB
 from plugins.host_facts import HostFacts
 from plugins.inventory import BootExpectation, ExpectedPool, HostSpec
 from plugins.transport.snapshot import SnapshotTransport
