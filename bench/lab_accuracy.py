@@ -42,6 +42,7 @@ from typing import Any
 
 from lab.lab import Guest, GuestSpec, Lab, LabError
 from plugins.demand import vrouter_demand, vrouter_settings
+from plugins.facts.pagetypeinfo import parse_pagetypeinfo
 from plugins.inventory import VrouterOverrides
 from tests.suite_runs import ROOT, run_suite
 
@@ -54,6 +55,24 @@ def demand_o10(flow_entries: int) -> int:
     """Order-10 blocks a reload with ``flow_entries`` needs, from the suite's demand model (R1911)."""
     settings = vrouter_settings(VrouterOverrides(release="R1911", flow_entries=flow_entries), {})
     return int(vrouter_demand(settings, 4096).blocks_by_order().get(10, 0))
+
+
+def unmovable_free(guest: Guest, min_order: int = 7) -> dict[str, dict[str, int]]:
+    """Free blocks of order >= ``min_order`` on the Unmovable and HighAtomic lists, per zone.
+
+    What an unmovable request of a small order takes before it falls back to stealing the largest
+    free block of another type (``/proc/pagetypeinfo``; buddyinfo cannot tell them apart).
+    """
+    info = parse_pagetypeinfo(guest.check("cat /proc/pagetypeinfo"))
+    table: dict[str, dict[str, int]] = {}
+    for row in info.free:
+        if row.migrate_type not in ("Unmovable", "HighAtomic"):
+            continue
+        place = table.setdefault(f"{row.node}/{row.zone}", {})
+        for order, count in enumerate(row.free_blocks):
+            if order >= min_order and count:
+                place[str(order)] = place.get(str(order), 0) + count
+    return table
 
 
 def scenario(index: int, seed: int) -> dict[str, Any]:
@@ -162,8 +181,8 @@ def run_scenario(lab: Lab, settings: dict[str, Any], work: Path) -> dict[str, An
         prediction = gate(lab, guest, work, settings["vr_flow_entries"])
         # Only a read in between (no rmmod, no other change): where the blocks stood right before the load.
         before_load = {f"{node}/{zone}": blocks[10] for (node, zone), blocks in guest.buddyinfo().items()}
+        unmovable = unmovable_free(guest)
         truth = guest.load_standin()
-        demand_o10 = int((prediction["demand"] or {}).get("buddy_blocks", {}).get("10", 0))
         return {
             **settings,
             "gate": prediction["outcome"],
@@ -173,11 +192,15 @@ def run_scenario(lab: Lab, settings: dict[str, Any], work: Path) -> dict[str, An
             "demand": prediction["demand"],
             "free_o10_at_gate": prediction["free_o10"],
             "free_o10_before_load": before_load,
-            "naive_o10_count_fits": sum(prediction["free_o10"].values()) >= demand_o10,
+            "unmovable_free_before_load": unmovable,
+            # the tables' own order-10 parts, without the suite's margin or spare blocks
+            "naive_o10_count_fits": sum(prediction["free_o10"].values()) >= demand_o10(settings["vr_flow_entries"]),
             "loaded": truth.loaded,
             "load_rc": truth.rc,
             "failed_chunk": None if truth.failed is None else vars(truth.failed),
             "taken": {place: {str(o): n for o, n in orders.items()} for place, orders in truth.taken.items()},
+            # allocation order: "<order>@<node>/<zone>" per part (empty when the load failed)
+            "chunks": [f"{c.order}@{c.node}/{c.zone}" for c in truth.chunks],
             "seconds": round(time.monotonic() - started, 1),
         }
     finally:

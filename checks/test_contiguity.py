@@ -16,13 +16,15 @@ from plugins.wording import format_blocks
 def test_contiguous_blocks(
     host: HostUnderTest, demand: VrouterDemand, supplies: tuple[ZoneSupply, ...], verdict: Verdict
 ) -> None:
-    """Every buddy request of a reload (× contiguity_margin) finds a block GFP_ATOMIC would really get.
+    """Every buddy request of a reload (× contiguity_margin, + contiguity_spare_blocks) finds a block
+    GFP_ATOMIC would really get.
 
-    Requests are simulated largest first against the free blocks of each
-    zone, honouring each zone's atomic floor (3/8 of ``min`` plus, below
-    Normal, ``protection[Normal]``). Without /proc/zoneinfo only Normal zones
-    count. On failure the message names the shortfall and how many free 1G
-    pages to release on which node.
+    Requests are replayed smallest first, each taking the largest free block
+    (the kernel's fallback for an unmovable request), against the free blocks
+    of each zone, honouring each zone's atomic floor (3/8 of ``min`` plus,
+    below Normal, ``protection[Normal]``). Without /proc/zoneinfo only Normal
+    zones count. On failure the message names the shortfall and how many free
+    1G pages to release on which node.
     """
     requests = demand.blocks_with_margin()
     simulation = simulate_reload(requests, supplies, page_size=demand.page_size)
@@ -36,6 +38,8 @@ def test_contiguous_blocks(
         if text is not None:
             verdict.attach_text(path, text)
     mode = "hugepage mode, residual requests" if demand.settings.hugepage_mode else "buddy mode"
+    if demand.spare_blocks:
+        mode += f"; {demand.spare_blocks} spare order-{demand.chunk_order} included"
     if simulation.fits:
         verdict.conclude(True, f"contiguous memory fits a reload: {format_blocks(requests)} ({mode})")
         return

@@ -57,7 +57,7 @@ def host_zone_supplies(host: HostUnderTest) -> tuple[ZoneSupply, ...]:
     facts = host.facts
     buddyinfo = require(facts.buddyinfo, host.name, "/proc/buddyinfo is absent")
     try:
-        return zone_supplies(buddyinfo, facts.zoneinfo)
+        return zone_supplies(buddyinfo, facts.zoneinfo, facts.pagetypeinfo_if_parsed)
     except ValueError as exc:
         raise CannotJudge(host.name, f"/proc/buddyinfo and /proc/zoneinfo disagree: {exc}") from None
 

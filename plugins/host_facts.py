@@ -134,6 +134,18 @@ class HostFacts:
         """/proc/pagetypeinfo (root-only since Linux 5.4; None when unreadable)."""
         return self._parsed("/proc/pagetypeinfo", parse_pagetypeinfo)
 
+    @property
+    def pagetypeinfo_if_parsed(self) -> PageTypeInfo | None:
+        """:attr:`pagetypeinfo`, or ``None`` when it cannot be parsed either.
+
+        For the reload replay, which then assumes no unmovable free blocks (the
+        safe reading); the ``facts_parse`` check reports the parse error.
+        """
+        try:
+            return self.pagetypeinfo
+        except FactParseError:
+            return None
+
     @cached_property
     def mounts(self) -> tuple[Mount, ...] | None:
         """/proc/mounts."""

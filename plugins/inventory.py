@@ -124,6 +124,7 @@ class VrouterOverrides:
     nexthops: int | None = None
     hugepage_size: HugepageMode | None = None
     contiguity_margin: float | None = None
+    contiguity_spare_blocks: int | None = None
     hugepage_dir: str | None = None
     deployment: Deployment | None = None
     reload_command: str | None = None
@@ -516,6 +517,7 @@ _VROUTER_KEYS: dict[str, Callable[[object], object]] = {
     "nexthops": _positive_int,
     "hugepage_size": _hugepage_mode,
     "contiguity_margin": _margin,
+    "contiguity_spare_blocks": _count("a number of 4 MiB blocks"),
     "hugepage_dir": _path_text,
     "deployment": _choice("supervisor", "compose", "rhosp"),
     "reload_command": _command,

@@ -60,7 +60,7 @@ def plan_cycle(
     """The remediation plan for the host as it is now."""
     if facts.buddyinfo is None:
         raise ValueError("/proc/buddyinfo could not be read before the cycle")
-    supplies = zone_supplies(facts.buddyinfo, facts.zoneinfo)
+    supplies = zone_supplies(facts.buddyinfo, facts.zoneinfo, facts.pagetypeinfo_if_parsed)
     return plan_remediation(
         demand, supplies, facts.hugepages, host.spec, operations=operations, keep_free_1g_total=keep
     )

@@ -9,11 +9,22 @@ each zone's blocks and floor are its own; Normal first keeps the protected low
 zones for last. ``GFP_ATOMIC`` never reclaims or compacts, so only blocks free
 now count.
 
-Each request takes the smallest free block of at least its order in the first
-zone that can grant it; splitting a block of order ``j`` for order ``k`` puts
-one block of each order ``k .. j-1`` back. Requests run largest order first. A
-request that finds no block is counted in ``shortfall`` and the replay goes on,
-so the shortfall is the whole gap, not just the first miss (vRouter itself
+Which block a request takes follows the buddy allocator for an unmovable
+request (kernel 6.1 ``__rmqueue``): the smallest block of at least its order
+on the zone's unmovable free lists, and failing that the LARGEST free block of
+another migrate type (``__rmqueue_fallback`` steals the biggest block so that
+whole pageblocks change type); the pieces left over from a split go onto the
+unmovable lists, where the next small request finds them. ``/proc/buddyinfo``
+does not say which free blocks are unmovable; ``/proc/pagetypeinfo`` does
+(root only since 5.4). Without it none is assumed, so a 1 MiB remainder part
+may cost a whole 4 MiB block: the safe reading.
+
+Requests run smallest order first. vRouter makes its nexthop table and each
+table's remainder part before later 4 MiB parts, so small requests meet the
+4 MiB blocks still free; replaying them first is the worst case of any order,
+so the verdict does not depend on which release orders its tables how. A
+request that finds no block is counted in ``shortfall`` and the replay goes
+on, so the shortfall is the whole gap, not just the first miss (vRouter itself
 frees everything at the first miss).
 """
 
@@ -149,11 +160,19 @@ def _size(size: int) -> str:
 
 
 class _ZoneState:
-    """Mutable free lists and headroom of one zone during the replay."""
+    """Mutable free lists and headroom of one zone during the replay.
+
+    ``unmovable`` are the zone's Unmovable free lists (pagetypeinfo's, then
+    the pieces the replay's own splits leave there), taken smallest first;
+    ``blocks`` the other free lists, taken largest first as the kernel's
+    fallback does.
+    """
 
     def __init__(self, supply: ZoneSupply) -> None:
         self.supply = supply
-        self.blocks = list(supply.free_blocks)
+        known = supply.unmovable_blocks + (0,) * (len(supply.free_blocks) - len(supply.unmovable_blocks))
+        self.unmovable = list(known)
+        self.blocks = [free - unmovable for free, unmovable in zip(supply.free_blocks, known, strict=True)]
         self.headroom = supply.headroom_pages
         self.taken: dict[int, int] = {}
 
@@ -162,16 +181,25 @@ class _ZoneState:
             return False
         if self.headroom is not None and (1 << order) > self.headroom:
             return False
-        source = next((higher for higher in range(order, len(self.blocks)) if self.blocks[higher]), None)
+        orders = range(order, len(self.blocks))
+        source = next((higher for higher in orders if self.unmovable[higher]), None)
+        pool = self.unmovable
+        if source is None:  # __rmqueue_fallback: the largest block of another type
+            source = next((higher for higher in reversed(orders) if self.blocks[higher]), None)
+            pool = self.blocks
         if source is None:
             return False
-        self.blocks[source] -= 1
+        pool[source] -= 1
         for split in range(order, source):
-            self.blocks[split] += 1
+            self.unmovable[split] += 1
         if self.headroom is not None:
             self.headroom -= 1 << order
         self.taken[order] = self.taken.get(order, 0) + 1
         return True
+
+    @property
+    def left_blocks(self) -> tuple[int, ...]:
+        return tuple(free + split for free, split in zip(self.blocks, self.unmovable, strict=True))
 
 
 def _zonelist_rank(supply: ZoneSupply) -> tuple[int, int]:
@@ -191,6 +219,9 @@ def simulate_reload(
     >>> sim = simulate_reload({9: 2}, [normal])     # one order-10 block splits into two order-9
     >>> sim.fits, dict(sim.zones[0].taken)
     (True, {9: 2})
+    >>> spare = ZoneSupply(0, "Normal", (0,) * 8 + (1, 0, 1), None, None)
+    >>> simulate_reload({10: 1, 8: 1}, [spare]).fits  # the order-8 part splits the 4 MiB block
+    False
     """
     for order, count in requests.items():
         if order < 0 or count < 0:
@@ -200,7 +231,8 @@ def simulate_reload(
     granted: dict[int, int] = {}
     shortfall: dict[int, int] = {}
     requested = {order: requests[order] for order in sorted(requests, reverse=True)}
-    for order, count in requested.items():
+    for order in sorted(requested):
+        count = requested[order]
         granted[order] = shortfall[order] = 0
         for _ in range(count):
             if any(state.take(order) for state in zonelist):
@@ -219,7 +251,7 @@ def simulate_reload(
             taken={order: state.taken[order] for order in sorted(state.taken, reverse=True)},
             free_pages=state.supply.free_pages,
             floor_pages=state.supply.floor_pages,
-            left_blocks=tuple(state.blocks),
+            left_blocks=state.left_blocks,
         )
         for state in states
     )

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from plugins.facts.buddyinfo import BuddyInfo
+from plugins.facts.pagetypeinfo import PageTypeInfo
 from plugins.facts.zoneinfo import ZoneInfo, ZoneWatermarks
 
 NORMAL = "Normal"
@@ -64,6 +65,9 @@ class ZoneSupply:
     and only a Normal zone is then counted (the safe reading of buddyinfo
     alone, since lower zones may be protected). ``headroom_pages`` is what
     atomic requests may still take before the floor stops them.
+    ``unmovable_blocks[k]`` is how many of ``free_blocks[k]`` sit on the
+    Unmovable free lists (``/proc/pagetypeinfo``); empty when not known, and
+    then none is assumed (the replay's worst case, see ``simulate``).
 
     >>> supply = ZoneSupply(0, "Normal", (0, 0, 3), free_pages=20, floor_pages=11)
     >>> supply.headroom_pages, supply.atomic_reachable, supply.counted
@@ -79,6 +83,7 @@ class ZoneSupply:
     free_blocks: tuple[int, ...]
     free_pages: int | None
     floor_pages: int | None
+    unmovable_blocks: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.free_pages is None) != (self.floor_pages is None):
@@ -87,6 +92,12 @@ class ZoneSupply:
             raise ValueError(f"node {self.node} {self.zone}: negative block count in {self.free_blocks}")
         if (self.free_pages or 0) < 0 or (self.floor_pages or 0) < 0:
             raise ValueError(f"node {self.node} {self.zone}: negative free or floor pages")
+        if len(self.unmovable_blocks) > len(self.free_blocks) or any(
+            not 0 <= unmovable <= free for unmovable, free in zip(self.unmovable_blocks, self.free_blocks, strict=False)
+        ):
+            raise ValueError(
+                f"node {self.node} {self.zone}: unmovable blocks {self.unmovable_blocks} not within {self.free_blocks}"
+            )
 
     @property
     def atomic_reachable(self) -> bool:
@@ -166,7 +177,9 @@ def protection_against_normal(zone: ZoneWatermarks, normal_index: int | None) ->
     return max(zone.protection, default=0)
 
 
-def zone_supplies(buddyinfo: BuddyInfo, zoneinfo: ZoneInfo | None) -> tuple[ZoneSupply, ...]:
+def zone_supplies(
+    buddyinfo: BuddyInfo, zoneinfo: ZoneInfo | None, pagetypeinfo: PageTypeInfo | None = None
+) -> tuple[ZoneSupply, ...]:
     """One :class:`ZoneSupply` per buddyinfo zone, with its atomic floor when zoneinfo is given.
 
     With ``zoneinfo``: every buddyinfo zone (DMA, DMA32, Normal, HighMem,
@@ -180,33 +193,49 @@ def zone_supplies(buddyinfo: BuddyInfo, zoneinfo: ZoneInfo | None) -> tuple[Zone
     protected, so counting only Normal is the safe reading.
     :class:`ReloadSimulation` reports it as ``zoneinfo_used=False``.
 
+    With ``pagetypeinfo``: each zone's Unmovable free blocks, each order capped
+    at buddyinfo's count (the files are read a moment apart).
+
     >>> from plugins.facts.buddyinfo import BuddyZone
     >>> buddy = BuddyInfo((BuddyZone(0, "DMA32", (0, 5)), BuddyZone(0, "Normal", (2, 1))))
     >>> zone_supplies(buddy, None)
-    (ZoneSupply(node=0, zone='Normal', free_blocks=(2, 1), free_pages=None, floor_pages=None),)
+    (ZoneSupply(node=0, zone='Normal', free_blocks=(2, 1), free_pages=None, floor_pages=None, unmovable_blocks=()),)
     >>> from plugins.facts.zoneinfo import ZoneWatermarks
     >>> zi = ZoneInfo((ZoneWatermarks(0, "DMA32", 10, 8, 9, 10, None, None, None, (0, 3, 3)),
     ...                ZoneWatermarks(0, "Normal", 4, 8, 9, 10, None, None, None, (0, 0, 0))))
     >>> [(s.zone, s.free_pages, s.floor_pages) for s in zone_supplies(buddy, zi)]
     [('DMA32', 10, 6), ('Normal', 4, 3)]
     """
-    if zoneinfo is None:
-        return tuple(
-            ZoneSupply(zone.node, zone.zone, zone.free_blocks, None, None)
-            for zone in buddyinfo.zones
-            if zone.zone == NORMAL
-        )
-    normal_index = normal_protection_index(zoneinfo)
     supplies: list[ZoneSupply] = []
+    normal_index = None if zoneinfo is None else normal_protection_index(zoneinfo)
     for zone in buddyinfo.zones:
+        unmovable = _unmovable_blocks(pagetypeinfo, zone.node, zone.zone, zone.free_blocks)
+        if zoneinfo is None:
+            if zone.zone == NORMAL:
+                supplies.append(ZoneSupply(zone.node, zone.zone, zone.free_blocks, None, None, unmovable))
+            continue
         marks = zoneinfo.zone(zone.node, zone.zone)
         if marks is None:
             raise ValueError(
                 f"buddyinfo has node {zone.node} zone {zone.zone} but zoneinfo does not: not from the same host?"
             )
         floor = atomic_floor(marks.min_pages, protection_against_normal(marks, normal_index))
-        supplies.append(ZoneSupply(zone.node, zone.zone, zone.free_blocks, marks.free_pages, floor))
+        supplies.append(ZoneSupply(zone.node, zone.zone, zone.free_blocks, marks.free_pages, floor, unmovable))
     return tuple(supplies)
+
+
+def _unmovable_blocks(
+    pagetypeinfo: PageTypeInfo | None, node: int, zone: str, free_blocks: tuple[int, ...]
+) -> tuple[int, ...]:
+    if pagetypeinfo is None:
+        return ()
+    row = next((r for r in pagetypeinfo.zone_free(node, zone) if r.migrate_type == "Unmovable"), None)
+    if row is None:
+        return ()
+    return tuple(
+        min(row.free_blocks[order], free) if order < len(row.free_blocks) else 0
+        for order, free in enumerate(free_blocks)
+    )
 
 
 def zoneinfo_used(supplies: Sequence[ZoneSupply]) -> bool:

@@ -74,18 +74,38 @@ class VrouterDemand:
         return dict(sorted(blocks.items(), reverse=True))
 
     def blocks_with_margin(self) -> dict[int, int]:
-        """:meth:`blocks_by_order` times ``settings.contiguity_margin``, each rounded up.
+        """What the gate asks of free memory: :meth:`blocks_by_order` times ``contiguity_margin``,
+        each rounded up, plus :attr:`spare_blocks` at the chunk order.
 
         The product is taken in decimal, so 100 blocks with margin 1.1 need 110, not 111.
 
         >>> from plugins.demand import vrouter_settings
         >>> from plugins.inventory import VrouterOverrides
-        >>> s = vrouter_settings(VrouterOverrides(contiguity_margin=1.1), {})
+        >>> vrouter_demand(vrouter_settings(VrouterOverrides(), {}), 4096).blocks_with_margin()
+        {10: 46, 9: 2, 8: 1}
+        >>> s = vrouter_settings(VrouterOverrides(contiguity_margin=1.1, contiguity_spare_blocks=0), {})
         >>> vrouter_demand(s, 4096).blocks_with_margin()
         {10: 49, 9: 3, 8: 2}
         """
         margin = Decimal(repr(self.settings.contiguity_margin))
-        return {order: math.ceil(count * margin) for order, count in self.blocks_by_order().items()}
+        blocks = {order: math.ceil(count * margin) for order, count in self.blocks_by_order().items()}
+        if self.spare_blocks:
+            blocks[self.chunk_order] += self.spare_blocks
+        return blocks
+
+    @property
+    def spare_blocks(self) -> int:
+        """``contiguity_spare_blocks`` when the reload asks for chunk-order blocks at all, else 0.
+
+        >>> from plugins.demand import vrouter_settings
+        >>> from plugins.inventory import VrouterOverrides
+        >>> vrouter_demand(vrouter_settings(VrouterOverrides(), {}), 4096).spare_blocks
+        2
+        >>> small = VrouterOverrides(release="R2011", hugepage_size="1G", flow_entries=262144, nexthops=65536)
+        >>> vrouter_demand(vrouter_settings(small, {}), 4096).spare_blocks      # nothing above order 8
+        0
+        """
+        return self.settings.contiguity_spare_blocks if self.chunk_order in self.blocks_by_order() else 0
 
     def too_large(self, max_order: int) -> tuple[BuddyRequest, ...]:
         """The requests above ``max_order`` (the last ``/proc/buddyinfo`` column): they always fail.

@@ -375,7 +375,9 @@ class _Run:
             if buddy is None:
                 raise _StepFailed("/proc/buddyinfo could not be read after the release")
             simulation = simulate_reload(
-                self.plan.requests, zone_supplies(buddy, facts.zoneinfo), page_size=self.plan.page_size
+                self.plan.requests,
+                zone_supplies(buddy, facts.zoneinfo, facts.pagetypeinfo_if_parsed),
+                page_size=self.plan.page_size,
             )
             self.journal.record(
                 "measured",

@@ -64,7 +64,7 @@ def test_field_report_node_fails_and_says_which_1g_page_to_free(tmp_path: Path) 
     contiguous = field[("contiguous_blocks", None)]
     assert contiguous["outcome"] == "failed"
     assert "free 1 × 1G page on node 0 or on node 1" in contiguous["message"]
-    assert "41 find no block" in contiguous["message"]
+    assert "43 find no block" in contiguous["message"]
     assert "node 0 DMA32: order 10: 5 free, 0 usable" in contiguous["message"]
     for node in (0, 1):
         per_node = field[("hugepages_per_node", node)]

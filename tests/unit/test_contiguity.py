@@ -21,6 +21,7 @@ from plugins.contiguity import (
     zone_supplies,
 )
 from plugins.facts.buddyinfo import BuddyInfo, BuddyZone, parse_buddyinfo
+from plugins.facts.pagetypeinfo import parse_pagetypeinfo
 from plugins.facts.zoneinfo import ZoneInfo, ZoneWatermarks, parse_zoneinfo
 from tests.unit.facts.corpus import local_capture, read
 
@@ -200,24 +201,59 @@ def test_one_free_order_10_block_splits_into_two_order_9_requests() -> None:
     assert (dict(sim.granted), dict(sim.shortfall)) == ({9: 2}, {9: 1})
 
 
-def test_a_request_takes_the_smallest_block_that_fits_and_splits_the_rest_back() -> None:
+def test_a_request_takes_the_largest_free_block_and_the_next_ones_its_split_off_pieces() -> None:
+    # buddyinfo does not say which free blocks are unmovable: the kernel's fallback steals the largest
     normal = ZoneSupply(0, "Normal", blocks(o8=1, o10=1), None, None)
-    assert simulate_reload({8: 1}, [normal]).zones[0].left_blocks == blocks(o10=1)
-    assert simulate_reload({7: 2}, [normal]).zones[0].left_blocks == blocks(o10=1)
+    assert simulate_reload({8: 1}, [normal]).zones[0].left_blocks == blocks(o8=2, o9=1)
+    assert simulate_reload({7: 2}, [normal]).zones[0].left_blocks == blocks(o8=2, o9=1)
     assert simulate_reload({8: 2}, [normal]).zones[0].left_blocks == blocks(o8=1, o9=1)
+    assert simulate_reload({8: 3}, [normal]).zones[0].left_blocks == blocks(o8=2)
 
 
-def test_requests_run_largest_first() -> None:
-    # Normal (tried first) holds one order-10 block, DMA32 one order-9 block. Smallest first, the
-    # order-9 request would split the order-10 block and the order-10 request would find nothing.
+def test_requests_run_smallest_first_the_worst_case_of_any_allocation_order() -> None:
+    # Normal (tried first) holds one order-10 block, DMA32 one order-9 block. The order-9 request,
+    # replayed first as vRouter's remainder parts may come before its last 4 MiB part, splits
+    # Normal's order-10 block, and the order-10 request then finds none.
     supplies = [
         ZoneSupply(0, "DMA32", blocks(o9=1), 100_000, 0),
         ZoneSupply(0, "Normal", blocks(o10=1), 100_000, 0),
     ]
     sim = simulate_reload({9: 1, 10: 1}, supplies)
-    assert sim.fits
+    assert not sim.fits
     assert list(sim.requested) == [10, 9]
-    assert [dict(zone.taken) for zone in sim.zones] == [{9: 1}, {10: 1}]
+    assert [dict(zone.taken) for zone in sim.zones] == [{}, {9: 1}]
+    assert dict(sim.shortfall) == {10: 1, 9: 0}
+    assert simulate_reload({9: 1, 10: 1}, [*supplies, ZoneSupply(1, "Normal", blocks(o10=1), 100_000, 0)]).fits
+
+
+def test_unmovable_free_blocks_serve_the_small_parts_before_any_4mib_block_is_split() -> None:
+    plain = ZoneSupply(0, "Normal", blocks(o8=1, o10=2), None, None)
+    known = ZoneSupply(0, "Normal", blocks(o8=1, o10=2), None, None, unmovable_blocks=blocks(o8=1))
+    assert not simulate_reload({10: 2, 8: 1}, [plain]).fits  # the 1 MiB block may be movable: worst case
+    sim = simulate_reload({10: 2, 8: 1}, [known])
+    assert sim.fits
+    assert sim.zones[0].left_blocks == blocks()
+
+
+def test_unmovable_blocks_must_lie_within_the_free_blocks() -> None:
+    with pytest.raises(ValueError, match="unmovable blocks"):
+        ZoneSupply(0, "Normal", blocks(o8=1), None, None, unmovable_blocks=blocks(o8=2))
+    with pytest.raises(ValueError, match="unmovable blocks"):
+        ZoneSupply(0, "Normal", (1,), None, None, unmovable_blocks=(1, 0))
+
+
+def test_ubuntu1204_pagetypeinfo_spares_the_two_4mib_blocks_the_small_parts_would_split() -> None:
+    buddyinfo = parse_buddyinfo(read("buddyinfo", "ubuntu1204-3.2-8g"))
+    zoneinfo = parse_zoneinfo(read("zoneinfo", "ubuntu1204-3.2"))
+    pagetypeinfo = parse_pagetypeinfo(read("pagetypeinfo", "ubuntu1204-3.2-8g"))
+    with_types = zone_supplies(buddyinfo, zoneinfo, pagetypeinfo)
+    normal = with_types[2]
+    assert normal.unmovable_blocks[8:] == (69, 14, 2)  # pagetypeinfo's Unmovable row
+    # each order capped at buddyinfo's count: the two files are read a moment apart
+    assert all(u <= f for s in with_types for u, f in zip(s.unmovable_blocks, s.free_blocks, strict=False))
+    left = simulate_reload(VROUTER_DEFAULT, with_types).zones[2].left_blocks[10]
+    worst = simulate_reload(VROUTER_DEFAULT, zone_supplies(buddyinfo, zoneinfo)).zones[2].left_blocks[10]
+    assert (left, worst) == (279 - 44, 279 - 44 - 2)
 
 
 def test_zonelist_normal_zones_of_every_node_first_then_dma32_then_dma() -> None:
@@ -242,8 +278,9 @@ def test_zonelist_normal_zones_of_every_node_first_then_dma32_then_dma() -> None
 
 def test_the_shortfall_counts_every_missing_block_not_only_the_first() -> None:
     sim = simulate_reload(VROUTER_DEFAULT, [ZoneSupply(0, "Normal", blocks(o10=3), None, None)])
-    assert dict(sim.granted) == {10: 3, 9: 0, 8: 0}
-    assert dict(sim.shortfall) == {10: 41, 9: 2, 8: 1}
+    # the order-8 and the first order-9 part each split a 4 MiB block; the second order-9 takes a piece
+    assert dict(sim.granted) == {10: 1, 9: 2, 8: 1}
+    assert dict(sim.shortfall) == {10: 43, 9: 0, 8: 0}
 
 
 def test_a_request_above_the_largest_order_never_fits() -> None:
@@ -286,8 +323,8 @@ def test_describe_names_node_zone_free_usable_and_shortfall() -> None:
     lines = text.splitlines()
     assert lines[0] == (
         "reload does not fit: 44 × order 10 (4 MiB), 2 × order 9 (2 MiB), 1 × order 8 (1 MiB) requested, "
-        "44 find no block (41 × order 10, 2 × order 9, 1 × order 8)"
-    )
+        "43 find no block"
+    )  # the order-8 and one order-9 part split node 0's two 4 MiB blocks
     assert lines[1].startswith("  node 0 DMA32: order 10: 3 free, 0 usable;")
     assert lines[1].endswith("(196,283 pages below its floor of 396,283)")
     assert lines[2].startswith("  node 0 Normal: order 10: 2 free, 2 usable; order 9: 0 free, 4 usable;")
@@ -310,14 +347,16 @@ def test_rhcos_normal_has_no_order_10_but_dma32_protection_allows_its_111() -> N
     assert count_usable_blocks(dma, 10) == 0  # 3,975 free, under a floor of 7,907
     sim = simulate_reload(VROUTER_DEFAULT, (dma, dma32, normal))
     assert (sim.fits, sim.zoneinfo_used) == (True, True)
-    assert dict(sim.zones[1].taken) == {10: 44}
-    assert dict(sim.zones[2].taken) == {9: 2, 8: 1}  # Normal is tried first and still has 2 MiB blocks
+    # Normal is tried first: its largest blocks (2 MiB) serve the order-8 part and one order-9 part;
+    # the other order-9 part splits one of DMA32's 4 MiB blocks
+    assert dict(sim.zones[1].taken) == {10: 44, 9: 1}
+    assert dict(sim.zones[2].taken) == {9: 1, 8: 1}
 
 
 def test_rhcos_without_zoneinfo_reads_as_no_fit() -> None:
     supplies = supplies_from_corpus("rhcos-4.18-el8-1node", None)
     sim = simulate_reload(VROUTER_DEFAULT, supplies)
-    assert (sim.fits, dict(sim.shortfall)) == (False, {10: 44, 9: 0, 8: 0})
+    assert (sim.fits, dict(sim.shortfall)) == (False, {10: 44, 9: 1, 8: 0})
 
 
 def test_ubuntu1204_fits_and_the_floor_trims_dma32() -> None:
@@ -335,7 +374,8 @@ def test_el9_small_vm_without_a_normal_zone_uses_dma32_and_dma() -> None:
     dma, dma32 = supplies_from_corpus("el9-5.14-small-vm-no-normal", "el9-5.14-small-vm")
     assert (dma.floor_pages, dma32.floor_pages) == (72 + 756, 3_168)
     assert (count_usable_blocks(dma, 10), count_usable_blocks(dma32, 10)) == (2, 4)
-    assert simulate_reload(VROUTER_DEFAULT, (dma, dma32)).shortfall[10] == 38
+    # 6 usable 4 MiB blocks, of which the order-8 and order-9 parts split 2 first
+    assert simulate_reload(VROUTER_DEFAULT, (dma, dma32)).shortfall[10] == 40
 
 
 def test_lkml_fb_fragmented_two_nodes_without_zoneinfo_fails() -> None:
@@ -389,7 +429,8 @@ def test_field_report_node_does_not_fit() -> None:
     supplies = field_report_node()
     sim = simulate_reload(VROUTER_DEFAULT, supplies)
     assert not sim.fits
-    assert dict(sim.shortfall) == {10: 41, 9: 2, 8: 1}
+    # the order-8 and one order-9 part split Normal 4 MiB blocks first (the other order-9 takes a piece)
+    assert dict(sim.shortfall) == {10: 43, 9: 0, 8: 0}
     assert [(z.node, z.zone, z.free_blocks[10], z.usable_blocks[10]) for z in sim.zones] == [
         (0, "DMA", 3, 0),
         (0, "DMA32", 3, 0),  # 250,000 free pages under a floor of 396,283

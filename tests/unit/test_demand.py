@@ -532,21 +532,37 @@ def test_bad_release_lists_the_accepted_forms(text: str) -> None:
 # --------------------------------------------------------------------------
 
 
-def test_default_margin_changes_nothing() -> None:
+def test_default_margin_changes_nothing_and_the_default_spare_adds_two_4mib_blocks() -> None:
     d = demand()
-    assert d.blocks_with_margin() == d.blocks_by_order()
+    assert d.blocks_with_margin() == {**d.blocks_by_order(), 10: d.blocks_by_order()[10] + 2}
+    assert demand(contiguity_spare_blocks=0).blocks_with_margin() == d.blocks_by_order()
+
+
+def test_spare_blocks_go_to_the_chunk_order_after_the_margin() -> None:
+    assert demand(contiguity_spare_blocks=5).blocks_with_margin() == {10: 49, 9: 2, 8: 1}
+    assert demand(contiguity_margin=2.0, contiguity_spare_blocks=1).blocks_with_margin() == {10: 89, 9: 4, 8: 2}
+    assert demand(page_size=65536, contiguity_spare_blocks=0).spare_blocks == 0
+    assert demand(page_size=65536, contiguity_spare_blocks=3).spare_blocks == 3
+
+
+@pytest.mark.parametrize("spare", [-1, True, 1.5])
+def test_bad_spare_blocks_are_refused(spare: object) -> None:
+    with pytest.raises(ValueError, match="contiguity_spare_blocks"):
+        vrouter_settings(VrouterOverrides(contiguity_spare_blocks=spare), {})  # type: ignore[arg-type]
 
 
 def test_margin_rounds_up() -> None:
-    assert demand(contiguity_margin=2.0).blocks_with_margin() == {10: 88, 9: 4, 8: 2}
-    assert demand(contiguity_margin=1.25).blocks_with_margin() == {10: 55, 9: 3, 8: 2}  # 2.5 -> 3, 1.25 -> 2
-    assert demand(contiguity_margin=1.05).blocks_with_margin() == {10: 47, 9: 3, 8: 2}  # 46.2 -> 47
+    assert demand(contiguity_margin=2.0, contiguity_spare_blocks=0).blocks_with_margin() == {10: 88, 9: 4, 8: 2}
+    # 2.5 -> 3, 1.25 -> 2
+    assert demand(contiguity_margin=1.25, contiguity_spare_blocks=0).blocks_with_margin() == {10: 55, 9: 3, 8: 2}
+    # 46.2 -> 47
+    assert demand(contiguity_margin=1.05, contiguity_spare_blocks=0).blocks_with_margin() == {10: 47, 9: 3, 8: 2}
 
 
 def test_margin_has_no_float_error() -> None:
     assert 100 * 1.1 > 110  # the trap: 110.00000000000001 in binary floating point
     requests = (BuddyRequest(10, 100, "x"), BuddyRequest(9, 50, "y"), BuddyRequest(8, 3, "z"))
-    d = replace(demand(contiguity_margin=1.1), buddy_requests=requests)
+    d = replace(demand(contiguity_margin=1.1, contiguity_spare_blocks=0), buddy_requests=requests)
     assert d.blocks_with_margin() == {10: 110, 9: 55, 8: 4}  # 3.3 -> 4
 
 

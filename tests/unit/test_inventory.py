@@ -514,6 +514,7 @@ def test_vrouter_expect_and_min_free_load(tmp_path: Path) -> None:
               nexthops: 65536
               hugepage_size: none
               contiguity_margin: 2
+              contiguity_spare_blocks: 0
             expect:
               default_hugepagesz: 1GB
               hugepages:
@@ -532,6 +533,7 @@ def test_vrouter_expect_and_min_free_load(tmp_path: Path) -> None:
         nexthops=65536,
         hugepage_size="none",
         contiguity_margin=2.0,
+        contiguity_spare_blocks=0,
     )
     assert isinstance(c0.vrouter.contiguity_margin, float)
     assert c0.expect == BootExpectation(
@@ -660,6 +662,8 @@ BAD_NESTED = [
     ("vrouter: {contiguity_margin: .inf}", "vrouter.contiguity_margin", "got inf"),
     ("vrouter: {contiguity_margin: '1.5'}", "vrouter.contiguity_margin", "got '1.5'"),
     ("vrouter: {contiguity_margin: true}", "vrouter.contiguity_margin", "got true (a boolean)"),
+    ("vrouter: {contiguity_spare_blocks: -1}", "vrouter.contiguity_spare_blocks", "an integer >= 0, got -1"),
+    ("vrouter: {contiguity_spare_blocks: 1.5}", "vrouter.contiguity_spare_blocks", "got 1.5"),
     ("expect: [1G]", "expect", "expected a mapping of what the boot command line must ask for"),
     ("expect:", "expect", "got nothing (null)"),
     ("expect: {hugepage: {1G: 2}}", "expect.hugepage", "unknown key; did you mean 'hugepages'?"),
