@@ -50,7 +50,8 @@ def test_field_report_node_fails_and_says_which_1g_page_to_free(tmp_path: Path) 
         tmp_path / "fleet.yaml",
         {
             "field-node": {"path": "field"},
-            "field-node-1g": {"path": "field", "vrouter": {"hugepage_size": "1G"}},
+            "field-node-1g": {"path": "field", "vrouter": {"hugepage_size": "1G", "contiguity_spare_blocks": 0}},
+            "field-node-1g-spare": {"path": "field", "vrouter": {"hugepage_size": "1G"}},
             "healthy-node": {"path": "healthy", "vrouter": {"hugepage_size": "1G"}},
         },
         defaults={"expect": expect},
@@ -64,7 +65,11 @@ def test_field_report_node_fails_and_says_which_1g_page_to_free(tmp_path: Path) 
     contiguous = field[("contiguous_blocks", None)]
     assert contiguous["outcome"] == "failed"
     assert "free 1 × 1G page on node 0 or on node 1" in contiguous["message"]
-    assert "43 find no block" in contiguous["message"]
+    # 44 + 2 spare order-10 blocks, of which the order-8 and one order-9 part split 2 of the 3 usable
+    assert (
+        "46 × order 10 (4 MiB), 2 × order 9 (2 MiB), 1 × order 8 (1 MiB) requested, 45 find no block"
+        in contiguous["message"]
+    )
     assert "node 0 DMA32: order 10: 5 free, 0 usable" in contiguous["message"]
     for node in (0, 1):
         per_node = field[("hugepages_per_node", node)]
@@ -73,7 +78,8 @@ def test_field_report_node_fails_and_says_which_1g_page_to_free(tmp_path: Path) 
     assert field[("cmdline_hugepages", None)]["outcome"] == "passed"
     assert field[("hugepage_backing", None)]["outcome"] == "skipped"
     assert summary["hosts"]["field-node"]["verdict"] == "fail"
-    assert summary["hosts"]["field-node"]["demand"]["buddy_blocks"] == {"10": 44, "9": 2, "8": 1}
+    # what the gate asks: the tables (44 × order 10 …) plus contiguity_spare_blocks (2 by default)
+    assert summary["hosts"]["field-node"]["demand"]["buddy_blocks"] == {"10": 46, "9": 2, "8": 1}
     assert summary["hosts"]["field-node"]["supply"]["free_blocks"]["1"]["Normal"][10] == 1
 
     hugepage_mode = checks_of(summary, "field-node-1g")
@@ -82,6 +88,12 @@ def test_field_report_node_fails_and_says_which_1g_page_to_free(tmp_path: Path) 
     assert "hugepage mode" in hugepage_mode[("contiguous_blocks", None)]["message"]
     assert summary["hosts"]["field-node-1g"]["demand"]["hugepages"] == {"1G": 2}
     assert summary["hosts"]["field-node-1g"]["verdict"] == "pass"
+    # The residual ask (one 4 MiB nexthop part and small parts) plus the default 2 spare 4 MiB blocks is
+    # more than the 3 usable blocks give once a small part has split one of them.
+    spare = checks_of(summary, "field-node-1g-spare")[("contiguous_blocks", None)]
+    assert spare["outcome"] == "failed"
+    assert "(hugepage mode, residual requests; 2 spare order-10 included)" in spare["message"]
+    assert "3 × order 10 (4 MiB)" in spare["message"]
 
     healthy = checks_of(summary, "healthy-node")
     assert {c["outcome"] for c in healthy.values()} == {"passed"}

@@ -15,7 +15,7 @@ from tests.allure_results import load_results, validate_results
 
 FIELD_MESSAGE = (
     "field-node: not enough contiguous memory for a reload (buddy mode): reload does not fit: 44 × order 10 "
-    "(4 MiB) requested, 43 find no block; to fix: free 1 × 1G page on node 0 or on node 1; per zone: …"
+    "(4 MiB) requested, 45 find no block; to fix: free 1 × 1G page on node 0 or on node 1; per zone: …"
 )
 
 
