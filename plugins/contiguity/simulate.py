@@ -26,6 +26,12 @@ so the verdict does not depend on which release orders its tables how. A
 request that finds no block is counted in ``shortfall`` and the replay goes
 on, so the shortfall is the whole gap, not just the first miss (vRouter itself
 frees everything at the first miss).
+
+Not modelled: per-CPU page lists. An order-9 request (the pageblock order,
+which per-CPU lists also serve since 5.13) refills its CPU's list with two
+blocks, so an odd number of them may take one 2 MiB block more than asked;
+blocks already on those lists, invisible in buddyinfo, may serve a request
+without touching the free lists at all. ``contiguity_spare_blocks`` covers both.
 """
 
 from __future__ import annotations
