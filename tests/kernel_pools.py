@@ -13,6 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
+from plugins.contiguity import ZoneSupply, simulate_reload, zone_supplies
+from plugins.facts.sizes import GIB_KIB
+from plugins.host_facts import HostFacts
+
 KERNEL_TESTS_ENV = "VRPF_KERNEL_TESTS"
 GLOBAL_POOLS = Path("/sys/kernel/mm/hugepages")
 NODES = Path("/sys/devices/system/node")
@@ -98,3 +104,22 @@ def kernel_lock() -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def two_runtime_1g_pages_on_node0() -> Iterator[int]:
+    """Hold the kernel lock and two runtime 1G pages on node 0; fail the test if the kernel gives fewer.
+
+    Yields 2. The pool is put back on exit (:func:`reserved_pages`).
+    """
+    with kernel_lock(), reserved_pages(GIB_KIB, 2, node=0) as got:
+        if got < 2:
+            pytest.fail(f"the kernel gave {got} of 2 runtime 1G pages on node 0: nothing to release", pytrace=False)
+        yield got
+
+
+def usable_order10_supply(facts: HostFacts) -> tuple[tuple[ZoneSupply, ...], int]:
+    """The host's zone supplies and how many order-10 blocks the gate counts usable in them now."""
+    assert facts.buddyinfo is not None, "no /proc/buddyinfo"
+    supplies = zone_supplies(facts.buddyinfo, facts.zoneinfo, facts.pagetypeinfo_if_parsed)
+    return supplies, simulate_reload({10: 1_000_000}, supplies).granted[10]

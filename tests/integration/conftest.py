@@ -21,6 +21,7 @@ import pytest
 
 from plugins.inventory import HostSpec
 from plugins.transport.ssh import SshTransport
+from tests.kernel_pools import two_runtime_1g_pages_on_node0
 from tests.sshd_rig import (
     ClientKey,
     SshdServer,
@@ -165,3 +166,10 @@ def sudo_password_env(monkeypatch: pytest.MonkeyPatch) -> str:
     """Put the test sudo password into the environment; returns the variable's name."""
     monkeypatch.setenv(SUDO_PASSWORD_ENV, SUDO_TEST_PASSWORD)
     return SUDO_PASSWORD_ENV
+
+
+@pytest.fixture
+def two_1g_pages() -> Iterator[int]:
+    """Two runtime 1G pages on node 0, held with the kernel lock for the test (kernel tests only)."""
+    with two_runtime_1g_pages_on_node0() as got:
+        yield got

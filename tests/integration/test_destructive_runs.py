@@ -12,19 +12,17 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from plugins.capture import FACT_SOURCES
-from plugins.contiguity import simulate_reload, zone_supplies
 from plugins.host_facts import HostFacts
 from plugins.inventory import HostSpec
 from plugins.remediation import load_journal
 from plugins.transport.local import LocalTransport
-from tests.kernel_pools import kernel_lock, pool_snapshot, read_pool, require_kernel_tests, reserved_pages
+from tests.kernel_pools import kernel_lock, pool_snapshot, read_pool, require_kernel_tests, usable_order10_supply
 from tests.suite_runs import ROOT, run_suite
 
 require_kernel_tests()
@@ -34,19 +32,11 @@ GIB_KIB = 1048576
 STANDINS = ROOT / "tests" / "standins"
 
 
-@pytest.fixture
-def two_1g_pages() -> Iterator[int]:
-    with kernel_lock(), reserved_pages(GIB_KIB, 2, node=0) as got:
-        if got < 2:
-            pytest.fail(f"the kernel gave {got} of 2 runtime 1G pages on node 0", pytrace=False)
-        yield got
-
-
 def margin_for_a_small_gap(extra_blocks: int = 60) -> float:
     """A contiguity_margin making the default demand (44 × order 10) exceed the usable supply by ~extra_blocks."""
-    facts = HostFacts("me", LocalTransport(HostSpec(name="me", transport="local")).capture(FACT_SOURCES))
-    assert facts.buddyinfo is not None
-    usable = simulate_reload({10: 1_000_000}, zone_supplies(facts.buddyinfo, facts.zoneinfo)).granted[10]
+    _, usable = usable_order10_supply(
+        HostFacts("me", LocalTransport(HostSpec(name="me", transport="local")).capture(FACT_SOURCES))
+    )
     return round((usable + extra_blocks) / 44, 2)
 
 

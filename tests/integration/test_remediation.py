@@ -13,14 +13,13 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from plugins.capture import FACT_SOURCES
-from plugins.contiguity import simulate_reload, zone_supplies
 from plugins.host_facts import HostFacts
 from plugins.inventory import HostSpec, VrouterOverrides
 from plugins.remediation import (
@@ -37,7 +36,7 @@ from plugins.transport.base import CommandResult, Transport
 from plugins.transport.local import LocalTransport
 from plugins.transport.ssh import SshTransport
 from tests.integration.conftest import SpecFactory
-from tests.kernel_pools import kernel_lock, read_pool, require_kernel_tests, reserved_pages
+from tests.kernel_pools import read_pool, require_kernel_tests, usable_order10_supply
 from tests.sshd_rig import SshdServer
 
 require_kernel_tests()
@@ -47,15 +46,6 @@ STANDINS = Path(__file__).resolve().parents[1] / "standins"
 RELOAD = STANDINS / "reload.sh"
 HEALTH = STANDINS / "health.sh"
 OpenSsh = Callable[[HostSpec], SshTransport]
-
-
-@pytest.fixture
-def two_1g_pages() -> Iterator[int]:
-    """Hold the kernel lock and two runtime 1G pages on node 0 (fewer if the kernel gives fewer)."""
-    with kernel_lock(), reserved_pages(GIB_KIB, 2, node=0) as got:
-        if got < 1:
-            pytest.fail(f"the kernel gave {got} of 2 runtime 1G pages on node 0: nothing to release", pytrace=False)
-        yield got
 
 
 def local_spec(tmp_path: Path, *, seconds: float = 0, succeed_on: int = 1, agent_line: str = "") -> HostSpec:
@@ -79,9 +69,7 @@ def local_spec(tmp_path: Path, *, seconds: float = 0, succeed_on: int = 1, agent
 def stand_in_plan(spec: HostSpec, transport: Transport, extra_blocks: int) -> RemediationPlan:
     """A plan whose demand is the live usable order-10 supply plus ``extra_blocks``."""
     facts = HostFacts(spec.name, transport.capture(FACT_SOURCES))
-    assert facts.buddyinfo is not None
-    supplies = zone_supplies(facts.buddyinfo, facts.zoneinfo)
-    usable = simulate_reload({10: 1_000_000}, supplies).granted[10]
+    supplies, usable = usable_order10_supply(facts)
     plan = plan_remediation_for({10: usable + extra_blocks}, supplies, facts.hugepages, spec, page_size=4096)
     return replace(plan, operations=replace(plan.operations, health_interval=0.2))
 
@@ -96,7 +84,7 @@ def test_full_cycle_locally_releases_observes_and_restores(two_1g_pages: int, tm
     spec = local_spec(tmp_path, succeed_on=3)
     transport = LocalTransport(spec)
     plan = stand_in_plan(spec, transport, extra_blocks=300)  # 300 blocks: 2 pages at 240 planned per page
-    assert dict(plan.release) == {0: min(2, two_1g_pages)}, plan.describe()
+    assert dict(plan.release) == {0: two_1g_pages}, plan.describe()
     journal = open_journal(tmp_path / "journal", spec, plan)
     outcome = run_remediation(spec, transport, plan, journal)
     print(plan.describe(), outcome.message, [(s.title, s.seconds) for s in outcome.steps], sep="\n")
