@@ -131,6 +131,8 @@ class VrouterOverrides:
     health_command: str | None = None
     health_timeout: float | None = None
     agent_log: str | None = None
+    reload_timeout: float | None = None
+    health_interval: float | None = None
 
 
 @dataclass(frozen=True)
@@ -523,6 +525,8 @@ _VROUTER_KEYS: dict[str, Callable[[object], object]] = {
     "reload_command": _command,
     "health_command": _command,
     "health_timeout": _timeout,
+    "reload_timeout": _timeout,
+    "health_interval": _timeout,
     "agent_log": _path_text,
 }
 

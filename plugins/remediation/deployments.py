@@ -142,8 +142,10 @@ class VrouterOperations:
     ``source`` maps each field to ``'inventory'`` or ``'default for <deployment>'``.
 
     >>> ops = resolve_operations(VrouterOverrides(reload_command="/opt/reload", health_command="true"))
-    >>> ops.deployment, ops.health_timeout, ops.agent_log
-    (None, 300.0, None)
+    >>> ops.deployment, ops.health_timeout, ops.agent_log, ops.reload_timeout, ops.health_interval
+    (None, 300.0, None, 600.0, 5.0)
+    >>> resolve_operations(VrouterOverrides(deployment="compose", reload_timeout=900)).source["reload_timeout"]
+    'inventory'
     """
 
     deployment: Deployment | None
@@ -217,6 +219,11 @@ def resolve_operations(vrouter: VrouterOverrides, host: str = "host") -> Vrouter
         source["health_timeout"] = "built-in default"
         timeout = DEFAULT_HEALTH_TIMEOUT
     agent_log = pick("agent_log", vrouter.agent_log, defaults.agent_log if defaults else None)
+    reload_timeout = pick("reload_timeout", vrouter.reload_timeout, DEFAULT_RELOAD_TIMEOUT)
+    health_interval = pick("health_interval", vrouter.health_interval, HEALTH_POLL_INTERVAL)
+    for key in ("reload_timeout", "health_interval"):
+        if source[key] != "inventory":
+            source[key] = "built-in default"
     return VrouterOperations(
         deployment=vrouter.deployment,
         reload_command=str(reload_command),
@@ -224,4 +231,6 @@ def resolve_operations(vrouter: VrouterOverrides, host: str = "host") -> Vrouter
         health_timeout=float(timeout),
         agent_log=None if agent_log is None else str(agent_log),
         source=MappingProxyType(source),
+        reload_timeout=float(reload_timeout or DEFAULT_RELOAD_TIMEOUT),
+        health_interval=float(health_interval or HEALTH_POLL_INTERVAL),
     )

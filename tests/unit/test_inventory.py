@@ -742,7 +742,9 @@ def test_documented_example_loads(tmp_path: Path) -> None:
             assert spec.address.startswith("192.0.2."), spec
     # The field report's node: default_hugepagesz=1GB hugepagesz=1G hugepages=340, R4.1, no hugepage mode.
     c0 = inventory.host("overcloud-compute-0")
-    assert c0.vrouter == VrouterOverrides(release="4.1", hugepage_size="none", contiguity_margin=1.5)
+    assert c0.vrouter == VrouterOverrides(
+        release="4.1", hugepage_size="none", contiguity_margin=1.5, contiguity_spare_blocks=4
+    )
     assert c0.expect == BootExpectation(1048576, (ExpectedPool(1048576, total=340),))
     assert c0.min_free_1g_per_node == 1
     upgraded = inventory.host("overcloud-compute-r2011")

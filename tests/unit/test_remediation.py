@@ -134,7 +134,11 @@ def test_every_deployment_has_reload_health_and_log(name: str) -> None:
     assert ops.reload_command == DEPLOYMENTS[name].reload_command
     assert "contrail-status" in ops.health_command
     assert ops.agent_log is not None and ops.agent_log.endswith("contrail-vrouter-agent.log")
-    assert set(ops.source.values()) == {f"default for {name}"}
+    assert {key for key, source in ops.source.items() if source != f"default for {name}"} == {
+        "reload_timeout",
+        "health_interval",
+    }
+    assert ops.source["reload_timeout"] == ops.source["health_interval"] == "built-in default"
     # the defaults are valid sh
     for command in (ops.reload_command, ops.health_command):
         assert subprocess.run(["sh", "-n", "-c", command], check=False).returncode == 0
@@ -275,3 +279,10 @@ def test_persisted_hugepage_settings_warn() -> None:
         ("/etc/sysctl.d/10-contrail-hugepage.conf", 1, "vm.nr_hugepages_mempolicy", "1024"),
     ]
     assert "sysctl --system" in found[0].describe()
+
+
+def test_reload_timeout_and_health_interval_come_from_the_inventory() -> None:
+    ops = resolve_operations(VrouterOverrides(deployment="rhosp", reload_timeout=1200, health_interval=2.5))
+    assert (ops.reload_timeout, ops.health_interval) == (1200.0, 2.5)
+    assert ops.source["reload_timeout"] == ops.source["health_interval"] == "inventory"
+    assert "every 2.5s" in ops.describe()
