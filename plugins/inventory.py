@@ -182,9 +182,9 @@ class HostSpec:
     identity_file: str | None = None
     jump: tuple[JumpHost, ...] = ()
     known_hosts: str | None = None
-    host_key_policy: HostKeyPolicy = "strict"
+    host_key_policy: HostKeyPolicy | None = None
     ssh_config: str | None = None
-    connect_timeout: float = 10.0
+    connect_timeout: float | None = None
     command_timeout: float = 60.0
     become: BecomeMethod = "none"
     sudo_password_env: str | None = None

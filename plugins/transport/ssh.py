@@ -33,7 +33,13 @@ from plugins.shell import become_command, with_host_deadline
 from plugins.transport.base import CommandResult, Transport
 from plugins.transport.become import scrub, sudo_failure, sudo_password
 from plugins.transport.host_keys import HostKeyError, KnownHosts
-from plugins.transport.ssh_options import Endpoint, SshConfigError, SshOptions, resolve_options
+from plugins.transport.ssh_options import (
+    DEFAULT_CONNECT_TIMEOUT,
+    Endpoint,
+    SshConfigError,
+    SshOptions,
+    resolve_options,
+)
 
 log = logging.getLogger(__name__)
 # paramiko logs failures from its own thread (with tracebacks) before we turn
@@ -82,6 +88,7 @@ class SshTransport(Transport):
         super().__init__(spec)
         self._lock = threading.Lock()
         self._chain: list[paramiko.Transport] = []
+        self._open_timeout = spec.connect_timeout or DEFAULT_CONNECT_TIMEOUT  # resolved again at connect
         self.connections_opened = 0
 
     # ------------------------------------------------------------------ connection
@@ -109,6 +116,7 @@ class SshTransport(Transport):
                 options = resolve_options(self.spec)
             except SshConfigError as exc:
                 raise HostUnreachable(self.spec.name, self.address, str(exc)) from None
+            self._open_timeout = options.connect_timeout
             started = time.monotonic()
             try:
                 self._chain = _open_chain(options)
@@ -179,7 +187,7 @@ class SshTransport(Transport):
         if not transport.is_active():
             raise _Dropped("connection closed")
         try:
-            channel = transport.open_session(timeout=max(1.0, min(limit, self.spec.connect_timeout)))
+            channel = transport.open_session(timeout=max(1.0, min(limit, self._open_timeout)))
         except (paramiko.SSHException, EOFError, OSError) as exc:
             raise _Dropped(_reason(exc)) from None
         deadline = time.monotonic() + limit

@@ -145,6 +145,42 @@ def _parse_config(text: str, source: str | None) -> paramiko.SSHConfig:
         raise SshConfigError(f"cannot parse ssh_config file {source}: {exc}") from None
 
 
+DEFAULT_CONNECT_TIMEOUT = 10.0
+
+
+def host_key_policy_from_config(value: str | None) -> HostKeyPolicy | None:
+    """The policy an ssh_config ``StrictHostKeyChecking`` value asks for; ``None`` when unset.
+
+    Never weaker than ``accept-new``: ``no``/``off`` (which in OpenSSH also
+    connects despite a CHANGED key) become ``accept-new``, since a changed key
+    is always refused here; ``ask`` cannot prompt in a batch run: ``strict``.
+
+    >>> [host_key_policy_from_config(v) for v in ("yes", "accept-new", "no", "ask", None)]
+    ['strict', 'accept-new', 'accept-new', 'strict', None]
+    """
+    if value is None:
+        return None
+    lowered = value.strip().lower()
+    if lowered in ("accept-new", "no", "off"):
+        return "accept-new"
+    return "strict"
+
+
+def connect_timeout_from_config(value: str | None) -> float | None:
+    """An ssh_config ``ConnectTimeout`` (whole seconds) as a float; ``None`` when unset or not positive.
+
+    >>> connect_timeout_from_config("3"), connect_timeout_from_config("0"), connect_timeout_from_config(None)
+    (3.0, None, None)
+    """
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise SshConfigError(f"ConnectTimeout: expected a number of seconds, got {value!r}") from None
+    return seconds if seconds > 0 else None
+
+
 def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOptions:
     """Compute the effective settings for ``spec``.
 
@@ -154,6 +190,10 @@ def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOpti
     Jump hosts are looked up in the same ssh_config by their address. A hop
     with no IdentityFile of its own uses the inventory ``identity_file``
     (the usual case: one key for the bastion and the computes).
+
+    ``host_key_policy`` and ``connect_timeout``: the inventory's, else the
+    target's ``StrictHostKeyChecking`` / ``ConnectTimeout`` in ssh_config
+    (:func:`host_key_policy_from_config`), else ``strict`` and 10 s.
 
     Raises :class:`SshConfigError` for an unusable config file.
     """
@@ -216,10 +256,18 @@ def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOpti
         proxy_command=proxy_command,
         known_hosts=known_hosts,
         extra_known_hosts=extra,
-        host_key_policy=spec.host_key_policy,
-        connect_timeout=spec.connect_timeout,
+        host_key_policy=spec.host_key_policy
+        or host_key_policy_from_config(_config_value(entry, "stricthostkeychecking"))
+        or "strict",
+        connect_timeout=spec.connect_timeout
+        or connect_timeout_from_config(_config_value(entry, "connecttimeout"))
+        or DEFAULT_CONNECT_TIMEOUT,
         config_file=config_file,
     )
+
+
+def _config_value(entry: paramiko.SSHConfigDict, key: str) -> str | None:
+    return str(entry[key]) if key in entry else None
 
 
 def _endpoint(

@@ -36,7 +36,7 @@ def test_closed_port_is_connection_refused(
     private_sshd.stop()
     started = time.monotonic()
     error = _unreachable(open_ssh(spec))
-    assert time.monotonic() - started < spec.connect_timeout
+    assert spec.connect_timeout is not None and time.monotonic() - started < spec.connect_timeout
     assert error.cause == "connection refused"
     assert str(error) == f"compute-test (127.0.0.1:{private_sshd.port}): connection refused"
 

@@ -37,6 +37,16 @@ Host viaproxy
     ProxyCommand nc -q0 %h %p
     UserKnownHostsFile /etc/kh/one /etc/kh/two
 
+Host lax
+    StrictHostKeyChecking no
+    ConnectTimeout 4
+
+Host newkeys
+    StrictHostKeyChecking accept-new
+
+Host badtimeout
+    ConnectTimeout soon
+
 Host *
     IdentitiesOnly yes
 """
@@ -81,6 +91,22 @@ def test_inventory_wins(tmp_path: Path) -> None:
     assert (opts.host_key_policy, opts.connect_timeout) == ("accept-new", 3.0)
 
 
+def test_config_host_key_checking_and_connect_timeout_apply_when_the_inventory_is_silent(tmp_path: Path) -> None:
+    config = _config(tmp_path, CONFIG)
+    lax = resolve_options(HostSpec(name="lax", ssh_config=config), local_user="me")
+    # "no" would let OpenSSH connect despite a changed key; here it is never weaker than accept-new
+    assert (lax.host_key_policy, lax.connect_timeout) == ("accept-new", 4.0)
+    assert resolve_options(HostSpec(name="newkeys", ssh_config=config), local_user="me").host_key_policy == (
+        "accept-new"
+    )
+    pinned = resolve_options(
+        HostSpec(name="lax", ssh_config=config, host_key_policy="strict", connect_timeout=9.0), local_user="me"
+    )
+    assert (pinned.host_key_policy, pinned.connect_timeout) == ("strict", 9.0)
+    with pytest.raises(SshConfigError, match="ConnectTimeout: expected a number of seconds, got 'soon'"):
+        resolve_options(HostSpec(name="badtimeout", ssh_config=config), local_user="me")
+
+
 def test_openssh_defaults(tmp_path: Path) -> None:
     spec = HostSpec(name="compute-9", ssh_config=_config(tmp_path, ""))
     opts = resolve_options(spec, local_user="me")
@@ -88,6 +114,7 @@ def test_openssh_defaults(tmp_path: Path) -> None:
     assert opts.target.default_identities
     assert opts.target.identity_files[0] == os.path.expanduser("~/.ssh/id_ed25519")
     assert not opts.target.identities_only
+    assert (opts.host_key_policy, opts.connect_timeout) == ("strict", 10.0)
     assert opts.jumps == ()
     assert opts.proxy_command is None
     assert opts.extra_known_hosts == ("/etc/ssh/ssh_known_hosts",)

@@ -71,7 +71,7 @@ def test_defaults_apply_and_host_values_override(tmp_path: Path) -> None:
     assert (c1.user, c1.become, c1.port) == ("root", "none", None)
     assert isinstance(c0.command_timeout, float)
     assert c1.transport == "ssh"
-    assert c1.host_key_policy == "strict"
+    assert c1.host_key_policy is None  # not set: ssh_config's StrictHostKeyChecking, else strict (resolve_options)
 
 
 def test_every_key_of_the_brief_loads(tmp_path: Path) -> None:
