@@ -9,6 +9,11 @@ Three ways to read the same facts from every host, measured back to back:
 - sequential: hosts one after another, ONE command per host (our capture);
 - pooled: ONE command per host, ``--workers`` hosts at once (what the suite does).
 
+Then the same fleet behind one more sshd used as a jump host (ProxyJump), pooled:
+
+- bastion, per target: every target logs in to the bastion itself (before jump-host sharing);
+- bastion, shared: one bastion login carries every target (``plugins.transport.jump_hosts``).
+
 Each way opens a fresh connection per host. The figures are wall-clock seconds
 on this machine, where client and servers share the CPUs, so the ratios are the
 result; the JSON lands in reports/bench/gather.json.
@@ -24,11 +29,13 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from plugins.capture import FACT_SOURCES
 from plugins.gather import gather_fleet, gather_host
-from plugins.inventory import HostSpec
+from plugins.inventory import HostSpec, JumpHost
+from plugins.transport import ssh
 from plugins.transport.pool import TransportPool
 from tests.sshd_rig import SshdServer, generate_client_key, make_shared_dir
 
@@ -83,14 +90,37 @@ def one_command_sequential(specs: Sequence[HostSpec]) -> None:
             raise SystemExit(f"gather failed: {result.error}")
 
 
-def one_command_pooled(specs: Sequence[HostSpec], workers: int) -> None:
-    """One command per host, ``workers`` hosts at once (the suite's way)."""
+def one_command_pooled(specs: Sequence[HostSpec], workers: int, *, unreached: list[str] | None = None) -> None:
+    """One command per host, ``workers`` hosts at once (the suite's way).
+
+    A host not reached ends the bench, unless ``unreached`` collects their errors.
+    """
     pool = TransportPool()
     results = gather_fleet(specs, pool, workers=workers)
     pool.close_all()
-    failed = [r.error for r in results.values() if not r.reached]
-    if failed:
+    failed = [str(r.error) for r in results.values() if not r.reached]
+    if failed and unreached is None:
         raise SystemExit(f"gather failed: {failed[0]}")
+    if unreached is not None:
+        unreached.extend(failed)
+
+
+def pooled_behind(
+    bastion: SshdServer, specs: Sequence[HostSpec], workers: int, *, share: bool, tally: dict[str, list[int]]
+) -> None:
+    """:func:`one_command_pooled` through ``bastion``; appends its bastion logins and unreached hosts to ``tally``."""
+    hop = (JumpHost("127.0.0.1", "root", bastion.port),)
+    before = bastion.count("Accepted publickey")
+    unreached: list[str] = []
+    ssh.JUMP_HOSTS.share = share
+    try:
+        one_command_pooled([replace(spec, jump=hop) for spec in specs], workers, unreached=unreached)
+    finally:
+        ssh.JUMP_HOSTS.share = True
+    tally["bastion_logins"].append(bastion.count("Accepted publickey") - before)
+    tally["unreached"].append(len(unreached))
+    if unreached:
+        print(f"    {len(unreached)} hosts not reached, e.g. {unreached[0]}")
 
 
 def timed(run: Callable[[], None], repeat: int) -> list[float]:
@@ -115,12 +145,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     servers: list[SshdServer] = []
     try:
         started = time.perf_counter()
-        servers, specs = start_fleet(args.hosts, workdir)
+        servers, specs = start_fleet(args.hosts + 1, workdir)
+        bastion, specs = servers[-1], specs[:-1]
         print(f"started {len(servers)} sshd's in {time.perf_counter() - started:.1f}s")
+        pooled = f"pooled: {args.workers} hosts at once, one command"
+        tallies: dict[str, dict[str, list[int]]] = {
+            way: {"bastion_logins": [], "unreached": []} for way in ("per target", "shared")
+        }
         ways = {
             "baseline: per host, one command per file": lambda: per_file_baseline(specs),
             "sequential: per host, one command": lambda: one_command_sequential(specs),
-            f"pooled: {args.workers} hosts at once, one command": lambda: one_command_pooled(specs, args.workers),
+            pooled: lambda: one_command_pooled(specs, args.workers),
+            f"{pooled}, behind a bastion, a bastion login per target": lambda: pooled_behind(
+                bastion, specs, args.workers, share=False, tally=tallies["per target"]
+            ),
+            f"{pooled}, behind a bastion, one shared bastion login": lambda: pooled_behind(
+                bastion, specs, args.workers, share=True, tally=tallies["shared"]
+            ),
         }
         results = {name: timed(run, args.repeat) for name, run in ways.items()}
     finally:
@@ -135,10 +176,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         median = statistics.median(seconds)
         rows.append({"way": name, "seconds": seconds, "median": median, "speedup_vs_baseline": baseline / median})
         runs = ", ".join(f"{s:.2f}" for s in seconds)
-        print(f"  {name:<48} median {median:6.2f}s  ({runs})  x{baseline / median:5.1f} vs baseline")
+        print(f"  {name:<86} median {median:6.2f}s  ({runs})  x{baseline / median:5.1f} vs baseline")
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
+    print(f"  behind the bastion, per run: {tallies}")
     report = {"hosts": args.hosts, "workers": args.workers, "sources": len(FACT_SOURCES), "results": rows}
+    report["behind_bastion_per_run"] = tallies
     report["cpus"] = os.cpu_count()
     output.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwritten: {output}")

@@ -33,6 +33,7 @@ from plugins.shell import become_command, with_host_deadline
 from plugins.transport.base import CommandResult, Transport
 from plugins.transport.become import scrub, sudo_failure, sudo_password
 from plugins.transport.host_keys import HostKeyError, KnownHosts
+from plugins.transport.jump_hosts import JumpHostPool
 from plugins.transport.ssh_options import (
     DEFAULT_CONNECT_TIMEOUT,
     Endpoint,
@@ -55,6 +56,10 @@ class _ConnectFailure(Exception):
     """Internal: why one connection attempt failed, as the operator should read it."""
 
 
+class _HopGone(_ConnectFailure):
+    """Internal: the jump host's connection could not open a channel (it died)."""
+
+
 class _Dropped(Exception):
     """Internal: the connection died before the command produced a result."""
 
@@ -62,9 +67,11 @@ class _Dropped(Exception):
 class SshTransport(Transport):
     """Runs commands on a host over SSH (paramiko), optionally through jump hosts.
 
-    Connecting is lazy (first :meth:`run`); the connection, and those to its
-    jump hosts, stay open until :meth:`close`. ``run`` may be called from
-    several threads: each call opens its own channel on the shared connection.
+    Connecting is lazy (first :meth:`run`); the connection stays open until
+    :meth:`close`. Its jump hosts' connections are shared with every other
+    target behind them in this process (:mod:`plugins.transport.jump_hosts`).
+    ``run`` may be called from several threads: each call opens its own
+    channel on the shared connection.
 
     Keys: the identity files named by the inventory (``identity_file``) or
     by ssh_config (``IdentityFile``) are tried first, then the keys of a
@@ -136,12 +143,13 @@ class SshTransport(Transport):
     def _disconnect(self) -> None:
         with self._lock:
             chain, self._chain = self._chain, []
-        for transport in reversed(chain):
+        if chain:
             with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
-                transport.close()
+                chain[-1].close()
+            JUMP_HOSTS.release(chain[:-1])
 
     def close(self) -> None:
-        """Close the connection and those to the jump hosts; safe to call twice."""
+        """Close the connection, and those to the jump hosts no other target uses; safe to call twice."""
         self._disconnect()
 
     # ------------------------------------------------------------------ commands
@@ -251,32 +259,44 @@ def _stays_up(transport: paramiko.Transport, grace: float = 0.3) -> bool:
 # ---------------------------------------------------------------------- connecting
 
 
+JUMP_HOSTS = JumpHostPool()
+"""This process's jump-host connections, shared by every target behind them."""
+
+
 def _open_chain(options: SshOptions) -> list[paramiko.Transport]:
-    """Connect every jump host in order, then the target through the last one."""
+    """The jump hosts' connections in order (shared, :data:`JUMP_HOSTS`), then the target's through the last."""
     deadline = time.monotonic() + options.connect_timeout
     known = KnownHosts(options.known_hosts, options.extra_known_hosts)
-    chain: list[paramiko.Transport] = []
-    sock: _Sock
-    try:
-        for hop in options.jumps:
-            try:
-                sock = _tcp(hop, options) if not chain else _forward(chain[-1], hop, deadline, options)
-                chain.append(_handshake(sock, hop, known, options.host_key_policy, deadline, options))
-            except _ConnectFailure as exc:
-                raise _ConnectFailure(f"jump host {hop.display}: {exc}") from None
-        target = options.target
-        if chain:
-            sock = _forward(chain[-1], target, deadline, options)
-        elif options.proxy_command:
-            sock = _proxy(options.proxy_command, options)
-        else:
-            sock = _tcp(target, options)
-        chain.append(_handshake(sock, target, known, options.host_key_policy, deadline, options))
-        return chain
-    except BaseException:
-        for transport in reversed(chain):
-            transport.close()
-        raise
+
+    def open_hop(via: paramiko.Transport | None, hop: Endpoint) -> paramiko.Transport:
+        try:
+            sock = _tcp(hop, options) if via is None else _forward(via, hop, deadline, options)
+            return _handshake(sock, hop, known, options.host_key_policy, deadline, options)
+        except _ConnectFailure as exc:
+            raise _ConnectFailure(f"jump host {hop.display}: {exc}") from None
+
+    for attempt in (1, 2):
+        hops = JUMP_HOSTS.acquire(options, open_hop)
+        try:
+            target = options.target
+            sock: _Sock
+            if hops:
+                sock = _forward(hops[-1], target, deadline, options)
+            elif options.proxy_command:
+                sock = _proxy(options.proxy_command, options)
+            else:
+                sock = _tcp(target, options)
+            return [*hops, _handshake(sock, target, known, options.host_key_policy, deadline, options)]
+        except _HopGone:
+            # A shared hop died since its last use (bastion restarted): once more, on a fresh one.
+            JUMP_HOSTS.discard(hops[-1])
+            JUMP_HOSTS.release(hops)
+            if attempt == 2:
+                raise
+        except BaseException:
+            JUMP_HOSTS.release(hops)
+            raise
+    raise AssertionError("unreachable")
 
 
 _Sock = Union[socket.socket, paramiko.Channel, paramiko.ProxyCommand]
@@ -313,7 +333,7 @@ def _forward(via: paramiko.Transport, endpoint: Endpoint, deadline: float, optio
             f"the jump host cannot reach {endpoint.hostname}:{endpoint.port} ({exc.text.lower() or exc.code})"
         ) from None
     except (paramiko.SSHException, EOFError, OSError) as exc:
-        raise _ConnectFailure(f"forwarding to {endpoint.hostname}:{endpoint.port} failed: {_reason(exc)}") from None
+        raise _HopGone(f"forwarding to {endpoint.hostname}:{endpoint.port} failed: {_reason(exc)}") from None
 
 
 class _ProxyCommand(paramiko.ProxyCommand):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import paramiko
@@ -49,6 +50,60 @@ def test_proxy_jump_from_inventory(
     assert not transport.connected
     assert not any(hop.is_active() for hop in hops)
     assert transport.open_hops == ()
+
+
+@pytest.mark.timeout(60)
+def test_targets_behind_one_bastion_share_one_bastion_login(
+    make_spec: SpecFactory, open_ssh: OpenSsh, bastion: SshdServer, sshd: SshdServer
+) -> None:
+    before = _accepted(bastion)
+    hop = JumpHost("127.0.0.1", "root", bastion.port)
+    first, second = (open_ssh(make_spec(name=name, jump=(hop,))) for name in ("c-a", "c-b"))
+    assert first.run("echo a").stdout == "a\n"
+    assert second.run("echo b").stdout == "b\n"
+    assert _wait_count(bastion, before + 1) == before + 1  # one login to the bastion, for both targets
+    shared = first.open_hops[0]
+    assert second.open_hops[0] is shared
+    first.close()
+    assert shared.is_active() and second.run("echo still").stdout == "still\n"  # the other target keeps it
+    second.close()
+    assert not shared.is_active()  # its last target let it go
+    third = open_ssh(make_spec(name="c-c", jump=(hop,)))
+    assert third.run("echo c").stdout == "c\n"
+    assert _wait_count(bastion, before + 2) == before + 2  # a new login once the old one was closed
+    third.close()
+
+
+@pytest.mark.timeout(60)
+def test_many_targets_at_once_behind_one_bastion_make_one_login(
+    make_spec: SpecFactory, open_ssh: OpenSsh, bastion: SshdServer
+) -> None:
+    before = _accepted(bastion)
+    hop = JumpHost("127.0.0.1", "root", bastion.port)
+    transports = [open_ssh(make_spec(name=f"c-{i}", jump=(hop,))) for i in range(12)]
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outputs = list(pool.map(lambda t: t.run("echo ok").stdout, transports))
+    assert outputs == ["ok\n"] * 12
+    assert _wait_count(bastion, before + 1) == before + 1
+    for transport in transports:
+        transport.close()
+
+
+@pytest.mark.timeout(60)
+def test_a_shared_bastion_that_died_is_replaced_for_the_next_target(
+    make_spec: SpecFactory, open_ssh: OpenSsh, private_sshd: SshdServer
+) -> None:
+    private_sshd.write_known_hosts(make_spec().known_hosts or "")
+    hop = JumpHost("127.0.0.1", "root", private_sshd.port)
+    first = open_ssh(make_spec(name="c-a", jump=(hop,)))
+    assert first.run("echo a").stdout == "a\n"
+    stale = first.open_hops[0]
+    assert private_sshd.kill_sessions() >= 1  # the bastion's side of the shared connection dies
+    second = open_ssh(make_spec(name="c-b", jump=(hop,)))
+    assert second.run("echo b").stdout == "b\n"
+    assert second.open_hops[0] is not stale
+    assert first.run("echo a again").stdout == "a again\n"  # the first target reconnects on its own
+    assert private_sshd.count("Accepted publickey") == 2  # its reconnect shares the new bastion login
 
 
 @pytest.mark.timeout(60)
