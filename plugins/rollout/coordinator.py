@@ -14,7 +14,10 @@ lock (:mod:`plugins.rollout.shared_state`), so:
   the report says why;
 - a host held by a process that died counts as failed ("worker died");
 - a wait that sees no host start or finish for ``wait_timeout`` seconds ends
-  with :class:`RolloutTimeout`, naming what it waited for.
+  with :class:`RolloutTimeout`, naming what it waited for;
+- a host whose change went well may take another slot in the same run (the
+  remediation and the certification cycles of one host, one after the
+  other); after a failed or skipped change its later ones are not run.
 
 A process must ask for its hosts in batch order (:meth:`Rollout.batch_of` is
 the sort key); a process that waits on a later batch while holding back a host
@@ -286,21 +289,36 @@ class Rollout:
             with self._state() as state:
                 self._reap(state)
                 record = state["hosts"][host]
-                if record["state"] != PENDING:
+                if record["state"] == RUNNING:
                     raise RolloutError(
-                        f"{host}: already {record['state']} in rollout {self.run_id}; a host takes one slot per run"
+                        f"{host}: already running in rollout {self.run_id} (pid {record['pid']}); "
+                        "finish its change before starting another"
                     )
+                if record["state"] in (FAILED, NOT_RUN):
+                    reason = f"not run: an earlier change on {host} in this run: {record['state']}: {record['reason']}"
+                    return Decision(host, "skip", reason, number)
                 if state["stopped"] is not None:
                     reason = self._stopped_reason(state["stopped"], number)
                     self._settle(state, host, NOT_RUN, reason)
                     return Decision(host, "skip", reason, number)
-                waiting = [
-                    h for batch in self.batches[: number - 1] for h in batch if state["hosts"][h]["state"] not in DONE
-                ]
+                if record["state"] == OK:  # a further change: only its own batch may be in flight meanwhile
+                    waiting = [h for h, r in state["hosts"].items() if r["state"] == RUNNING and r["batch"] != number]
+                else:
+                    waiting = [
+                        h
+                        for batch in self.batches[: number - 1]
+                        for h in batch
+                        if state["hosts"][h]["state"] not in DONE
+                    ]
                 if not waiting:
+                    again = record["state"] == OK
                     record.update(state=RUNNING, pid=pid, pid_start=process_start_time(pid), start=self._clock())
+                    record["slots"] = record.get("slots", 0) + 1
                     state["changes"] += 1
-                    return Decision(host, "run", f"batch {number} of {len(self.batches)}", number)
+                    where = f"batch {number} of {len(self.batches)}"
+                    return Decision(
+                        host, "run", f"{where}, change {record['slots']} on this host" if again else where, number
+                    )
                 mine = [h for h in waiting if state["hosts"][h]["pid"] == pid]
                 if mine:
                     raise RolloutError(

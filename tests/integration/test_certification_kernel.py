@@ -38,14 +38,16 @@ def trial_pages() -> Iterator[None]:
         yield
 
 
-def certify(tmp_path: Path, host: dict[str, Any], *extra: str) -> tuple[dict[str, Any], str, int]:
+def certify(
+    tmp_path: Path, host: dict[str, Any], *extra: str, marker: str = "certification"
+) -> tuple[dict[str, Any], str, int]:
     inventory = write_inventory(tmp_path / "inv.yaml", {"this-machine": host})
     certs = tmp_path / "certs"
     result = run_suite(
         "--inventory",
         str(inventory),
         "-m",
-        "certification",
+        marker,
         f"--certificate-dir={certs}",
         f"--summary-json={tmp_path / 's.json'}",
         f"--journal-dir={tmp_path / 'journal'}",
@@ -131,3 +133,26 @@ def test_destructive_certification_runs_every_cycle_and_reports_the_supply(tmp_p
     assert seen[:3] == ["0", "1", "1"]
     assert certificate["run"]["destructive"] is True
     assert certificate["run"]["cert_cycles"] == 2
+
+
+def test_certification_and_remediation_of_one_host_in_one_destructive_run(tmp_path: Path) -> None:
+    """Both destructive checks take the host's rollout slot, one after the other."""
+    with kernel_lock(), reserved_pages(GIB_KIB, 2, node=0) as got:
+        if got < 2:
+            pytest.fail(f"the kernel gave {got} of 2 runtime 1G pages on node 0", pytrace=False)
+        before = pool_snapshot()
+        host = {
+            **destructive_host(tmp_path, "this-machine", margin_for_a_small_gap()),
+            "certify": True,
+            "cert_cycles": 1,
+            "trial": {"sizes": ["1G"]},
+            "remediation": {"drop_caches": False, "compact_memory": False},
+        }
+        certificate, output, _ = certify(tmp_path, host, "--destructive", marker="certification or destructive")
+        assert pool_snapshot() == before, "the run left the pools changed"
+    assert findings_by_key(certificate)[("destructive_cycles", None)]["status"] == "passed", output
+    summary = json.loads((tmp_path / "s.json").read_text())
+    checks = {c["id"]: c for c in summary["hosts"]["this-machine"]["checks"]}
+    assert checks["remediation"]["outcome"] == "passed", checks["remediation"]["message"]
+    rollout = summary["rollout"]["hosts"]["this-machine"]
+    assert rollout["outcome"] == "ok", rollout

@@ -6,6 +6,7 @@ Several real processes sharing one rollout: tests/integration/test_rollout_proce
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -136,11 +137,42 @@ def test_leaving_the_slot_without_finish_is_a_failure(make: MakeRollout) -> None
 
 
 @pytest.mark.timeout(10)
-def test_a_host_takes_one_slot_per_run(make: MakeRollout) -> None:
+def test_a_host_that_changed_well_may_change_again_in_the_same_run(make: MakeRollout) -> None:
     rollout = make("2")
-    run(rollout, "c0")
-    with pytest.raises(RolloutError, match="c0: already ok in rollout run-1; a host takes one slot per run"):
-        run(rollout, "c0")
+    assert run(rollout, "c0") == "run: batch 1 of 3"
+    with rollout.slot("c0") as decision:
+        assert decision.run and decision.reason == "batch 1 of 3, change 2 on this host"
+        rollout.finish("c0", ok=True)
+    assert rollout.report()["hosts"]["c0"]["outcome"] == "ok"
+
+
+@pytest.mark.timeout(10)
+def test_a_further_change_waits_while_a_later_batch_is_in_flight(make: MakeRollout) -> None:
+    rollout = make("1", hosts=["c0", "c1"], wait_timeout=0.3, poll_interval=0.01)
+    assert run(rollout, "c0") == "run: batch 1 of 2"
+    with rollout.slot("c1"):  # batch 2 now in flight (held by this process)
+        with pytest.raises(RolloutError, match=re.escape("c0 (batch 1) waits for c1, held by this same process")):
+            run(rollout, "c0")
+        rollout.finish("c1", ok=True)
+    assert run(rollout, "c0") == "run: batch 1 of 2, change 2 on this host"
+
+
+@pytest.mark.timeout(10)
+def test_after_a_failed_change_a_host_takes_no_further_slot(make: MakeRollout) -> None:
+    rollout = make("2", max_fail_percentage=100)
+    with rollout.slot("c0"):
+        rollout.finish("c0", ok=False, reason="health never came back")
+    assert run(rollout, "c0") == "skip: not run: an earlier change on c0 in this run: failed: health never came back"
+    assert rollout.report()["hosts"]["c0"]["outcome"] == "failed"
+
+
+@pytest.mark.timeout(10)
+def test_a_host_cannot_take_a_second_slot_while_running(make: MakeRollout) -> None:
+    rollout = make("2")
+    with rollout.slot("c0"):
+        with pytest.raises(RolloutError, match="c0: already running in rollout run-1"):
+            run(rollout, "c0")
+        rollout.finish("c0", ok=True)
 
 
 @pytest.mark.timeout(10)
