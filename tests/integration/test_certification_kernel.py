@@ -17,7 +17,13 @@ import pytest
 from plugins.certification.certificate import expected_findings
 from plugins.remediation import load_journal
 from tests.integration.test_destructive_runs import destructive_host, margin_for_a_small_gap, write_inventory
-from tests.kernel_pools import kernel_lock, pool_snapshot, require_kernel_tests, reserved_pages
+from tests.kernel_pools import (
+    kernel_lock,
+    pool_snapshot,
+    require_kernel_tests,
+    reserved_pages,
+    two_runtime_1g_pages_on_node0,
+)
 from tests.suite_runs import run_suite
 
 require_kernel_tests()
@@ -95,20 +101,22 @@ def test_local_certificate_has_every_finding(trial_pages: None, tmp_path: Path) 
     assert rc == 1
 
 
+def destructive_certified_host(tmp_path: Path, cycles: int) -> dict[str, Any]:
+    """This machine with the stand-in reload, a small gap to close, certify and ``cycles`` cycles."""
+    return {
+        **destructive_host(tmp_path, "this-machine", margin_for_a_small_gap()),
+        "certify": True,
+        "cert_cycles": cycles,
+        "trial": {"sizes": ["1G"]},
+        # Without drop_caches/compaction the first cycle does not grow the supply, so every cycle releases.
+        "remediation": {"drop_caches": False, "compact_memory": False},
+    }
+
+
 def test_destructive_certification_runs_every_cycle_and_reports_the_supply(tmp_path: Path) -> None:
-    with kernel_lock(), reserved_pages(GIB_KIB, 2, node=0) as got:
-        if got < 2:
-            pytest.fail(f"the kernel gave {got} of 2 runtime 1G pages on node 0", pytrace=False)
+    with two_runtime_1g_pages_on_node0():
         before = pool_snapshot()
-        host = {
-            **destructive_host(tmp_path, "this-machine", margin_for_a_small_gap()),
-            "certify": True,
-            "cert_cycles": 2,
-            "trial": {"sizes": ["1G"]},
-            # Without drop_caches/compaction the first cycle does not grow the supply, so every cycle releases.
-            "remediation": {"drop_caches": False, "compact_memory": False},
-        }
-        certificate, output, _ = certify(tmp_path, host, "--destructive")
+        certificate, output, _ = certify(tmp_path, destructive_certified_host(tmp_path, 2), "--destructive")
         assert pool_snapshot() == before, "the cycles left the pools changed"
     finding = findings_by_key(certificate)[("destructive_cycles", None)]
     assert finding["status"] == "passed", output
@@ -137,17 +145,9 @@ def test_destructive_certification_runs_every_cycle_and_reports_the_supply(tmp_p
 
 def test_certification_and_remediation_of_one_host_in_one_destructive_run(tmp_path: Path) -> None:
     """Both destructive checks take the host's rollout slot, one after the other."""
-    with kernel_lock(), reserved_pages(GIB_KIB, 2, node=0) as got:
-        if got < 2:
-            pytest.fail(f"the kernel gave {got} of 2 runtime 1G pages on node 0", pytrace=False)
+    with two_runtime_1g_pages_on_node0():
         before = pool_snapshot()
-        host = {
-            **destructive_host(tmp_path, "this-machine", margin_for_a_small_gap()),
-            "certify": True,
-            "cert_cycles": 1,
-            "trial": {"sizes": ["1G"]},
-            "remediation": {"drop_caches": False, "compact_memory": False},
-        }
+        host = destructive_certified_host(tmp_path, 1)
         certificate, output, _ = certify(tmp_path, host, "--destructive", marker="certification or destructive")
         assert pool_snapshot() == before, "the run left the pools changed"
     assert findings_by_key(certificate)[("destructive_cycles", None)]["status"] == "passed", output
