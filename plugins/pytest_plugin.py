@@ -18,6 +18,7 @@ from plugins.errors import InventoryError, PreflightError
 from plugins.fleet import Fleet, HostUnderTest
 from plugins.gather import HostGather, gather_fleet
 from plugins.inventory import load_inventory
+from plugins.not_run import record_live_only_not_run
 from plugins.reporting.allure_report import describe_check, retitle
 from plugins.reporting.run_report import RunReport
 from plugins.transport.pool import TransportPool
@@ -189,7 +190,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     An unreachable host gives ONE error (its reachability check); its other
     checks are deselected, and the summary says why. Checks marked
-    ``live_only`` (the trial allocation) are deselected for snapshot hosts.
+    ``live_only`` (the trial allocation) are deselected for snapshot hosts,
+    and the summary's ``not_run`` says so (:mod:`plugins.not_run`).
     """
     fleet = config.stash.get(FLEET_KEY, None)
     if fleet is None:
@@ -202,6 +204,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.user_properties.extend(_identity(item, name))
         if name is not None and _deselected(fleet, item, name):
             dropped.append(item)
+            if fleet.error_of(name) is None:  # a live-only check of a snapshot host
+                record_live_only_not_run(config, name, check_id_of(item))
         else:
             kept.append(item)
     if dropped:

@@ -27,6 +27,7 @@ from plugins.destructive_stage import destructive_mode, not_run_reasons
 from plugins.errors import PreflightError
 from plugins.fleet import Fleet
 from plugins.inventory import HostSpec, Inventory
+from plugins.not_run import SNAPSHOT_NOT_LIVE
 from plugins.reporting.run_report import keep_worse, record_of
 from plugins.reporting.summary import CheckRecord, utc_timestamp
 from plugins.reporting.terminal import render_table
@@ -121,7 +122,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 def not_run_reason(config: pytest.Config, spec: HostSpec, finding: str) -> str | None:
     """Why a finding of ``spec``'s host was not run in this run, when it was deselected (else None)."""
     if finding in ("trial", "destructive_cycles") and spec.transport == "snapshot":
-        return "needs a live host: this host is a snapshot, which runs no commands"
+        return SNAPSHOT_NOT_LIVE
     if finding != "destructive_cycles":
         return None
     recorded = not_run_reasons(config).get(spec.name, {}).get("certify_destructive_cycles")

@@ -16,6 +16,7 @@ from plugins.check_inputs import host_demand
 from plugins.destructive_stage import not_run_reasons, rollout_report
 from plugins.errors import PreflightError
 from plugins.fleet import Fleet
+from plugins.not_run import live_only_not_run
 from plugins.reporting.allure_report import write_categories, write_environment
 from plugins.reporting.summary import (
     CheckRecord,
@@ -132,9 +133,10 @@ class RunReport:
                 suite_version=plugins.__version__, inventory=self.fleet.inventory.path, exit_status=int(exitstatus)
             ),
         )
-        not_run = not_run_reasons(self.config)
+        destructive, live_only = not_run_reasons(self.config), live_only_not_run(self.config)
         for name, host_summary in summary["hosts"].items():
-            host_summary["not_run"] = [{"id": check, "reason": why} for check, why in not_run.get(name, {}).items()]
+            reasons = {**live_only.get(name, {}), **destructive.get(name, {})}
+            host_summary["not_run"] = [{"id": check, "reason": why} for check, why in reasons.items()]
         self.rollout = rollout_report(self.config)
         if self.rollout is not None:
             summary["rollout"] = self.rollout

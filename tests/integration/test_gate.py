@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from plugins.not_run import SNAPSHOT_NOT_LIVE
 from tests.allure_results import labels, load_results, parameters, validate_results
 from tests.gate_snapshots import field_report_node
 from tests.snapshot_trees import build_tree
@@ -81,6 +82,8 @@ def test_field_report_node_fails_and_says_which_1g_page_to_free(tmp_path: Path) 
     # what the gate asks: the tables (44 × order 10 …) plus contiguity_spare_blocks (2 by default)
     assert summary["hosts"]["field-node"]["demand"]["buddy_blocks"] == {"10": 46, "9": 2, "8": 1}
     assert summary["hosts"]["field-node"]["supply"]["free_blocks"]["1"]["Normal"][10] == 1
+    # a snapshot runs no commands: the trial is not run, and the summary says why
+    assert {"id": "trial_allocation", "reason": SNAPSHOT_NOT_LIVE} in summary["hosts"]["field-node"]["not_run"]
 
     hugepage_mode = checks_of(summary, "field-node-1g")
     assert hugepage_mode[("hugepage_backing", None)]["outcome"] == "passed"
