@@ -18,6 +18,11 @@ The prediction is the suite's own verdict: ``pytest checks`` (read-only) through
 while the suite reads the facts. The ground truth is then ``modprobe vrouter`` with the same
 options, with nothing run in between: loaded yes/no (the failed chunk when not).
 
+Right before the load (one read, nothing else in between) the bench keeps the facts the gate
+works from: ``/proc/buddyinfo``, ``/proc/pagetypeinfo`` and the zone lines of ``/proc/zoneinfo``.
+``--rejudge`` replays the CURRENT model on those stored facts, without booting anything: what a
+change of the model would have predicted for every scenario already run.
+
 ``--near K`` adds K scenarios placed at the threshold (indices from 1000, ``"kind": "near"``):
 node 0 fully fragmented, and on node 1 the fragmenter grabs just enough that the free order-10
 blocks left in all zones are the demand's order-10 count (the suite's own demand model) plus a
@@ -41,29 +46,57 @@ from pathlib import Path
 from typing import Any
 
 from lab.lab import Guest, GuestSpec, Lab, LabError
+from plugins.contiguity import simulate_reload, zone_supplies
 from plugins.demand import vrouter_demand, vrouter_settings
+from plugins.facts.buddyinfo import parse_buddyinfo
 from plugins.facts.pagetypeinfo import parse_pagetypeinfo
+from plugins.facts.zoneinfo import parse_zoneinfo
 from plugins.inventory import VrouterOverrides
 from tests.suite_runs import ROOT, run_suite
 
 FLOW_ENTRIES = (262144, 524288, 1048576, 2097152)
 RAISED_LOWMEM = "256 1 32 0"
 NEAR_START = 1000
+LAB_RELEASE = "R1911"  # what lab.write_inventory declares
 
 
 def demand_o10(flow_entries: int) -> int:
     """Order-10 blocks a reload with ``flow_entries`` needs, from the suite's demand model (R1911)."""
-    settings = vrouter_settings(VrouterOverrides(release="R1911", flow_entries=flow_entries), {})
+    settings = vrouter_settings(VrouterOverrides(release=LAB_RELEASE, flow_entries=flow_entries), {})
     return int(vrouter_demand(settings, 4096).blocks_by_order().get(10, 0))
 
 
-def unmovable_free(guest: Guest, min_order: int = 7) -> dict[str, dict[str, int]]:
+ZONE_LINES = r"^Node|^ +(pages free|min|low|high|spanned|present|managed|protection:) "
+"""The /proc/zoneinfo lines the gate reads (headers, watermarks, protection), not the counters."""
+
+
+def facts_before_load(guest: Guest) -> dict[str, str]:
+    """buddyinfo, pagetypeinfo and zoneinfo's zone lines, read in one command."""
+    out = guest.check(
+        f"cat /proc/buddyinfo; echo '%%'; cat /proc/pagetypeinfo; echo '%%'; grep -E '{ZONE_LINES}' /proc/zoneinfo"
+    )
+    buddyinfo, pagetypeinfo, zoneinfo = out.split("%%\n")
+    return {"buddyinfo": buddyinfo, "pagetypeinfo": pagetypeinfo, "zoneinfo": zoneinfo}
+
+
+def predicted_fit(facts: dict[str, str], flow_entries: int) -> bool:
+    """The current model's verdict on stored facts: what ``contiguous_blocks`` would say now."""
+    supplies = zone_supplies(
+        parse_buddyinfo(facts["buddyinfo"]),
+        parse_zoneinfo(facts["zoneinfo"]),
+        parse_pagetypeinfo(facts["pagetypeinfo"]),
+    )
+    settings = vrouter_settings(VrouterOverrides(release=LAB_RELEASE, flow_entries=flow_entries), {})
+    return simulate_reload(vrouter_demand(settings, 4096).blocks_with_margin(), supplies).fits
+
+
+def unmovable_free(pagetypeinfo: str, min_order: int = 7) -> dict[str, dict[str, int]]:
     """Free blocks of order >= ``min_order`` on the Unmovable and HighAtomic lists, per zone.
 
     What an unmovable request of a small order takes before it falls back to stealing the largest
     free block of another type (``/proc/pagetypeinfo``; buddyinfo cannot tell them apart).
     """
-    info = parse_pagetypeinfo(guest.check("cat /proc/pagetypeinfo"))
+    info = parse_pagetypeinfo(pagetypeinfo)
     table: dict[str, dict[str, int]] = {}
     for row in info.free:
         if row.migrate_type not in ("Unmovable", "HighAtomic"):
@@ -180,8 +213,8 @@ def run_scenario(lab: Lab, settings: dict[str, Any], work: Path) -> dict[str, An
             raise LabError("the stand-in is loaded before the gate read the facts")
         prediction = gate(lab, guest, work, settings["vr_flow_entries"])
         # Only a read in between (no rmmod, no other change): where the blocks stood right before the load.
-        before_load = {f"{node}/{zone}": blocks[10] for (node, zone), blocks in guest.buddyinfo().items()}
-        unmovable = unmovable_free(guest)
+        facts = facts_before_load(guest)
+        before_load = {f"{z.node}/{z.zone}": z.free_blocks[10] for z in parse_buddyinfo(facts["buddyinfo"]).zones}
         truth = guest.load_standin()
         return {
             **settings,
@@ -192,7 +225,8 @@ def run_scenario(lab: Lab, settings: dict[str, Any], work: Path) -> dict[str, An
             "demand": prediction["demand"],
             "free_o10_at_gate": prediction["free_o10"],
             "free_o10_before_load": before_load,
-            "unmovable_free_before_load": unmovable,
+            "unmovable_free_before_load": unmovable_free(facts["pagetypeinfo"]),
+            "facts_before_load": facts,
             # the tables' own order-10 parts, without the suite's margin or spare blocks
             "naive_o10_count_fits": sum(prediction["free_o10"].values()) >= demand_o10(settings["vr_flow_entries"]),
             "loaded": truth.loaded,
@@ -253,6 +287,21 @@ def print_matrix(m: dict[str, Any]) -> None:
     )
 
 
+def rejudge(results: Path, out: Path) -> int:
+    """The matrix of the current model on every stored scenario that kept its facts."""
+    rows = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
+    judged = [r for r in rows if r.get("facts_before_load") and r.get("loaded") is not None]
+    replayed = [{**r, "predicted_fit": predicted_fit(r["facts_before_load"], r["vr_flow_entries"])} for r in judged]
+    changed = [
+        r["index"] for r, new in zip(judged, replayed, strict=True) if r["predicted_fit"] != new["predicted_fit"]
+    ]
+    m = {**matrix(replayed), "verdicts_changed_from_the_run": changed}
+    out.write_text(json.dumps(m, indent=1) + "\n")
+    print(f"rejudged {len(replayed)} of {len(rows)} scenarios with the current model ({len(changed)} verdicts changed)")
+    print_matrix(m)
+    return 0 if m["goal_met"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40)
@@ -260,9 +309,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "lab-accuracy")
     parser.add_argument("--resume", action="store_true", help="keep results.jsonl and run only the missing scenarios")
+    parser.add_argument(
+        "--rejudge", action="store_true", help="replay the current model on the stored facts; boot nothing"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     results = args.out / "results.jsonl"
+    if args.rejudge:
+        return rejudge(results, args.out / "rejudged.json")
     rows: list[dict[str, Any]] = []
     if args.resume and results.exists():
         rows = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]

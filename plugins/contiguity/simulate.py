@@ -22,7 +22,11 @@ may cost a whole 4 MiB block: the safe reading.
 Requests run smallest order first. vRouter makes its nexthop table and each
 table's remainder part before later 4 MiB parts, so small requests meet the
 4 MiB blocks still free; replaying them first is the worst case of any order,
-so the verdict does not depend on which release orders its tables how. A
+so the verdict does not depend on which release orders its tables how. For
+the same reason a part below the largest requested order is granted by the
+zone where it uses up the most grantable blocks of that order, not by the
+first zone of the zonelist: it is taken on the node the reload runs on, and
+that node is not known. A
 request that finds no block is counted in ``shortfall`` and the replay goes
 on, so the shortfall is the whole gap, not just the first miss (vRouter itself
 frees everything at the first miss).
@@ -36,6 +40,7 @@ without touching the free lists at all. ``contiguity_spare_blocks`` covers both.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -183,18 +188,11 @@ class _ZoneState:
         self.taken: dict[int, int] = {}
 
     def take(self, order: int) -> bool:
-        if not self.supply.counted or order >= len(self.blocks):
+        """Grant one block of ``order`` if the zone can; False (nothing changed) if not."""
+        found = self._source(order)
+        if found is None:
             return False
-        if self.headroom is not None and (1 << order) > self.headroom:
-            return False
-        orders = range(order, len(self.blocks))
-        source = next((higher for higher in orders if self.unmovable[higher]), None)
-        pool = self.unmovable
-        if source is None:  # __rmqueue_fallback: the largest block of another type
-            source = next((higher for higher in reversed(orders) if self.blocks[higher]), None)
-            pool = self.blocks
-        if source is None:
-            return False
+        pool, source = found
         pool[source] -= 1
         for split in range(order, source):
             self.unmovable[split] += 1
@@ -203,9 +201,50 @@ class _ZoneState:
         self.taken[order] = self.taken.get(order, 0) + 1
         return True
 
+    def can_take(self, order: int) -> bool:
+        return self._source(order) is not None
+
+    def usable(self, order: int) -> int:
+        """How many blocks of ``order`` the zone could still grant (splitting larger ones)."""
+        blocks = sum((free + split) << (higher - order) for higher, (free, split) in self._pools_from(order))
+        return blocks if self.headroom is None else min(blocks, max(0, self.headroom) >> order)
+
+    def cost_of(self, order: int, top: int) -> int:
+        """How many grantable blocks of order ``top`` granting one block of ``order`` here would use up."""
+        trial = copy.deepcopy(self)
+        trial.take(order)
+        return self.usable(top) - trial.usable(top)
+
+    def _pools_from(self, order: int) -> list[tuple[int, tuple[int, int]]]:
+        return [(higher, (self.blocks[higher], self.unmovable[higher])) for higher in range(order, len(self.blocks))]
+
+    def _source(self, order: int) -> tuple[list[int], int] | None:
+        if not self.supply.counted or order >= len(self.blocks):
+            return None
+        if self.headroom is not None and (1 << order) > self.headroom:
+            return None
+        orders = range(order, len(self.blocks))
+        source = next((higher for higher in orders if self.unmovable[higher]), None)
+        if source is not None:
+            return self.unmovable, source
+        # __rmqueue_fallback: the largest block of another type
+        source = next((higher for higher in reversed(orders) if self.blocks[higher]), None)
+        return None if source is None else (self.blocks, source)
+
     @property
     def left_blocks(self) -> tuple[int, ...]:
         return tuple(free + split for free, split in zip(self.blocks, self.unmovable, strict=True))
+
+
+def _grantor(zonelist: Sequence[_ZoneState], order: int, top: int) -> _ZoneState | None:
+    """The zone that grants a block of ``order``: the first in the zonelist that can, except that a
+    part below the ``top`` order goes where it uses up the most grantable ``top``-order blocks (it runs
+    on whichever node the reload runs on, which is not known)."""
+    able = [state for state in zonelist if state.can_take(order)]
+    if order >= top or len(able) < 2:
+        return able[0] if able else None
+    costs = [state.cost_of(order, top) for state in able]
+    return able[costs.index(max(costs))]
 
 
 def _zonelist_rank(supply: ZoneSupply) -> tuple[int, int]:
@@ -237,11 +276,12 @@ def simulate_reload(
     granted: dict[int, int] = {}
     shortfall: dict[int, int] = {}
     requested = {order: requests[order] for order in sorted(requests, reverse=True)}
+    top = max((order for order, count in requested.items() if count), default=0)
     for order in sorted(requested):
-        count = requested[order]
         granted[order] = shortfall[order] = 0
-        for _ in range(count):
-            if any(state.take(order) for state in zonelist):
+        for _ in range(requested[order]):
+            grantor = _grantor(zonelist, order, top)
+            if grantor is not None and grantor.take(order):
                 granted[order] += 1
             else:
                 shortfall[order] += 1

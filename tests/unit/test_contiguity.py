@@ -251,9 +251,24 @@ def test_ubuntu1204_pagetypeinfo_spares_the_two_4mib_blocks_the_small_parts_woul
     assert normal.unmovable_blocks[8:] == (69, 14, 2)  # pagetypeinfo's Unmovable row
     # each order capped at buddyinfo's count: the two files are read a moment apart
     assert all(u <= f for s in with_types for u, f in zip(s.unmovable_blocks, s.free_blocks, strict=False))
-    left = simulate_reload(VROUTER_DEFAULT, with_types).zones[2].left_blocks[10]
-    worst = simulate_reload(VROUTER_DEFAULT, zone_supplies(buddyinfo, zoneinfo)).zones[2].left_blocks[10]
-    assert (left, worst) == (279 - 44, 279 - 44 - 2)
+    sim = simulate_reload(VROUTER_DEFAULT, with_types)
+    worst = simulate_reload(VROUTER_DEFAULT, zone_supplies(buddyinfo, zoneinfo))
+    free_4mib = 3 + 800 + 279
+    # Unmovable 1 and 2 MiB blocks serve the small parts; without pagetypeinfo each of two splits a 4 MiB block
+    assert [sum(z.left_blocks[10] for z in run.zones) for run in (sim, worst)] == [free_4mib - 44, free_4mib - 46]
+    assert sim.zones[2].left_blocks[10] == 279 - 44
+
+
+def test_a_small_part_is_charged_where_it_costs_a_4mib_block_whichever_node_reloads() -> None:
+    # Node 0 has unmovable 1 MiB blocks for the order-8 part, node 1 has none: on node 1 it would split
+    # a 4 MiB block. The reload may run on either node, so the replay takes the costly one.
+    supplies = [
+        ZoneSupply(0, "Normal", blocks(o8=1, o10=1), None, None, unmovable_blocks=blocks(o8=1)),
+        ZoneSupply(1, "Normal", blocks(o10=1), None, None),
+    ]
+    sim = simulate_reload({10: 2, 8: 1}, supplies)
+    assert [dict(zone.taken) for zone in sim.zones] == [{10: 1}, {8: 1}]
+    assert not sim.fits
 
 
 def test_zonelist_normal_zones_of_every_node_first_then_dma32_then_dma() -> None:
@@ -347,10 +362,10 @@ def test_rhcos_normal_has_no_order_10_but_dma32_protection_allows_its_111() -> N
     assert count_usable_blocks(dma, 10) == 0  # 3,975 free, under a floor of 7,907
     sim = simulate_reload(VROUTER_DEFAULT, (dma, dma32, normal))
     assert (sim.fits, sim.zoneinfo_used) == (True, True)
-    # Normal is tried first: its largest blocks (2 MiB) serve the order-8 part and one order-9 part;
-    # the other order-9 part splits one of DMA32's 4 MiB blocks
-    assert dict(sim.zones[1].taken) == {10: 44, 9: 1}
-    assert dict(sim.zones[2].taken) == {9: 1, 8: 1}
+    # The order-8 part goes where it costs the most: it splits one of DMA32's 4 MiB blocks. The order-9
+    # parts cost no 4 MiB block anywhere then (DMA32 keeps the 2 MiB piece): Normal, first in the zonelist.
+    assert dict(sim.zones[1].taken) == {10: 44, 8: 1}
+    assert dict(sim.zones[2].taken) == {9: 2}
 
 
 def test_rhcos_without_zoneinfo_reads_as_no_fit() -> None:
