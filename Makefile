@@ -83,7 +83,7 @@ lab-down:
 # The gate's accuracy on the lab (README "Gate accuracy on the lab"): BENCH_LAB_N random + BENCH_LAB_NEAR
 # at-the-threshold fresh-boot scenarios, the suite's verdict vs the stand-in's load -> reports/lab-accuracy/{results.jsonl,matrix.json}.
 BENCH_LAB_N ?= 60
-BENCH_LAB_NEAR ?= 16
+BENCH_LAB_NEAR ?= 24
 BENCH_LAB_SEED ?= 6
 .PHONY: bench-lab
 bench-lab: $(VENV)/.dev lab
