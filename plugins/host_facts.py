@@ -140,6 +140,11 @@ class HostFacts:
 
         For the reload replay, which then assumes no unmovable free blocks (the
         safe reading); the ``facts_parse`` check reports the parse error.
+
+        >>> from plugins.capture import Capture
+        >>> broken = Capture("/proc/pagetypeinfo", "ok", text="Page block order: nine\\n")
+        >>> HostFacts("c0", {broken.path: broken}).pagetypeinfo_if_parsed is None
+        True
         """
         try:
             return self.pagetypeinfo

@@ -16,10 +16,22 @@ _LIVE_ONLY_KEY = pytest.StashKey[dict[str, dict[str, str]]]()
 
 
 def record_live_only_not_run(config: pytest.Config, host: str, check: str) -> None:
-    """Note that ``check`` of snapshot host ``host`` was deselected."""
+    """Note that ``check`` of snapshot host ``host`` was deselected.
+
+    >>> class Config: stash = pytest.Stash()
+    >>> config = Config()
+    >>> record_live_only_not_run(config, "sos-7", "trial_allocation")  # type: ignore[arg-type]
+    >>> live_only_not_run(config)["sos-7"]["trial_allocation"] == SNAPSHOT_NOT_LIVE  # type: ignore[arg-type]
+    True
+    """
     config.stash.setdefault(_LIVE_ONLY_KEY, {}).setdefault(host, {})[check] = SNAPSHOT_NOT_LIVE
 
 
 def live_only_not_run(config: pytest.Config) -> dict[str, dict[str, str]]:
-    """Host -> check id -> why, for the live-only checks deselected on snapshot hosts."""
+    """Host -> check id -> why, for the live-only checks deselected on snapshot hosts.
+
+    >>> class Config: stash = pytest.Stash()
+    >>> live_only_not_run(Config())  # type: ignore[arg-type]
+    {}
+    """
     return config.stash.get(_LIVE_ONLY_KEY, {})

@@ -72,6 +72,17 @@ class JumpHostPool:
 
         On failure every hop taken so far is let go again and the exception
         from ``open_hop`` propagates.
+
+        >>> class Hop:                                   # stands in for a paramiko.Transport
+        ...     def is_active(self): return True
+        ...     def close(self): print("bastion closed")
+        >>> bastion = Endpoint(alias="b", hostname="192.0.2.1", port=22, user="ops")
+        >>> via = lambda name: SshOptions(Endpoint(alias=name, hostname=name, port=22, user="root"), (bastion,))
+        >>> pool = JumpHostPool()
+        >>> first = pool.acquire(via("c0"), lambda prev, hop: Hop())
+        >>> second = pool.acquire(via("c1"), lambda prev, hop: Hop())
+        >>> first == second, pool.opened                 # one bastion login for both targets
+        (True, 1)
         """
         chain: list[paramiko.Transport] = []
         try:
@@ -83,7 +94,19 @@ class JumpHostPool:
         return chain
 
     def release(self, chain: Sequence[paramiko.Transport]) -> None:
-        """Let go of hops from :meth:`acquire`; the last user of a hop closes it (deepest first)."""
+        """Let go of hops from :meth:`acquire`; the last user of a hop closes it (deepest first).
+
+        >>> class Hop:
+        ...     def is_active(self): return True
+        ...     def close(self): print("bastion closed")
+        >>> bastion = Endpoint(alias="b", hostname="192.0.2.1", port=22, user="ops")
+        >>> options = SshOptions(Endpoint(alias="c0", hostname="c0", port=22, user="root"), (bastion,))
+        >>> pool = JumpHostPool()
+        >>> chains = [pool.acquire(options, lambda prev, hop: Hop()) for _ in range(2)]
+        >>> pool.release(chains[0])                      # the other target still uses it
+        >>> pool.release(chains[1])
+        bastion closed
+        """
         closing: list[paramiko.Transport] = []
         with self._lock:
             for transport in chain:
@@ -101,7 +124,20 @@ class JumpHostPool:
                 transport.close()
 
     def discard(self, transport: paramiko.Transport) -> None:
-        """Take a hop that failed to forward out of sharing and close it; its users reconnect."""
+        """Take a hop that failed to forward out of sharing and close it; its users reconnect.
+
+        >>> class Hop:
+        ...     def is_active(self): return True
+        ...     def close(self): print("closed")
+        >>> bastion = Endpoint(alias="b", hostname="192.0.2.1", port=22, user="ops")
+        >>> options = SshOptions(Endpoint(alias="c0", hostname="c0", port=22, user="root"), (bastion,))
+        >>> pool = JumpHostPool()
+        >>> [dead] = pool.acquire(options, lambda prev, hop: Hop())
+        >>> pool.discard(dead)
+        closed
+        >>> pool.acquire(options, lambda prev, hop: Hop()) == [dead], pool.opened   # a new login
+        (False, 2)
+        """
         with self._lock:
             hop = self._by_transport.get(id(transport))
             if hop is not None and self._live.get(hop.key) is hop:
