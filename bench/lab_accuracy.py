@@ -287,6 +287,45 @@ def print_matrix(m: dict[str, Any]) -> None:
     )
 
 
+STANDIN_TABLES = {  # the stand-in's table names, in allocation order, and the demand model's purposes
+    "nexthop": "nexthop table",
+    "bridge": "bridge table: main entries",
+    "bridge-overflow": "bridge table: overflow entries",
+    "bridge-delete": "bridge table: delete data",
+    "flow": "flow table: main entries",
+    "flow-overflow": "flow table: overflow entries",
+    "flow-delete": "flow table: delete data",
+}
+
+
+def blocks_unaccounted(row: dict[str, Any]) -> dict[str, int] | None:
+    """For a load that failed on a 4 MiB part: the 4 MiB blocks the model counted usable (no spare,
+    small parts not charged) against those the kernel granted before the failure.
+
+    ``None`` when the row has no stored facts or failed on a smaller part.
+    """
+    failed, facts = row.get("failed_chunk"), row.get("facts_before_load")
+    if not failed or not facts or failed["order"] != 10:
+        return None
+    settings = vrouter_settings(
+        VrouterOverrides(release=LAB_RELEASE, flow_entries=row["vr_flow_entries"], contiguity_spare_blocks=0), {}
+    )
+    earlier = list(STANDIN_TABLES.values())[: list(STANDIN_TABLES).index(failed["table"])]
+    small_before = sum(
+        r.count
+        for r in vrouter_demand(settings, 4096).buddy_requests
+        if r.order < 10 and any(r.purpose.startswith(purpose) for purpose in earlier)
+    )
+    supplies = zone_supplies(
+        parse_buddyinfo(facts["buddyinfo"]),
+        parse_zoneinfo(facts["zoneinfo"]),
+        parse_pagetypeinfo(facts["pagetypeinfo"]),
+    )
+    usable = simulate_reload({10: 1_000_000}, supplies).granted[10]
+    granted = failed["freed"] - small_before
+    return {"usable": usable, "granted": granted, "unaccounted": usable - granted}
+
+
 def rejudge(results: Path, out: Path) -> int:
     """The matrix of the current model on every stored scenario that kept its facts."""
     rows = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
@@ -295,7 +334,8 @@ def rejudge(results: Path, out: Path) -> int:
     changed = [
         r["index"] for r, new in zip(judged, replayed, strict=True) if r["predicted_fit"] != new["predicted_fit"]
     ]
-    m = {**matrix(replayed), "verdicts_changed_from_the_run": changed}
+    unaccounted = {r["index"]: gap for r in judged if (gap := blocks_unaccounted(r)) is not None}
+    m = {**matrix(replayed), "verdicts_changed_from_the_run": changed, "failed_loads_4mib_blocks": unaccounted}
     out.write_text(json.dumps(m, indent=1) + "\n")
     print(f"rejudged {len(replayed)} of {len(rows)} scenarios with the current model ({len(changed)} verdicts changed)")
     print_matrix(m)
