@@ -21,7 +21,9 @@ options, with nothing run in between: loaded yes/no (the failed chunk when not).
 Right before the load (one read, nothing else in between) the bench keeps the facts the gate
 works from: ``/proc/buddyinfo``, ``/proc/pagetypeinfo`` and the zone lines of ``/proc/zoneinfo``.
 ``--rejudge`` replays the CURRENT model on those stored facts, without booting anything: what a
-change of the model would have predicted for every scenario already run.
+change of the model would have predicted for every scenario already run, the same matrix for
+0-3 spare order-10 blocks (``by_spare_blocks``), and for each load that failed on a 4 MiB part
+the blocks the model counted usable against those the kernel granted (``rejudged.json``).
 
 ``--near K`` adds K scenarios placed at the threshold (indices from 1000, ``"kind": "near"``):
 node 0 fully fragmented, and on node 1 the fragmenter grabs just enough that the free order-10
@@ -79,14 +81,18 @@ def facts_before_load(guest: Guest) -> dict[str, str]:
     return {"buddyinfo": buddyinfo, "pagetypeinfo": pagetypeinfo, "zoneinfo": zoneinfo}
 
 
-def predicted_fit(facts: dict[str, str], flow_entries: int) -> bool:
-    """The current model's verdict on stored facts: what ``contiguous_blocks`` would say now."""
+def predicted_fit(facts: dict[str, str], flow_entries: int, spare_blocks: int | None = None) -> bool:
+    """The current model's verdict on stored facts: what ``contiguous_blocks`` would say now.
+
+    ``spare_blocks`` overrides ``vrouter.contiguity_spare_blocks`` (``None``: the default).
+    """
     supplies = zone_supplies(
         parse_buddyinfo(facts["buddyinfo"]),
         parse_zoneinfo(facts["zoneinfo"]),
         parse_pagetypeinfo(facts["pagetypeinfo"]),
     )
-    settings = vrouter_settings(VrouterOverrides(release=LAB_RELEASE, flow_entries=flow_entries), {})
+    overrides = VrouterOverrides(release=LAB_RELEASE, flow_entries=flow_entries, contiguity_spare_blocks=spare_blocks)
+    settings = vrouter_settings(overrides, {})
     return simulate_reload(vrouter_demand(settings, 4096).blocks_with_margin(), supplies).fits
 
 
@@ -326,6 +332,22 @@ def blocks_unaccounted(row: dict[str, Any]) -> dict[str, int] | None:
     return {"usable": usable, "granted": granted, "unaccounted": usable - granted}
 
 
+SPARE_SWEEP = range(4)
+"""``contiguity_spare_blocks`` values ``--rejudge`` also tries, to show what the default buys."""
+
+
+def by_spare_blocks(judged: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """False passes and false fails of the current model on stored facts, per spare-block count."""
+    sweep = {}
+    for spare in SPARE_SWEEP:
+        replayed = [
+            {**r, "predicted_fit": predicted_fit(r["facts_before_load"], r["vr_flow_entries"], spare)} for r in judged
+        ]
+        m = matrix(replayed)
+        sweep[spare] = {key: m[key] for key in ("false_pass", "false_fail", "false_passes", "false_fails")}
+    return sweep
+
+
 def rejudge(results: Path, out: Path) -> int:
     """The matrix of the current model on every stored scenario that kept its facts."""
     rows = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
@@ -335,10 +357,18 @@ def rejudge(results: Path, out: Path) -> int:
         r["index"] for r, new in zip(judged, replayed, strict=True) if r["predicted_fit"] != new["predicted_fit"]
     ]
     unaccounted = {r["index"]: gap for r in judged if (gap := blocks_unaccounted(r)) is not None}
-    m = {**matrix(replayed), "verdicts_changed_from_the_run": changed, "failed_loads_4mib_blocks": unaccounted}
+    sweep = by_spare_blocks(judged)
+    m = {
+        **matrix(replayed),
+        "verdicts_changed_from_the_run": changed,
+        "failed_loads_4mib_blocks": unaccounted,
+        "by_spare_blocks": sweep,
+    }
     out.write_text(json.dumps(m, indent=1) + "\n")
     print(f"rejudged {len(replayed)} of {len(rows)} scenarios with the current model ({len(changed)} verdicts changed)")
     print_matrix(m)
+    for spare, cells in sweep.items():
+        print(f"  {spare} spare order-10 blocks: {cells['false_pass']} false passes, {cells['false_fail']} false fails")
     return 0 if m["goal_met"] else 1
 
 
