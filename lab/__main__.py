@@ -19,13 +19,18 @@ DEFAULT_INVENTORY = REPO / "reports" / "lab" / "inventory.yaml"
 
 
 def hugepages(text: str) -> HugepageCount:
-    """``"2"`` -> 2 (a total); ``"0:1,1:0"`` -> ``{0: 1, 1: 0}`` (per node)."""
+    """``"2"`` -> 2 (a total); ``"0:1,1:0"`` -> ``{0: 1, 1: 0}`` (per node).
+
+    >>> hugepages("2"), hugepages("0:1,1:0")
+    (2, {0: 1, 1: 0})
+    """
     if ":" not in text:
         return int(text)
     return {int(node): int(pages) for node, pages in (item.split(":") for item in text.split(","))}
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``up``, ``down`` or ``status`` from ``argv`` (default: the command line); 1 on a lab error, else 0."""
     parser = argparse.ArgumentParser(prog="python3 -m lab", description="compute lab: boot, stop, list guests")
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="boot guests (fresh overlays) and write their inventory")

@@ -40,7 +40,20 @@ def require(value: T | None, host: str, what: str) -> T:
 
 
 def host_demand(host: HostUnderTest) -> VrouterDemand:
-    """What a vRouter reload on ``host`` would ask for (inventory overrides, module parameters, defaults)."""
+    """What a vRouter reload on ``host`` would ask for (inventory overrides, module parameters, defaults).
+
+    >>> from plugins.capture import PAGE_SIZE_KEY, Capture
+    >>> from plugins.inventory import HostSpec
+    >>> from plugins.transport.pool import TransportPool
+    >>> spec = HostSpec(name="c0", transport="local")
+    >>> page_size = {PAGE_SIZE_KEY: Capture(PAGE_SIZE_KEY, "ok", "4096\\n")}
+    >>> host_demand(HostUnderTest(spec, page_size, TransportPool())).blocks_with_margin()
+    {10: 46, 9: 2, 8: 1}
+    >>> host_demand(HostUnderTest(spec, {}, TransportPool()))
+    Traceback (most recent call last):
+    ...
+    plugins.verdict.CannotJudge: c0: cannot judge: the base page size is unknown (no getconf PAGESIZE)
+    """
     facts = host.facts
     page_size = require(facts.page_size, host.name, "the base page size is unknown (no getconf PAGESIZE)")
     agent_conf = facts.agent_conf
@@ -53,7 +66,17 @@ def host_demand(host: HostUnderTest) -> VrouterDemand:
 
 
 def host_zone_supplies(host: HostUnderTest) -> tuple[ZoneSupply, ...]:
-    """Free blocks per zone with the atomic floors (zoneinfo), or Normal zones only without it."""
+    """Free blocks per zone with the atomic floors (zoneinfo), or Normal zones only without it.
+
+    >>> from plugins.capture import Capture
+    >>> from plugins.inventory import HostSpec
+    >>> from plugins.transport.pool import TransportPool
+    >>> text = "Node 0, zone    DMA32    512    300     12\\nNode 0, zone   Normal   1043    541     96\\n"
+    >>> buddy = {"/proc/buddyinfo": Capture("/proc/buddyinfo", "ok", text)}
+    >>> supplies = host_zone_supplies(HostUnderTest(HostSpec(name="c0", transport="local"), buddy, TransportPool()))
+    >>> [(s.node, s.zone, s.free_blocks, s.floor_pages) for s in supplies]    # no zoneinfo: Normal only, no floor
+    [(0, 'Normal', (1043, 541, 96), None)]
+    """
     facts = host.facts
     buddyinfo = require(facts.buddyinfo, host.name, "/proc/buddyinfo is absent")
     try:

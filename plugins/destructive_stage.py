@@ -67,7 +67,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def destructive_mode(config: pytest.Config) -> str | None:
-    """``"run"`` with --destructive, ``"plan"`` with --plan, else None (plan wins: it changes nothing)."""
+    """``"run"`` with --destructive, ``"plan"`` with --plan, else None (plan wins: it changes nothing).
+
+    >>> from types import SimpleNamespace
+    >>> def given(*flags: str) -> SimpleNamespace:     # a stand-in for pytest's config
+    ...     return SimpleNamespace(getoption=lambda name: name in flags)
+    >>> [destructive_mode(given(*flags)) for flags in (("destructive",), ("destructive", "plan"), ())]
+    ['run', 'plan', None]
+    """
     if config.getoption("plan"):
         return "plan"
     if config.getoption("destructive"):
@@ -76,7 +83,14 @@ def destructive_mode(config: pytest.Config) -> str | None:
 
 
 def journal_dir(config: pytest.Config) -> Path:
-    """Where journals are written: --journal-dir, relative to where pytest was started."""
+    """Where journals are written: --journal-dir, relative to where pytest was started.
+
+    >>> from types import SimpleNamespace
+    >>> def given(option: str) -> SimpleNamespace:     # a stand-in for pytest's config, started in /srv/preflight
+    ...     return SimpleNamespace(invocation_params=SimpleNamespace(dir="/srv/preflight"), getoption=lambda _: option)
+    >>> str(journal_dir(given(JOURNAL_DIR))), str(journal_dir(given("/var/lib/vrpf/journal")))
+    ('/srv/preflight/reports/journal', '/var/lib/vrpf/journal')
+    """
     return Path(config.invocation_params.dir) / str(config.getoption("journal_dir"))
 
 
@@ -124,7 +138,31 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def replay_journals(config: pytest.Config, paths: list[Path]) -> tuple[list[str], bool]:
-    """Replay each journal's rollback through the inventory's entry for its host."""
+    """Replay each journal's rollback through the inventory's entry for its host.
+
+    Here the inventory's entry is a snapshot, which refuses to write: the
+    journal stays open.
+
+    >>> import tempfile
+    >>> from types import SimpleNamespace
+    >>> from plugins.fleet import Fleet
+    >>> from plugins.inventory import HostSpec, Inventory
+    >>> from plugins.pytest_plugin import FLEET_KEY
+    >>> from plugins.remediation import Journal, load_journal
+    >>> d = Path(tempfile.mkdtemp())
+    >>> begin = {"host": {"name": "c7"}, "restore": [{"node": 0, "size_kib": 1048576, "nr": 4}]}
+    >>> journal = Journal.open(d, "c7", begin=begin)
+    >>> config = SimpleNamespace(stash=pytest.Stash())     # a stand-in for pytest's config
+    >>> snapshot = HostSpec(name="c7", transport="snapshot", path=str(d))
+    >>> config.stash[FLEET_KEY] = Fleet(Inventory("inv.yaml", (snapshot,)), {})
+    >>> lines, ok = replay_journals(config, [journal.path, d / "c8.json"])
+    >>> for line in lines:  # doctest: +ELLIPSIS
+    ...     print(line.replace(str(d), "J"))
+    J/c7.json: c7: FAILED: the rollback could not run (is a snapshot: ...); the journal stays OPEN
+    J/c8.json: no such journal
+    >>> ok, load_journal(journal.path).is_open
+    (False, True)
+    """
     from plugins.pytest_plugin import FLEET_KEY
     from plugins.remediation import load_journal, rollback_from_journal
 
@@ -221,12 +259,29 @@ def _batch_key(item: pytest.Item, position: dict[str, int]) -> int:
 
 
 def rollout_of(config: pytest.Config) -> Rollout | None:
-    """The rollout of this process (workers and a run without xdist), else None."""
+    """The rollout of this process (workers and a run without xdist), else None.
+
+    >>> from types import SimpleNamespace
+    >>> config = SimpleNamespace(stash=pytest.Stash())     # a stand-in for pytest's config; no rollout in it
+    >>> rollout_of(config) is None
+    True
+    """
     return config.stash.get(ROLLOUT_KEY, None)
 
 
 def rollout_report(config: pytest.Config) -> dict[str, Any] | None:
-    """The rollout's report, readable from the main process too (it collects nothing under xdist)."""
+    """The rollout's report, readable from the main process too (it collects nothing under xdist).
+
+    >>> import tempfile
+    >>> from types import SimpleNamespace
+    >>> config = SimpleNamespace(stash=pytest.Stash())     # a stand-in for pytest's config
+    >>> rollout_report(config) is None
+    True
+    >>> config.stash[ROLLOUT_KEY] = Rollout(tempfile.mkdtemp(), "run-1", ["c0", "c1"], parse_serial("50%"))
+    >>> report = rollout_report(config)
+    >>> report["batches"], report["not_run"]
+    ([['c0'], ['c1']], {'c0': 'not run: its test never started', 'c1': 'not run: its test never started'})
+    """
     rollout = rollout_of(config)
     if rollout is None and RUN_ID_KEY in config.stash:
         rollout = Rollout.open(ROLLOUT_DIR, config.stash[RUN_ID_KEY])
@@ -234,5 +289,14 @@ def rollout_report(config: pytest.Config) -> dict[str, Any] | None:
 
 
 def not_run_reasons(config: pytest.Config) -> dict[str, dict[str, str]]:
-    """Host -> check id -> why a destructive check was deselected."""
+    """Host -> check id -> why a destructive check was deselected.
+
+    >>> from types import SimpleNamespace
+    >>> config = SimpleNamespace(stash=pytest.Stash())     # a stand-in for pytest's config
+    >>> not_run_reasons(config)
+    {}
+    >>> config.stash[NOT_RUN_KEY] = {"c1": {"remediation": "needs destructive: true for this host in the inventory"}}
+    >>> not_run_reasons(config)["c1"]
+    {'remediation': 'needs destructive: true for this host in the inventory'}
+    """
     return config.stash.get(NOT_RUN_KEY, {})

@@ -64,7 +64,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def runs_checks(config: pytest.Config) -> bool:
-    """True when this run collects the suite's checks (not only its own tests)."""
+    """True when this run collects the suite's checks (not only its own tests).
+
+    >>> from types import SimpleNamespace
+    >>> def started(*args: str) -> SimpleNamespace:     # a stand-in for pytest's config: `pytest ARGS` from ROOT
+    ...     return SimpleNamespace(invocation_params=SimpleNamespace(dir=ROOT), args=list(args))
+    >>> runs_checks(started("checks/test_contiguity.py::test_fits")), runs_checks(started("."))
+    (True, True)
+    >>> runs_checks(started("tests/unit", "plugins"))
+    False
+    """
     invocation = Path(config.invocation_params.dir)
     for arg in config.args:
         path = (invocation / arg.split("::", 1)[0]).resolve()

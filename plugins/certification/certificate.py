@@ -153,5 +153,12 @@ def certificate_path(directory: str | Path, host: str) -> Path:
 
 
 def write_certificate(directory: str | Path, certificate: Mapping[str, Any]) -> Path:
-    """Write ``certificate`` atomically to ``<directory>/<host>.json``; returns the path."""
+    """Write ``certificate`` atomically to ``<directory>/<host>.json``; returns the path.
+
+    >>> import json, tempfile
+    >>> with tempfile.TemporaryDirectory() as directory:
+    ...     path = write_certificate(directory, {"host": "compute-7", "certified": False})
+    ...     print(path.name, json.loads(path.read_text()))
+    compute-7.json {'host': 'compute-7', 'certified': False}
+    """
     return write_summary(certificate_path(directory, str(certificate["host"])), certificate)

@@ -44,12 +44,31 @@ class CyclesResult:
 
 
 def read_host(host: HostUnderTest) -> HostFacts:
-    """The host's facts now (one capture command), not the ones gathered at the start of the run."""
+    """The host's facts now (one capture command), not the ones gathered at the start of the run.
+
+    >>> import tempfile
+    >>> from plugins.inventory import HostSpec
+    >>> from plugins.transport.pool import TransportPool
+    >>> with tempfile.TemporaryDirectory() as root:  # a snapshot tree: nothing runs
+    ...     (Path(root) / "proc").mkdir()
+    ...     _ = (Path(root) / "proc" / "buddyinfo").write_text("Node 0, zone   Normal   9   4   2\\n")
+    ...     host = HostUnderTest(HostSpec(name="c7", transport="snapshot", path=root), {}, TransportPool())
+    ...     print(host.facts.buddyinfo, read_host(host).buddyinfo)
+    None BuddyInfo(zones=(BuddyZone(node=0, zone='Normal', free_blocks=(9, 4, 2)),))
+    """
     return HostFacts(host.name, host.transport.capture(FACT_SOURCES))
 
 
 def free_blocks(facts: HostFacts) -> FreeBlocks | None:
-    """Free blocks per node and zone, per order (``None`` without /proc/buddyinfo)."""
+    """Free blocks per node and zone, per order (``None`` without /proc/buddyinfo).
+
+    >>> from plugins.capture import Capture
+    >>> buddy = Capture("/proc/buddyinfo", "ok", "Node 0, zone DMA32 5 1 2\\nNode 0, zone Normal 9 0 3\\n")
+    >>> free_blocks(HostFacts("c0", {buddy.path: buddy}))
+    {'0': {'DMA32': [5, 1, 2], 'Normal': [9, 0, 3]}}
+    >>> free_blocks(HostFacts("c0", {})) is None
+    True
+    """
     blocks = supply_json(facts.buddyinfo, None)["free_blocks"]
     return None if blocks is None else {node: dict(zones) for node, zones in blocks.items()}
 
@@ -57,7 +76,25 @@ def free_blocks(facts: HostFacts) -> FreeBlocks | None:
 def plan_cycle(
     host: HostUnderTest, facts: HostFacts, demand: VrouterDemand, operations: VrouterOperations, keep: int
 ) -> RemediationPlan:
-    """The remediation plan for the host as it is now."""
+    """The remediation plan for the host as it is now.
+
+    >>> from plugins.capture import Capture
+    >>> from plugins.demand import vrouter_demand, vrouter_settings
+    >>> from plugins.inventory import HostSpec, VrouterOverrides
+    >>> from plugins.remediation import resolve_operations
+    >>> from plugins.transport.pool import TransportPool
+    >>> host = HostUnderTest(HostSpec(name="c0", transport="local"), {}, TransportPool())
+    >>> demand = vrouter_demand(vrouter_settings(VrouterOverrides(), {}), 4096)
+    >>> ops = resolve_operations(VrouterOverrides(reload_command="/opt/reload", health_command="/opt/health"))
+    >>> buddy = Capture("/proc/buddyinfo", "ok", "Node 0, zone   Normal   120 60 30 10 4 2 1 0 0 0 50\\n")
+    >>> plan = plan_cycle(host, HostFacts("c0", {buddy.path: buddy}), demand, ops, 0)
+    >>> plan.fits_now, [c.phase for c in plan.commands]
+    (True, ['reload', 'health'])
+    >>> plan_cycle(host, HostFacts("c0", {}), demand, ops, 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: /proc/buddyinfo could not be read before the cycle
+    """
     if facts.buddyinfo is None:
         raise ValueError("/proc/buddyinfo could not be read before the cycle")
     supplies = zone_supplies(facts.buddyinfo, facts.zoneinfo, facts.pagetypeinfo_if_parsed)
@@ -76,7 +113,31 @@ def run_cycles(
     keep_free_1g_total: int = 0,
     step: StepHook | None = None,
 ) -> CyclesResult:
-    """Run up to ``count`` cycles in a row on ``host``; stop at the first failure."""
+    """Run up to ``count`` cycles in a row on ``host``; stop at the first failure.
+
+    A snapshot whose only 1G pool has no page to spare: no feasible plan, so nothing runs and the cycles stop.
+
+    >>> import tempfile
+    >>> from plugins.demand import vrouter_demand, vrouter_settings
+    >>> from plugins.inventory import HostSpec, VrouterOverrides
+    >>> from plugins.remediation import resolve_operations
+    >>> from plugins.transport.pool import TransportPool
+    >>> pool = "sys/devices/system/node/node0/hugepages/hugepages-1048576kB"
+    >>> tree = {"proc/buddyinfo": "Node 0, zone   Normal   120 60 30 10 4 2 1 0 0 0 3\\n",
+    ...         f"{pool}/nr_hugepages": "4\\n", f"{pool}/free_hugepages": "0\\n"}
+    >>> demand = vrouter_demand(vrouter_settings(VrouterOverrides(), {}), 4096)
+    >>> ops = resolve_operations(VrouterOverrides(reload_command="/opt/reload", health_command="/opt/health"))
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     for path, text in tree.items():
+    ...         (Path(root) / path).parent.mkdir(parents=True, exist_ok=True)
+    ...         _ = (Path(root) / path).write_text(text)
+    ...     host = HostUnderTest(HostSpec(name="c7", transport="snapshot", path=root), {}, TransportPool())
+    ...     result = run_cycles(host, demand, ops, Path(root) / "journal", 3)
+    >>> result.ok, len(result.cycles), result.supply_after
+    (False, 1, {'0': {'Normal': [120, 60, 30, 10, 4, 2, 1, 0, 0, 0, 3]}})
+    >>> result.cycles[0].message.split(" (")[0]
+    'no feasible plan, nothing changed: no node has a 1G page to spare'
+    """
     facts = read_host(host)
     before = free_blocks(facts)
     records: list[CycleRecord] = []
@@ -125,7 +186,14 @@ def _not_run(number: int, why: str, pools: dict[str, int | None]) -> CycleRecord
 
 
 def describe_cycles(records: Sequence[CycleRecord]) -> list[list[object]]:
-    """Rows of the cycles table attached to the report: cycle, result, released, restored, verified."""
+    """Rows of the cycles table attached to the report: cycle, result, released, restored, verified.
+
+    >>> from dataclasses import replace
+    >>> ok = CycleRecord(1, True, "reload proved", {0: 1}, {0: 1}, {}, True, {"1048576/0": 2}, {"1048576/0": 2}, "")
+    >>> bad = replace(ok, number=2, ok=False, restored={}, back=False, pools_after={"1048576/0": 1})
+    >>> describe_cycles([ok, bad])
+    [[1, 'ok', 'node 0: 1', 'node 0: 1', 'yes'], [2, 'FAILED', 'node 0: 1', '-', 'NO']]
+    """
     return [
         [
             c.number,

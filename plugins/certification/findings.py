@@ -324,6 +324,14 @@ def judge_trial_node(report: TrialReport, node: int) -> Finding:
 
     The agent's hugetlbfs mount is the gate's business (``trial_allocation``),
     not the hardware's, so it is not part of this finding.
+
+    >>> from plugins.trial.report import PoolCounters, SizePools, SizeTrial, Supply
+    >>> before = {2048: SizePools(2048, PoolCounters(100, 100, 0, 0), {0: PoolCounters(100, 100)})}
+    >>> during = {2048: SizePools(2048, PoolCounters(100, 13, 0, 0), {0: PoolCounters(100, 13)})}
+    >>> trial = SizeTrial(2048, 77, 10, "ok", "", Supply(100, 0, 100, 100), before, during, before, 0.0)
+    >>> finding = judge_trial_node(TrialReport("3.11.7", "x86_64", 0, "m", None, (trial,)), 0)
+    >>> finding.ok, finding.node, finding.evidence["sizes"][0]["taken_by_node"]
+    (True, 0, {'0': 87})
     """
     judgement = judge_trial(report, (), ())
     sizes = []
@@ -424,6 +432,14 @@ def judge_cycles(
     """``wanted`` cycles in a row, each proved and rolled back (verified); the buddy supply before and after.
 
     The cycles stop at the first failure, so fewer cycles than wanted is a failure too.
+
+    >>> c = CycleRecord(1, True, "reload proved", {0: 1}, {0: 1}, {}, True, {"1048576/0": 2}, {"1048576/0": 2}, "")
+    >>> before, after = {"0": {"Normal": [0] * 10 + [40]}}, {"0": {"Normal": [0] * 10 + [38]}}
+    >>> for part in judge_cycles([c, c], 2, before, after).message.split("; "): print(part)
+    2 destructive cycles in a row passed, each rolled back and verified (1G pages released per cycle: 1, 1)
+    free order-≥10 blocks before the first / after the last cycle: node 0: 40 → 38
+    >>> judge_cycles([c], 3, None, None).message
+    'only 1 of 3 cycles ran'
     """
     evidence: dict[str, Any] = {
         "wanted": wanted,

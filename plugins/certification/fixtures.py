@@ -22,7 +22,18 @@ from plugins.verdict import CannotJudge, Verdict
 
 
 def conclude_finding(verdict: Verdict, finding: Finding) -> None:
-    """Record the finding's evidence for the certificate (and the reports), then conclude with its message."""
+    """Record the finding's evidence for the certificate (and the reports), then conclude with its message.
+
+    >>> from types import SimpleNamespace
+    >>> item = SimpleNamespace(originalname="test_certify_cpu_1g_pages", user_properties=[])  # a test item's stand-in
+    >>> conclude_finding(Verdict(item, "c0"), Finding("cpu_1g_pages", True, "the CPU has pdpe1gb", {"pdpe1gb": True}))
+    >>> item.user_properties
+    [('details', {'evidence': {'pdpe1gb': True}}), ('message', 'c0: the CPU has pdpe1gb')]
+    >>> conclude_finding(Verdict(item, "c0"), Finding("cpu_1g_pages", False, "the CPU lacks pdpe1gb"))
+    Traceback (most recent call last):
+    ...
+    Failed: c0: the CPU lacks pdpe1gb
+    """
     __tracebackhide__ = True
     evidence = dict(finding.evidence)
     verdict.item.user_properties.append(("details", {"evidence": evidence}))
@@ -31,7 +42,19 @@ def conclude_finding(verdict: Verdict, finding: Finding) -> None:
 
 
 def sizes_to_certify(host: HostUnderTest, demand: VrouterDemand) -> tuple[int, ...]:
-    """``trial.sizes``, else vRouter's configured size and every size the boot command line reserves."""
+    """``trial.sizes``, else vRouter's configured size and every size the boot command line reserves.
+
+    >>> from plugins.capture import Capture
+    >>> from plugins.demand import vrouter_demand, vrouter_settings
+    >>> from plugins.inventory import HostSpec, VrouterOverrides
+    >>> from plugins.transport.pool import TransportPool
+    >>> cmdline = Capture("/proc/cmdline", "ok", "ro default_hugepagesz=1G hugepagesz=1G hugepages=8\\n")
+    >>> host = HostUnderTest(HostSpec(name="c0", transport="local"), {cmdline.path: cmdline}, TransportPool())
+    >>> sizes_to_certify(host, vrouter_demand(vrouter_settings(VrouterOverrides(hugepage_size="2M"), {}), 4096))
+    (1048576, 2048)
+    >>> sizes_to_certify(host, vrouter_demand(vrouter_settings(VrouterOverrides(), {}), 4096))  # buddy mode
+    (1048576,)
+    """
     facts = host.facts
     settings = demand.settings
     vrouter_size = settings.hugepage_size_kib if settings.hugepage_mode else None

@@ -84,12 +84,23 @@ class _Has:
 
 
 def is_certification_run(config: pytest.Config) -> bool:
-    """This run's ``-m`` selects the certification checks."""
+    """This run's ``-m`` selects the certification checks.
+
+    >>> from types import SimpleNamespace
+    >>> run = SimpleNamespace(getoption=lambda name, default=None: "certification and not destructive")
+    >>> is_certification_run(run)  # a stand-in for pytest.Config: only -m is read
+    True
+    """
     return certification_selected(str(config.getoption("markexpr", "") or ""))
 
 
 def certification_hosts(inventory: Inventory) -> tuple[str, ...]:
-    """The hosts marked for certification, in inventory order."""
+    """The hosts marked for certification, in inventory order.
+
+    >>> hosts = (HostSpec(name="a", certify=True), HostSpec(name="b"), HostSpec(name="c", certify=True))
+    >>> certification_hosts(Inventory("inventory/lab.yaml", hosts))
+    ('a', 'c')
+    """
     return tuple(spec.name for spec in inventory.hosts if spec.certify)
 
 
@@ -120,7 +131,17 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def not_run_reason(config: pytest.Config, spec: HostSpec, finding: str) -> str | None:
-    """Why a finding of ``spec``'s host was not run in this run, when it was deselected (else None)."""
+    """Why a finding of ``spec``'s host was not run in this run, when it was deselected (else None).
+
+    >>> from types import SimpleNamespace
+    >>> config = SimpleNamespace(getoption=lambda name: False, stash={})  # pytest.Config's stand-in: no --destructive
+    >>> not_run_reason(config, HostSpec(name="c0", destructive=True), "destructive_cycles")
+    'needs --destructive on the command line (and destructive: true for the host)'
+    >>> not_run_reason(config, HostSpec(name="c7", transport="snapshot", path="/cap/c7"), "trial")
+    'needs a live host: this host is a snapshot, which runs no commands'
+    >>> not_run_reason(config, HostSpec(name="c0"), "numa_layout") is None
+    True
+    """
     if finding in ("trial", "destructive_cycles") and spec.transport == "snapshot":
         return SNAPSHOT_NOT_LIVE
     if finding != "destructive_cycles":

@@ -86,7 +86,15 @@ def pools_record(facts: HostFacts) -> list[dict[str, Any]]:
 
 
 def buddy_record(facts: HostFacts) -> list[dict[str, Any]]:
-    """``/proc/buddyinfo`` as records: node, zone, free blocks per order (empty when absent)."""
+    """``/proc/buddyinfo`` as records: node, zone, free blocks per order (empty when absent).
+
+    >>> from plugins.capture import Capture
+    >>> buddy = Capture("/proc/buddyinfo", "ok", "Node 0, zone   Normal   1043    541     96\\n")
+    >>> buddy_record(HostFacts("c0", {buddy.path: buddy}))
+    [{'node': 0, 'zone': 'Normal', 'free_blocks': [1043, 541, 96]}]
+    >>> buddy_record(HostFacts("c0", {}))
+    []
+    """
     buddy = facts.buddyinfo
     if buddy is None:
         return []
@@ -98,5 +106,11 @@ def state_record(facts: HostFacts) -> dict[str, Any]:
 
     ``vm.drop_caches`` and ``vm.compact_memory`` are write-only triggers with
     no value to restore; ``vm.nr_hugepages`` changes with the per-node writes.
+
+    >>> from plugins.capture import Capture
+    >>> p = "/proc/sys/vm/min_free_kbytes"
+    >>> state = state_record(HostFacts("c0", {p: Capture(p, "ok", "67584\\n")}))
+    >>> state["pools"], state["buddy"], state["vm"]["min_free_kbytes"], state["vm"]["nr_hugepages"]
+    ([], [], 67584, None)
     """
     return {"pools": pools_record(facts), "buddy": buddy_record(facts), "vm": dict(facts.vm_sysctls)}

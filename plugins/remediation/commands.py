@@ -196,7 +196,11 @@ class BeforeReload:
 
 
 def parse_before_reload(stdout: str) -> BeforeReload:
-    """Parse the output of :func:`before_reload_command`."""
+    """Parse the output of :func:`before_reload_command`.
+
+    >>> parse_before_reload("uptime 812.34\\nlog absent\\n")    # no agent log yet, /dev/kmsg not writable
+    BeforeReload(uptime=812.34, log_bytes=None, marked=False)
+    """
     values: Mapping[str, str] = dict(line.split(" ", 1) for line in stdout.splitlines() if " " in line)
     uptime_text = values.get("uptime", "").strip()
     log_text = values.get("log", "").strip()

@@ -528,6 +528,10 @@ def restore_pools(
 
     Returns ``(nr read back per node, shortfall per node)``; journals
     ``rollback`` before the writes and ``restored`` after. Closes nothing.
+
+    Example (not a doctest: it changes the host's 1G pools; tests/integration/test_remediation.py runs it for real)::
+
+        restore_pools(transport, (PoolTarget(0, GIB_KIB, 4),), journal)  # -> ({0: 4}, {})
     """
     hook = step if step is not None else plain_step
     nodes = [t.node for t in targets]
@@ -564,6 +568,20 @@ def open_journal(directory: str | Path, spec: HostSpec, plan: RemediationPlan) -
 
     The ``begin`` record holds the reconnect essentials, the plan's numbers
     and ``restore``: every node's 1G ``nr_hugepages`` to write back.
+
+    >>> import tempfile
+    >>> from plugins.contiguity import ZoneSupply
+    >>> from plugins.remediation.plan import _example_pools, _example_spec, plan_remediation_for
+    >>> normal = (ZoneSupply(0, "Normal", (0,) * 10 + (50,), None, None),)
+    >>> plan = plan_remediation_for({10: 100}, normal, _example_pools(4), _example_spec())
+    >>> journal = open_journal(tempfile.mkdtemp(), _example_spec(), plan)
+    >>> begin = load_journal(journal.path).records[0].data
+    >>> begin["host"]["name"], begin["restore"], begin["release"]
+    ('compute-0', [{'node': 0, 'size_kib': 1048576, 'nr': 4}], {'0': 1})
+    >>> open_journal(journal.path.parent, _example_spec(), plan)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    plugins.remediation.journal.OpenJournal: compute-0: ...
     """
     return Journal.open(
         directory,
@@ -601,6 +619,11 @@ def run_remediation(
     :class:`RemediationInterrupted` (a KeyboardInterrupt) carries it.
     ``transport_factory`` makes a fresh transport after a dropped connection
     (default: a new one from ``spec``).
+
+    Example (not a doctest: it changes the host's 1G pools; tests/integration/test_remediation.py runs it for real)::
+
+        outcome = run_remediation(spec, transport, plan, open_journal("/var/lib/vrpf", spec, plan))
+        outcome.message  # -> 'compute-0: reload proved (1 × 1G on node 0), vRouter healthy, pools restored'
     """
     run = _Run(
         spec,
@@ -722,6 +745,10 @@ def rollback_from_journal(
     building the transport from the inventory entry of ``host.name``); the
     default builds one from the essentials alone. A closed journal is left
     as it is.
+
+    Example (not a doctest: it changes the host's 1G pools; tests/integration/test_remediation.py runs it for real)::
+
+        rollback_from_journal(Path("/var/lib/vrpf/compute-0.journal")).journal_closed  # -> True
     """
     loaded = load_journal(path)
     host = JournalHost.from_record(loaded.host)

@@ -279,6 +279,15 @@ def plan_remediation(
     ``operations`` defaults to :func:`resolve_operations` of ``spec.vrouter``
     (which raises :class:`~plugins.remediation.deployments.OperationsMissing`
     naming the keys when neither a deployment nor the commands are set).
+
+    >>> from plugins.contiguity import ZoneSupply
+    >>> from plugins.demand import vrouter_demand, vrouter_settings
+    >>> from plugins.inventory import VrouterOverrides
+    >>> demand = vrouter_demand(vrouter_settings(VrouterOverrides(contiguity_margin=2.0), {}), 4096)
+    >>> normal = (ZoneSupply(0, "Normal", (0,) * 10 + (50,), None, None),)
+    >>> plan = plan_remediation(demand, normal, _example_pools(4), _example_spec())
+    >>> dict(plan.requests), plan.fits_now, dict(plan.release)
+    ({10: 90, 9: 4, 8: 2}, False, {0: 1})
     """
     return plan_remediation_for(
         demand.blocks_with_margin(),
@@ -303,7 +312,14 @@ def plan_remediation_for(
     blocks_per_1g_page: int | None = None,
     keep_free_1g_total: int = 0,
 ) -> RemediationPlan:
-    """:func:`plan_remediation` from buddy requests (order -> blocks, margin applied) instead of a demand."""
+    """:func:`plan_remediation` from buddy requests (order -> blocks, margin applied) instead of a demand.
+
+    >>> from plugins.contiguity import ZoneSupply
+    >>> normal = (ZoneSupply(0, "Normal", (0,) * 10 + (50,), None, None),)
+    >>> plan = plan_remediation_for({10: 44}, normal, _example_pools(4), _example_spec())
+    >>> plan.fits_now, dict(plan.release), [c.phase for c in plan.commands]
+    (True, {}, ['reload', 'health'])
+    """
     ops = operations if operations is not None else resolve_operations(spec.vrouter, spec.name)
     requests = {order: requests[order] for order in sorted(requests, reverse=True)}
     budgets = node_budgets(pools, spec.min_free_1g_per_node)

@@ -154,6 +154,23 @@ def host_parameter(host: str, node: int | None = None) -> None:
 
     Call it from the ``host`` fixture so that a test that errors before its
     body runs still has a readable host parameter.
+
+    >>> host_parameter("compute-0", node=1)  # not recording: nothing happens
+    >>> class Recorder:  # stands in for allure-pytest while it records
+    ...     seen: list[str] = []
+    ...     @allure_commons.hookimpl
+    ...     def add_title(self, test_title: str) -> None: ...
+    ...     @allure_commons.hookimpl
+    ...     def add_parameter(self, name: str, value: object, excluded: object, mode: object) -> None:
+    ...         self.seen.append(f"{name}={value!r}")
+    >>> recorder = Recorder()
+    >>> _ = allure_commons.plugin_manager.register(recorder)
+    >>> try:
+    ...     host_parameter("compute-0", node=1)
+    ... finally:
+    ...     _ = allure_commons.plugin_manager.unregister(recorder)
+    >>> recorder.seen
+    ['host=compute-0', 'node=1']
     """
     if not allure_active():
         return
@@ -429,6 +446,15 @@ def write_environment(alluredir: str | os.PathLike[str], values: Mapping[str, st
     """Write ``environment.properties`` (the report's Environment / Metadata table).
 
     Write it after pytest has run: ``--clean-alluredir`` empties the directory.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = write_environment(Path(d, "allure-results"), {"inventory": "inventory/prod.yaml", "hosts": "2"})
+    ...     print(path.relative_to(d))
+    ...     print(path.read_text(encoding="ascii"), end="")
+    allure-results/environment.properties
+    inventory=inventory/prod.yaml
+    hosts=2
     """
     path = Path(alluredir) / "environment.properties"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -441,6 +467,12 @@ def write_categories(alluredir: str | os.PathLike[str]) -> Path:
 
     Allure 2 reads it from the results directory. Allure 3's default report
     does not: pass the same list as ``categories`` in ``allurerc.mjs``.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = write_categories(d)
+    ...     path.name, json.loads(path.read_text(encoding="utf-8")) == list(CATEGORIES)
+    ('categories.json', True)
     """
     path = Path(alluredir) / "categories.json"
     path.parent.mkdir(parents=True, exist_ok=True)

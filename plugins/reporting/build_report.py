@@ -75,7 +75,16 @@ def _result_hosts(results: Path) -> set[str]:
 
 
 def overview_charts(overview: HostOverview) -> list[tuple[str, bytes]]:
-    """Pictures for a host's overview, from the summary's supply and demand; none for a passing host."""
+    """Pictures for a host's overview, from the summary's supply and demand; none for a passing host.
+
+    >>> supply = {"free_blocks": {"0": {"Normal": [5, 4, 3, 2, 1, 0, 0, 0, 0, 0, 2]}},
+    ...           "hugepages": {"1048576": {"0": {"total": 170, "free": 14, "surplus": 0}}}}
+    >>> failing = HostOverview("c0", "fail", {"failed": 1}, (), supply=supply, demand={"buddy_blocks": {"10": 44}})
+    >>> [name for name, png in overview_charts(failing) if png.startswith(b"\\x89PNG")]
+    ['chart: free blocks per order and NUMA node', 'chart: hugepage pools per NUMA node']
+    >>> overview_charts(HostOverview("c1", "pass", {"passed": 7}, (), supply=supply))
+    []
+    """
     if overview.verdict == "pass" or not overview.supply:
         return []
     from plugins.reporting import charts
@@ -113,7 +122,16 @@ def _size_name(kib: int) -> str:
 
 
 def write_overviews(staging: Path, summary: Mapping[str, Any], *, start_ms: int) -> int:
-    """Add one overview result per host of ``summary`` (and its pictures) to ``staging``; returns how many."""
+    """Add one overview result per host of ``summary`` (and its pictures) to ``staging``; returns how many.
+
+    >>> import tempfile
+    >>> healthy = {"verdict": "pass", "error": None, "counts": {"passed": 7}, "checks": []}
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     count = write_overviews(Path(d), {"hosts": {"c0": healthy}}, start_ms=1_795_000_000_000)
+    ...     results = [json.loads(p.read_text(encoding="utf-8")) for p in Path(d).glob("*-result.json")]
+    ...     count, [(r["name"], r["status"], [a["type"] for a in r["attachments"]]) for r in results]
+    (1, [('c0: PASS — ready for the change', 'passed', ['text/html'])])
+    """
     inventory = str(summary.get("inventory") or "")
     generated_at = str(summary.get("generated_at") or "")
     overviews = host_overviews(summary)
@@ -153,7 +171,13 @@ def executor(summary: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def allure_command(allure: Path = ALLURE) -> list[str]:
-    """The Allure 2 command line; fails with what to install when it or Java is missing."""
+    """The Allure 2 command line; fails with what to install when it or Java is missing.
+
+    >>> allure_command(Path("/nonexistent/allure"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    plugins.reporting.build_report.ReportError: /nonexistent/allure: the Allure command line is not installed ...
+    """
     if not allure.is_file():
         raise ReportError(f"{allure}: the Allure command line is not installed (`make report` runs npm ci)")
     java_home = os.environ.get("JAVA_HOME")
@@ -170,7 +194,18 @@ def _generate(command: Sequence[str], staging: Path, out: Path, *, single_file: 
 
 
 def build_report(results: Path, summary_path: Path, out: Path, history: Path, *, allure: Path = ALLURE) -> BuiltReport:
-    """Build ``out/index.html`` from ``results`` and ``summary_path``; keep the history in ``history``."""
+    """Build ``out/index.html`` from ``results`` and ``summary_path``; keep the history in ``history``.
+
+    >>> # not executed: runs the Allure command line (Java) on the last run's results
+    >>> reports = Path("reports")
+    >>> build_report(reports / "allure-results", reports / "summary.json", reports / "report",
+    ...              reports / "allure-history").index  # doctest: +SKIP
+    PosixPath('reports/report/index.html')
+    >>> build_report(Path("/nonexistent"), Path("summary.json"), Path("out"), Path("history"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    plugins.reporting.build_report.ReportError: /nonexistent: no Allure results (run `make preflight`, ...
+    """
     if not results.is_dir() or not any(results.glob("*-result.json")):
         raise ReportError(f"{results}: no Allure results (run `make preflight`, which writes them, first)")
     summary = _read_summary(summary_path)
@@ -207,6 +242,11 @@ def build_report(results: Path, summary_path: Path, out: Path, history: Path, *,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``make report``'s entry point: build the report, print where it is; 1 (and why, on stderr) when it cannot.
+
+    >>> main(["--results", "/nonexistent/results"])
+    1
+    """
     parser = argparse.ArgumentParser(prog="python -m plugins.reporting.build_report", description=__doc__)
     parser.add_argument("--results", type=Path, default=ROOT / "reports" / "allure-results")
     parser.add_argument("--summary", type=Path, default=ROOT / "reports" / "summary.json")

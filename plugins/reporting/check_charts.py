@@ -58,6 +58,20 @@ def zone_blocks(zones: Sequence[Any]) -> list[charts.ZoneBlocks]:
 
 
 def contiguous_blocks_charts(funcargs: Mapping[str, Any], details: Mapping[str, Any] | None) -> list[Chart]:
+    """The ``contiguous_blocks`` picture: free blocks of every zone per order, the reload's demand in red.
+
+    >>> from types import SimpleNamespace
+    >>> from plugins.contiguity.supply import ZoneSupply
+    >>> from plugins.demand import vrouter_demand, vrouter_settings
+    >>> from plugins.inventory import VrouterOverrides
+    >>> funcargs = {"host": SimpleNamespace(name="c0"),
+    ...             "demand": vrouter_demand(vrouter_settings(VrouterOverrides(), {}), 4096),
+    ...             "supplies": (ZoneSupply(0, "Normal", (5, 4, 3, 2, 1, 0, 0, 0, 0, 0, 2), None, None),)}
+    >>> [(name, png[:4]) for name, png in contiguous_blocks_charts(funcargs, None)]
+    [('chart: free blocks per order and NUMA node', b'\\x89PNG')]
+    >>> contiguous_blocks_charts({"host": SimpleNamespace(name="c0")}, None)  # no supply or demand: no picture
+    []
+    """
     supplies, demand, host = funcargs.get("supplies"), funcargs.get("demand"), funcargs.get("host")
     if not supplies or demand is None or host is None:
         return []
@@ -89,6 +103,20 @@ def pool_counts(pools: Sequence[Any]) -> list[charts.PoolCounts]:
 
 
 def hugepages_per_node_charts(funcargs: Mapping[str, Any], details: Mapping[str, Any] | None) -> list[Chart]:
+    """The ``hugepages_per_node`` picture: every per-node pool of the host, ``min_free_1g_per_node`` in red.
+
+    >>> from types import SimpleNamespace
+    >>> from plugins.facts.hugepages import HugepagePool, HugepagePools
+    >>> from plugins.inventory import HostSpec
+    >>> pools = HugepagePools((HugepagePool(1048576, 0, 170, 14, 0), HugepagePool(1048576, 1, 170, 0, 0)))
+    >>> host = SimpleNamespace(name="c0", spec=HostSpec(name="c0", min_free_1g_per_node=1),
+    ...                        facts=SimpleNamespace(hugepages=pools))
+    >>> [(name, png[:4]) for name, png in hugepages_per_node_charts({"host": host, "node": 1}, None)]
+    [('chart: hugepage pools per NUMA node', b'\\x89PNG')]
+    >>> host.facts.hugepages = HugepagePools((HugepagePool(2048, None, 8, 8, 0),))  # a global pool only
+    >>> hugepages_per_node_charts({"host": host, "node": 0}, None)
+    []
+    """
     host = funcargs.get("host")
     if host is None:
         return []
@@ -115,6 +143,23 @@ def _per_node(values: Mapping[str, Any] | None) -> dict[int, int | None]:
 
 
 def remediation_charts(funcargs: Mapping[str, Any], details: Mapping[str, Any] | None) -> list[Chart]:
+    """The ``remediation`` pictures, read from the run's journal (``details["journal"]``); none without one.
+
+    >>> import tempfile
+    >>> from types import SimpleNamespace
+    >>> from plugins.remediation.journal import Journal
+    >>> host = SimpleNamespace(name="c0")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     journal = Journal.open(d, "c0", begin={"host": {"name": "c0"}, "requests": {"10": 44}, "restore": []})
+    ...     journal.record("baseline", pools=[{"node": 0, "size_kib": 1048576, "nr": 170, "free": 14}], buddy=[])
+    ...     journal.record("released", nr={"0": 169})
+    ...     journal.record("restored", nr={"0": 170}, shortfall={})
+    ...     journal.close("ok")
+    ...     [(name, png[:4]) for name, png in remediation_charts({"host": host}, {"journal": str(journal.path)})]
+    [('chart: 1G pages before, released, given back', b'\\x89PNG')]
+    >>> remediation_charts({"host": host}, {"plan": "release 1 page"})  # a plan changes nothing: no picture
+    []
+    """
     host = funcargs.get("host")
     journal = (details or {}).get("journal")
     if host is None or not journal or not os.path.isfile(str(journal)):

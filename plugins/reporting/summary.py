@@ -284,6 +284,21 @@ def write_summary(path: str | os.PathLike[str], summary: Mapping[str, Any]) -> P
     Parent directories are created. A reader never sees a half-written file,
     and a value JSON cannot represent (NaN, a set) raises before anything is
     replaced. Returns the path written.
+
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = write_summary(Path(d, "reports", "summary.json"), {"verdict": "pass", "hosts": {}})
+    ...     try:
+    ...         write_summary(path, {"verdict": float("nan")})
+    ...     except ValueError:
+    ...         print("NaN refused")
+    ...     print(path.read_text(encoding="utf-8"), end="")
+    ...     os.listdir(path.parent)  # no temporary file left behind
+    NaN refused
+    {
+      "verdict": "pass",
+      "hosts": {}
+    }
+    ['summary.json']
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

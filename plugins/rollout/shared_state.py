@@ -55,7 +55,14 @@ def locked_state(directory: Path, create: Callable[[], dict[str, Any]]) -> Itera
 
 
 def write_atomically(path: Path, data: dict[str, Any]) -> None:
-    """Write ``data`` as JSON so that readers see the old file or the new one, never a mix."""
+    """Write ``data`` as JSON so that readers see the old file or the new one, never a mix.
+
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = Path(d) / STATE_FILE
+    ...     write_atomically(path, {"hosts": {"c0": "done"}, "batch": 2})
+    ...     json.loads(path.read_text()), os.listdir(d)
+    ({'batch': 2, 'hosts': {'c0': 'done'}}, ['state.json'])
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as out:

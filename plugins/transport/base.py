@@ -97,5 +97,9 @@ class Transport(ABC):
 
 
 def running_as_root() -> bool:
-    """True when this process is root (then ``become: sudo`` is not needed locally)."""
+    """True when this process is root (then ``become: sudo`` is not needed locally).
+
+    >>> running_as_root() == (os.stat("/proc/self").st_uid == 0)  # /proc/self belongs to the effective user
+    True
+    """
     return os.geteuid() == 0

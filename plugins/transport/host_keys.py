@@ -88,7 +88,20 @@ def _glob_match(name: str, pattern: str) -> bool:
 
 
 def read_known_hosts(path: str) -> list[KnownEntry]:
-    """Parse one known_hosts file; a missing file is empty, bad lines are skipped."""
+    """Parse one known_hosts file; a missing file is empty, bad lines are skipped.
+
+    >>> import tempfile
+    >>> key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlzk3PTv7mdS9onqgmuj2goIeFMhRPQ761e9DUAUFAw"
+    >>> lines = ["# lab", f"[127.0.0.1]:2222,c0 {key}", "c1 ssh-rsa not-base64!", f"@revoked old.lab {key}"]
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = os.path.join(d, "known_hosts")
+    ...     with open(path, "w", encoding="utf-8") as handle:
+    ...         _ = handle.write("\\n".join(lines) + "\\n")
+    ...     [(e.lineno, e.patterns, e.key_type, e.marker) for e in read_known_hosts(path)]
+    [(2, ('[127.0.0.1]:2222', 'c0'), 'ssh-ed25519', None), (4, ('old.lab',), 'ssh-ed25519', '@revoked')]
+    >>> read_known_hosts("/nonexistent/known_hosts")
+    []
+    """
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             lines = handle.read().splitlines()

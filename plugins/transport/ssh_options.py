@@ -122,6 +122,13 @@ def load_ssh_config(path: str | None) -> tuple[str, str | None]:
 
     A file named explicitly must exist (``/dev/null`` is fine). Returns the
     text (possibly empty) and the path that was read.
+
+    >>> load_ssh_config("/dev/null")
+    ('', '/dev/null')
+    >>> load_ssh_config("/nonexistent/ssh_config")
+    Traceback (most recent call last):
+    ...
+    plugins.transport.ssh_options.SshConfigError: ssh_config file /nonexistent/ssh_config does not exist
     """
     if path is not None:
         full = os.path.expanduser(path)
@@ -196,6 +203,17 @@ def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOpti
     (:func:`host_key_policy_from_config`), else ``strict`` and 10 s.
 
     Raises :class:`SshConfigError` for an unusable config file.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     config = os.path.join(d, "ssh_config")
+    ...     with open(config, "w", encoding="utf-8") as handle:
+    ...         _ = handle.write("Host c0\\n  HostName 10.0.0.5\\n  Port 2200\\n  ProxyJump stack@undercloud\\n")
+    ...     opts = resolve_options(HostSpec(name="c0", user="heat-admin", ssh_config=config), local_user="me")
+    >>> opts.target.display, opts.target.host_key_name, [hop.display for hop in opts.jumps]
+    ('heat-admin@10.0.0.5:2200', '[10.0.0.5]:2200', ['stack@undercloud:22'])
+    >>> opts.host_key_policy, opts.connect_timeout
+    ('strict', 10.0)
     """
     text, config_file = load_ssh_config(spec.ssh_config)
     config = _parse_config(text, config_file)

@@ -21,7 +21,18 @@ from plugins.verdict import CannotJudge, Verdict
 
 
 def trial_sizes(host: HostUnderTest, demand: VrouterDemand) -> tuple[int, ...]:
-    """The page sizes to try: the inventory's ``trial.sizes``, else the size vRouter is configured with."""
+    """The page sizes to try: the inventory's ``trial.sizes``, else the size vRouter is configured with.
+
+    >>> from plugins.demand import vrouter_demand, vrouter_settings
+    >>> from plugins.inventory import HostSpec, TrialPlan, VrouterOverrides
+    >>> from plugins.transport.pool import TransportPool
+    >>> demand = vrouter_demand(vrouter_settings(VrouterOverrides(hugepage_size="2M"), {}), 4096)
+    >>> trial_sizes(HostUnderTest(HostSpec(name="c0", transport="local"), {}, TransportPool()), demand)
+    (2048,)
+    >>> pinned = HostSpec(name="c0", transport="local", trial=TrialPlan(sizes_kib=(1048576,)))
+    >>> trial_sizes(HostUnderTest(pinned, {}, TransportPool()), demand)
+    (1048576,)
+    """
     settings = demand.settings
     if host.spec.trial.sizes_kib:
         return host.spec.trial.sizes_kib

@@ -203,7 +203,20 @@ def judge_size(trial: SizeTrial, node: int | None) -> Judgement:
 
 
 def judge_trial(report: TrialReport, mounts: Sequence[MountFinding], notes: Sequence[str]) -> Judgement:
-    """One verdict for every size tried, the mount findings and notes; fails when any part fails."""
+    """One verdict for every size tried, the mount findings and notes; fails when any part fails.
+
+    >>> from plugins.trial.report import PoolCounters, SizePools, Supply
+    >>> before = {2048: SizePools(2048, PoolCounters(100, 100, 0, 0), {0: PoolCounters(100, 100)})}
+    >>> during = {2048: SizePools(2048, PoolCounters(100, 13, 0, 0), {0: PoolCounters(100, 13)})}
+    >>> trial = SizeTrial(2048, 77, 10, "ok", "", Supply(100, 0, 100, 100), before, during, before, 0.0)
+    >>> report = TrialReport("3.11.7", "x86_64", 0, "m", None, (trial,))
+    >>> for part in judge_trial(report, [], []).message.split("; "): print(part)
+    node 0: trial allocation passed: 2M: 87 × 2M (flow 77 + bridge 10) mapped and touched, 87 from node 0
+    all given back, pools read back exactly as before [Python 3.11.7 on x86_64]
+    >>> bad = MountFinding(2048, "/srv/huge", "agent config", False, "is not on hugetlbfs (ext4 at /)")
+    >>> judge_trial(report, [bad], []).message.split(": the agent")[0]
+    'node 0: trial allocation FAILED: /srv/huge (agent config) is not on hugetlbfs (ext4 at /)'
+    """
     parts = [judge_size(trial, report.node) for trial in report.trials]
     bad_mounts = [m for m in mounts if not m.ok]
     ok = bool(parts) and all(p.ok for p in parts) and not bad_mounts
@@ -216,7 +229,22 @@ def judge_trial(report: TrialReport, mounts: Sequence[MountFinding], notes: Sequ
 
 
 def pool_rows(trial: SizeTrial) -> list[list[object]]:
-    """Rows of the before/during/after table of the trial's size: pool, counter, three readings."""
+    """Rows of the before/during/after table of the trial's size: pool, counter, three readings.
+
+    Per-node pools have no ``resv`` (nor, here, ``surplus``) counter: no row for them.
+
+    >>> from plugins.trial.report import PoolCounters, SizePools, Supply
+    >>> before = {2048: SizePools(2048, PoolCounters(100, 100, 0, 0), {0: PoolCounters(100, 100)})}
+    >>> during = {2048: SizePools(2048, PoolCounters(100, 13, 0, 0), {0: PoolCounters(100, 13)})}
+    >>> trial = SizeTrial(2048, 77, 10, "ok", "", Supply(100, 0, 100, 100), before, during, before, 0.0)
+    >>> for row in pool_rows(trial): print(row)
+    ['global', 'nr', 100, 100, 100]
+    ['global', 'free', 100, 13, 100]
+    ['global', 'resv', 0, 0, 0]
+    ['global', 'surplus', 0, 0, 0]
+    ['node 0', 'nr', 100, 100, 100]
+    ['node 0', 'free', 100, 13, 100]
+    """
     rows: list[list[object]] = []
     readings: list[PoolState | None] = [trial.before, trial.during, trial.after]
     first = trial.before.get(trial.size_kib)

@@ -100,7 +100,12 @@ def deadline_for(command_timeout: float) -> int:
 
 @cache
 def helper_source() -> str:
-    """The helper as sent: its source without comment-only lines (it stays self-contained)."""
+    """The helper as sent: its source without comment-only lines (it stays self-contained).
+
+    >>> source = helper_source()
+    >>> "def main(argv):" in source, any(line.lstrip().startswith("#") for line in source.splitlines())
+    (True, False)
+    """
     lines = HELPER.read_text(encoding="utf-8").splitlines()
     return "\n".join(line for line in lines if not line.lstrip().startswith("#")) + "\n"
 
@@ -146,6 +151,16 @@ def interpret(result: CommandResult, request: TrialRequest) -> TrialReport:
 
 
 def run_trial(transport: Transport, request: TrialRequest) -> TrialReport:
-    """Run the trial on the transport's host (as root when ``become`` says so) and return its report."""
+    """Run the trial on the transport's host (as root when ``become`` says so) and return its report.
+
+    Here a stand-in transport answers as the helper would (running it for real changes the kernel's pools).
+
+    >>> from types import SimpleNamespace
+    >>> out = '{"python": "3.11.7", "machine": "x86_64", "node": 0, "marker": "m", "error": null, "trials": []}\\n'
+    >>> host = SimpleNamespace(run=lambda command, timeout, privileged: CommandResult(command, 0, out, "", 0.1))
+    >>> report = run_trial(host, TrialRequest(sizes_kib=(2048,), flow_bytes=1, bridge_bytes=1, node=0, marker="m"))
+    >>> report.python, report.node, report.trials
+    ('3.11.7', 0, ())
+    """
     result = transport.run(build_command(request), timeout=request.transport_timeout + request.hold_s, privileged=True)
     return interpret(result, request)
