@@ -89,18 +89,22 @@ class Image:
 
     @property
     def vmlinuz(self) -> Path:
+        """The guest kernel (Debian's linux-image, copied out of the rootfs)."""
         return self.path / "vmlinuz"
 
     @property
     def initrd(self) -> Path:
+        """The busybox initrd that mounts the root disk and starts the guest's init."""
         return self.path / "initrd.img"
 
     @property
     def base(self) -> Path:
+        """The raw root disk every guest boots through its own fresh overlay."""
         return self.path / "base.raw"
 
     @property
     def identity_file(self) -> Path:
+        """The private key the guests' root accepts (made with the image, never leaves the cache)."""
         return self.path / "id_lab"
 
     @property
@@ -110,6 +114,7 @@ class Image:
 
     @property
     def manifest(self) -> dict[str, str]:
+        """What the build wrote: the input hash (``key``), kernel version and package, suite, build time."""
         data: dict[str, str] = json.loads((self.path / "manifest.json").read_text())
         return data
 
@@ -276,6 +281,7 @@ class Guest:
 
     @property
     def running(self) -> bool:
+        """Whether this object started the guest's QEMU and has not stopped it."""
         return self.pid is not None
 
     def console(self, tail: int = 40) -> str:

@@ -60,6 +60,7 @@ class Finding:
 
     @property
     def label(self) -> str:
+        """The check id, with the NUMA node when the finding is per node: ``hugepages_per_node (node 1)``."""
         return self.check if self.node is None else f"{self.check} (node {self.node})"
 
 

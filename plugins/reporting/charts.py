@@ -40,6 +40,7 @@ class ZoneBlocks:
 
     @property
     def label(self) -> str:
+        """The chart legend's name of the zone: ``node 0 Normal``."""
         return f"node {self.node} {self.zone}"
 
 

@@ -77,6 +77,7 @@ class Decision:
 
     @property
     def run(self) -> bool:
+        """Whether the host may make its change now (``action == "run"``)."""
         return self.action == "run"
 
 
