@@ -149,7 +149,8 @@ def replay_journals(config: pytest.Config, paths: list[Path]) -> tuple[list[str]
     >>> from plugins.inventory import HostSpec, Inventory
     >>> from plugins.pytest_plugin import FLEET_KEY
     >>> from plugins.remediation import Journal, load_journal
-    >>> d = Path(tempfile.mkdtemp())
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> d = Path(tmp.name)
     >>> begin = {"host": {"name": "c7"}, "restore": [{"node": 0, "size_kib": 1048576, "nr": 4}]}
     >>> journal = Journal.open(d, "c7", begin=begin)
     >>> config = SimpleNamespace(stash=pytest.Stash())     # a stand-in for pytest's config
@@ -162,6 +163,7 @@ def replay_journals(config: pytest.Config, paths: list[Path]) -> tuple[list[str]
     J/c8.json: no such journal
     >>> ok, load_journal(journal.path).is_open
     (False, True)
+    >>> tmp.cleanup()
     """
     from plugins.pytest_plugin import FLEET_KEY
     from plugins.remediation import load_journal, rollback_from_journal
@@ -277,8 +279,9 @@ def rollout_report(config: pytest.Config) -> dict[str, Any] | None:
     >>> config = SimpleNamespace(stash=pytest.Stash())     # a stand-in for pytest's config
     >>> rollout_report(config) is None
     True
-    >>> config.stash[ROLLOUT_KEY] = Rollout(tempfile.mkdtemp(), "run-1", ["c0", "c1"], parse_serial("50%"))
-    >>> report = rollout_report(config)
+    >>> with tempfile.TemporaryDirectory() as state_dir:
+    ...     config.stash[ROLLOUT_KEY] = Rollout(state_dir, "run-1", ["c0", "c1"], parse_serial("50%"))
+    ...     report = rollout_report(config)
     >>> report["batches"], report["not_run"]
     ([['c0'], ['c1']], {'c0': 'not run: its test never started', 'c1': 'not run: its test never started'})
     """

@@ -325,11 +325,8 @@ def judge_trial_node(report: TrialReport, node: int) -> Finding:
     The agent's hugetlbfs mount is the gate's business (``trial_allocation``),
     not the hardware's, so it is not part of this finding.
 
-    >>> from plugins.trial.report import PoolCounters, SizePools, SizeTrial, Supply
-    >>> before = {2048: SizePools(2048, PoolCounters(100, 100, 0, 0), {0: PoolCounters(100, 100)})}
-    >>> during = {2048: SizePools(2048, PoolCounters(100, 13, 0, 0), {0: PoolCounters(100, 13)})}
-    >>> trial = SizeTrial(2048, 77, 10, "ok", "", Supply(100, 0, 100, 100), before, during, before, 0.0)
-    >>> finding = judge_trial_node(TrialReport("3.11.7", "x86_64", 0, "m", None, (trial,)), 0)
+    >>> from plugins.trial.judge import _example_trial     # 87 × 2M of node 0's 100 taken, all given back
+    >>> finding = judge_trial_node(TrialReport("3.11.7", "x86_64", 0, "m", None, (_example_trial(),)), 0)
     >>> finding.ok, finding.node, finding.evidence["sizes"][0]["taken_by_node"]
     (True, 0, {'0': 87})
     """

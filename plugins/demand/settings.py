@@ -37,8 +37,9 @@ between the gate's read and the load in 7 scenarios, and in 6 of 30 failed
 loads the kernel granted one block fewer than the model counted usable on
 facts read right before the load (unmovable allocations that find no
 unmovable free page steal the largest free block there is; per-CPU lists are
-not visible). Two spare blocks cover both at once; with 0 one load the gate
-passed failed, with 2 no false pass and 4 of 84 false fails.
+not visible). Two spare blocks cover both at once. Re-judged on the stored
+facts: with 0 spare blocks one reload the gate passed had failed; with 2, no
+false pass and 4 false fails of 84.
 """
 _DIGITS = re.compile(r"[0-9]+")
 

@@ -574,14 +574,16 @@ def open_journal(directory: str | Path, spec: HostSpec, plan: RemediationPlan) -
     >>> from plugins.remediation.plan import _example_pools, _example_spec, plan_remediation_for
     >>> normal = (ZoneSupply(0, "Normal", (0,) * 10 + (50,), None, None),)
     >>> plan = plan_remediation_for({10: 100}, normal, _example_pools(4), _example_spec())
-    >>> journal = open_journal(tempfile.mkdtemp(), _example_spec(), plan)
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> journal = open_journal(tmp.name, _example_spec(), plan)
     >>> begin = load_journal(journal.path).records[0].data
     >>> begin["host"]["name"], begin["restore"], begin["release"]
     ('compute-0', [{'node': 0, 'size_kib': 1048576, 'nr': 4}], {'0': 1})
-    >>> open_journal(journal.path.parent, _example_spec(), plan)  # doctest: +ELLIPSIS
+    >>> open_journal(tmp.name, _example_spec(), plan)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     plugins.remediation.journal.OpenJournal: compute-0: ...
+    >>> tmp.cleanup()
     """
     return Journal.open(
         directory,

@@ -196,11 +196,14 @@ def _generate(command: Sequence[str], staging: Path, out: Path, *, single_file: 
 def build_report(results: Path, summary_path: Path, out: Path, history: Path, *, allure: Path = ALLURE) -> BuiltReport:
     """Build ``out/index.html`` from ``results`` and ``summary_path``; keep the history in ``history``.
 
-    >>> # not executed: runs the Allure command line (Java) on the last run's results
-    >>> reports = Path("reports")
-    >>> build_report(reports / "allure-results", reports / "summary.json", reports / "report",
-    ...              reports / "allure-history").index  # doctest: +SKIP
-    PosixPath('reports/report/index.html')
+    Example (not a doctest: it runs the Allure command line, Java, as ``make report`` and its
+    headless-browser test do)::
+
+        build_report(reports / "allure-results", reports / "summary.json", reports / "report",
+                     reports / "allure-history").index  # -> PosixPath('reports/report/index.html')
+
+    Without results it stops before running anything:
+
     >>> build_report(Path("/nonexistent"), Path("summary.json"), Path("out"), Path("history"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...

@@ -205,11 +205,7 @@ def judge_size(trial: SizeTrial, node: int | None) -> Judgement:
 def judge_trial(report: TrialReport, mounts: Sequence[MountFinding], notes: Sequence[str]) -> Judgement:
     """One verdict for every size tried, the mount findings and notes; fails when any part fails.
 
-    >>> from plugins.trial.report import PoolCounters, SizePools, Supply
-    >>> before = {2048: SizePools(2048, PoolCounters(100, 100, 0, 0), {0: PoolCounters(100, 100)})}
-    >>> during = {2048: SizePools(2048, PoolCounters(100, 13, 0, 0), {0: PoolCounters(100, 13)})}
-    >>> trial = SizeTrial(2048, 77, 10, "ok", "", Supply(100, 0, 100, 100), before, during, before, 0.0)
-    >>> report = TrialReport("3.11.7", "x86_64", 0, "m", None, (trial,))
+    >>> report = TrialReport("3.11.7", "x86_64", 0, "m", None, (_example_trial(),))
     >>> for part in judge_trial(report, [], []).message.split("; "): print(part)
     node 0: trial allocation passed: 2M: 87 × 2M (flow 77 + bridge 10) mapped and touched, 87 from node 0
     all given back, pools read back exactly as before [Python 3.11.7 on x86_64]
@@ -232,12 +228,9 @@ def pool_rows(trial: SizeTrial) -> list[list[object]]:
     """Rows of the before/during/after table of the trial's size: pool, counter, three readings.
 
     Per-node pools have no ``resv`` (nor, here, ``surplus``) counter: no row for them.
+    (:func:`_example_trial`: 87 × 2M of node 0's 100 taken and given back.)
 
-    >>> from plugins.trial.report import PoolCounters, SizePools, Supply
-    >>> before = {2048: SizePools(2048, PoolCounters(100, 100, 0, 0), {0: PoolCounters(100, 100)})}
-    >>> during = {2048: SizePools(2048, PoolCounters(100, 13, 0, 0), {0: PoolCounters(100, 13)})}
-    >>> trial = SizeTrial(2048, 77, 10, "ok", "", Supply(100, 0, 100, 100), before, during, before, 0.0)
-    >>> for row in pool_rows(trial): print(row)
+    >>> for row in pool_rows(_example_trial()): print(row)
     ['global', 'nr', 100, 100, 100]
     ['global', 'free', 100, 13, 100]
     ['global', 'resv', 0, 0, 0]
@@ -259,3 +252,12 @@ def pool_rows(trial: SizeTrial) -> list[list[object]]:
             if any(v not in ("", None) for v in values):
                 rows.append(["global" if node is None else f"node {node}", counter, *values])
     return rows
+
+
+def _example_trial() -> SizeTrial:
+    """A 2M trial for the examples: 87 pages (flow 77 + bridge 10) of node 0's 100 taken, all given back."""
+    from plugins.trial.report import PoolCounters, SizePools, Supply
+
+    before = {2048: SizePools(2048, PoolCounters(100, 100, 0, 0), {0: PoolCounters(100, 100)})}
+    during = {2048: SizePools(2048, PoolCounters(100, 13, 0, 0), {0: PoolCounters(100, 13)})}
+    return SizeTrial(2048, 77, 10, "ok", "", Supply(100, 0, 100, 100), before, during, before, 0.0)

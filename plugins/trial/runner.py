@@ -153,14 +153,14 @@ def interpret(result: CommandResult, request: TrialRequest) -> TrialReport:
 def run_trial(transport: Transport, request: TrialRequest) -> TrialReport:
     """Run the trial on the transport's host (as root when ``become`` says so) and return its report.
 
-    Here a stand-in transport answers as the helper would (running it for real changes the kernel's pools).
+    Asked for more than the pools hold, the helper refuses before it allocates anything:
 
-    >>> from types import SimpleNamespace
-    >>> out = '{"python": "3.11.7", "machine": "x86_64", "node": 0, "marker": "m", "error": null, "trials": []}\\n'
-    >>> host = SimpleNamespace(run=lambda command, timeout, privileged: CommandResult(command, 0, out, "", 0.1))
-    >>> report = run_trial(host, TrialRequest(sizes_kib=(2048,), flow_bytes=1, bridge_bytes=1, node=0, marker="m"))
-    >>> report.python, report.node, report.trials
-    ('3.11.7', 0, ())
+    >>> from plugins.inventory import HostSpec
+    >>> from plugins.transport.local import LocalTransport
+    >>> local = LocalTransport(HostSpec(name="me", transport="local"))
+    >>> report = run_trial(local, TrialRequest(sizes_kib=(1048576,), flow_bytes=2**50, bridge_bytes=1, marker="m"))
+    >>> report.error, [(t.size_kib, t.status, t.reason) for t in report.trials]
+    (None, [(1048576, 'short', 'refused without allocating')])
     """
     result = transport.run(build_command(request), timeout=request.transport_timeout + request.hold_s, privileged=True)
     return interpret(result, request)
