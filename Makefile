@@ -10,10 +10,13 @@ PYTEST_ARGS ?=
 
 .PHONY: preflight report test lint typecheck unit bench clean
 
-$(VENV)/.runtime: requirements.txt
+# The pinned runtime, then this checkout installed in editable mode (its pytest11 entry point
+# registers the plugin; the code is read from plugins/ and checks/ in place).
+$(VENV)/.runtime: requirements.txt pyproject.toml
 	PYTHON=$(PYTHON) sh tools/system-packages.sh venv
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
@@ -34,7 +37,7 @@ preflight: $(VENV)/.runtime
 
 # The change-board report of the last `make preflight` (reports/allure-results + reports/summary.json).
 report: $(VENV)/.runtime $(ALLURE_CLI)
-	$(PY) -m plugins.reporting.build_report
+	$(PY) -m vrouter_preflight.reporting.build_report
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .

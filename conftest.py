@@ -1,3 +1,1 @@
-"""Registers the vrouter-preflight engine with pytest: the checks' inputs, the wiring, the destructive stage."""
-
-pytest_plugins = ("plugins.check_inputs", "plugins.destructive_stage", "plugins.pytest_plugin")
+"""The checkout's conftest: nothing to register (the installed entry point, vrouter_preflight.plugin, does it)."""

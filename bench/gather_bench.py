@@ -12,7 +12,7 @@ Three ways to read the same facts from every host, measured back to back:
 Then the same fleet behind one more sshd used as a jump host (ProxyJump), pooled:
 
 - bastion, per target: every target logs in to the bastion itself (before jump-host sharing);
-- bastion, shared: one bastion login carries every target (``plugins.transport.jump_hosts``).
+- bastion, shared: one bastion login carries every target (``vrouter_preflight.transport.jump_hosts``).
 
 Each way opens a fresh connection per host. The figures are wall-clock seconds
 on this machine, where client and servers share the CPUs, so the ratios are the
@@ -32,11 +32,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from plugins.capture import FACT_SOURCES
-from plugins.gather import gather_fleet, gather_host
-from plugins.inventory import HostSpec, JumpHost
-from plugins.transport import ssh
-from plugins.transport.pool import TransportPool
+from vrouter_preflight.capture import FACT_SOURCES
+from vrouter_preflight.gather import gather_fleet, gather_host
+from vrouter_preflight.inventory import HostSpec, JumpHost
+from vrouter_preflight.transport import ssh
+from vrouter_preflight.transport.pool import TransportPool
+
 from tests.sshd_rig import SshdServer, generate_client_key, make_shared_dir
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,15 +5,15 @@ Check id: ``cmdline_hugepages``.
 
 from __future__ import annotations
 
-from plugins.boot_hugepages import (
+from vrouter_preflight.boot_hugepages import (
     compare_with_expectation,
     describe_pool,
     expected_pools,
     reservation_shortfalls,
 )
-from plugins.facts.cmdline import KernelCmdline
-from plugins.fleet import HostUnderTest
-from plugins.verdict import Verdict
+from vrouter_preflight.facts.cmdline import KernelCmdline
+from vrouter_preflight.fleet import HostUnderTest
+from vrouter_preflight.verdict import Verdict
 
 
 def test_cmdline_hugepages(host: HostUnderTest, cmdline: KernelCmdline, verdict: Verdict) -> None:

@@ -12,11 +12,10 @@ end of the run every such host gets ``reports/certificates/<host>.json``.
 from __future__ import annotations
 
 import pytest
-
-import plugins
-from plugins.capture import DMI_DIR
-from plugins.certification.cycles import describe_cycles, run_cycles
-from plugins.certification.findings import (
+import vrouter_preflight
+from vrouter_preflight.capture import DMI_DIR
+from vrouter_preflight.certification.cycles import describe_cycles, run_cycles
+from vrouter_preflight.certification.findings import (
     identity,
     judge_1g_pages,
     judge_boot_reservations,
@@ -26,18 +25,18 @@ from plugins.certification.findings import (
     judge_trial_node,
     numa_layout,
 )
-from plugins.certification.fixtures import certification_trial, conclude_finding  # noqa: F401 - input fixture
-from plugins.check_inputs import require
-from plugins.demand import VrouterDemand
-from plugins.destructive_stage import destructive_mode, journal_dir, rollout_of
-from plugins.facts.cmdline import KernelCmdline
-from plugins.facts.sizes import GIB_KIB
-from plugins.fleet import HostUnderTest
-from plugins.remediation.deployments import VrouterOperations
-from plugins.reporting.allure_report import figure_step
-from plugins.reporting.summary import utc_timestamp
-from plugins.trial.report import TrialReport
-from plugins.verdict import CannotJudge, Verdict
+from vrouter_preflight.certification.fixtures import certification_trial, conclude_finding  # noqa: F401 - input fixture
+from vrouter_preflight.check_inputs import require
+from vrouter_preflight.demand import VrouterDemand
+from vrouter_preflight.destructive_stage import destructive_mode, journal_dir, rollout_of
+from vrouter_preflight.facts.cmdline import KernelCmdline
+from vrouter_preflight.facts.sizes import GIB_KIB
+from vrouter_preflight.fleet import HostUnderTest
+from vrouter_preflight.remediation.deployments import VrouterOperations
+from vrouter_preflight.reporting.allure_report import figure_step
+from vrouter_preflight.reporting.summary import utc_timestamp
+from vrouter_preflight.trial.report import TrialReport
+from vrouter_preflight.verdict import CannotJudge, Verdict
 
 pytestmark = pytest.mark.certification
 
@@ -54,7 +53,7 @@ def test_certify_identity(host: HostUnderTest, verdict: Verdict) -> None:
         os_name=facts.os_release.pretty_name if facts.os_release is not None else None,
         cpu_model=facts.cpu_model,
         vrouter_version=facts.vrouter_version,
-        suite_version=plugins.__version__,
+        suite_version=vrouter_preflight.__version__,
         time=utc_timestamp(),
     )
     conclude_finding(verdict, judge_identity(recorded))

@@ -5,12 +5,12 @@ Check id: ``contiguous_blocks``.
 
 from __future__ import annotations
 
-from plugins.check_inputs import free_1g_by_node
-from plugins.contiguity import ZoneSupply, describe_remedies, plan_freeing_1g, simulate_reload
-from plugins.demand import VrouterDemand
-from plugins.fleet import HostUnderTest
-from plugins.verdict import Verdict
-from plugins.wording import format_blocks
+from vrouter_preflight.check_inputs import free_1g_by_node
+from vrouter_preflight.contiguity import ZoneSupply, describe_remedies, plan_freeing_1g, simulate_reload
+from vrouter_preflight.demand import VrouterDemand
+from vrouter_preflight.fleet import HostUnderTest
+from vrouter_preflight.verdict import Verdict
+from vrouter_preflight.wording import format_blocks
 
 
 def test_contiguous_blocks(

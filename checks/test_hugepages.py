@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 
-from plugins.demand import VrouterDemand
-from plugins.facts.hugepages import HugepagePool
-from plugins.facts.sizes import GIB_KIB, format_kib
-from plugins.fleet import HostUnderTest
-from plugins.verdict import Verdict
-from plugins.wording import plural
+from vrouter_preflight.demand import VrouterDemand
+from vrouter_preflight.facts.hugepages import HugepagePool
+from vrouter_preflight.facts.sizes import GIB_KIB, format_kib
+from vrouter_preflight.fleet import HostUnderTest
+from vrouter_preflight.verdict import Verdict
+from vrouter_preflight.wording import plural
 
 
 def test_hugepages_per_node(

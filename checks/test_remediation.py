@@ -9,17 +9,16 @@ change is journaled before it is made (``reports/journal/<host>.json``), and
 from __future__ import annotations
 
 import pytest
-
-from plugins.contiguity import ZoneSupply
-from plugins.demand import VrouterDemand
-from plugins.destructive_stage import destructive_mode, journal_dir, rollout_of
-from plugins.facts.sizes import GIB_KIB
-from plugins.fleet import HostUnderTest
-from plugins.remediation import open_journal, plan_remediation, run_remediation
-from plugins.remediation.deployments import VrouterOperations
-from plugins.reporting.allure_report import figure_step
-from plugins.transport import open_transport
-from plugins.verdict import Verdict
+from vrouter_preflight.contiguity import ZoneSupply
+from vrouter_preflight.demand import VrouterDemand
+from vrouter_preflight.destructive_stage import destructive_mode, journal_dir, rollout_of
+from vrouter_preflight.facts.sizes import GIB_KIB
+from vrouter_preflight.fleet import HostUnderTest
+from vrouter_preflight.remediation import open_journal, plan_remediation, run_remediation
+from vrouter_preflight.remediation.deployments import VrouterOperations
+from vrouter_preflight.reporting.allure_report import figure_step
+from vrouter_preflight.transport import open_transport
+from vrouter_preflight.verdict import Verdict
 
 
 @pytest.mark.destructive

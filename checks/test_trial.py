@@ -7,15 +7,14 @@ of ``trial: {nodes: [...]}``). Live hosts only: not collected for snapshots.
 from __future__ import annotations
 
 import pytest
-
-from plugins.demand import VrouterDemand
-from plugins.facts.sizes import format_kib
-from plugins.fleet import HostUnderTest
-from plugins.trial.fixtures import trial_report, trial_request  # noqa: F401 - the check's input fixtures
-from plugins.trial.judge import agent_directories, check_mounts, judge_trial, pool_rows
-from plugins.trial.report import TrialReport
-from plugins.trial.runner import TrialRequest
-from plugins.verdict import Verdict
+from vrouter_preflight.demand import VrouterDemand
+from vrouter_preflight.facts.sizes import format_kib
+from vrouter_preflight.fleet import HostUnderTest
+from vrouter_preflight.trial.fixtures import trial_report, trial_request  # noqa: F401 - the check's input fixtures
+from vrouter_preflight.trial.judge import agent_directories, check_mounts, judge_trial, pool_rows
+from vrouter_preflight.trial.report import TrialReport
+from vrouter_preflight.trial.runner import TrialRequest
+from vrouter_preflight.verdict import Verdict
 
 
 @pytest.mark.live_only

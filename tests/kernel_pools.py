@@ -14,10 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
-from plugins.contiguity import ZoneSupply, simulate_reload, zone_supplies
-from plugins.facts.sizes import GIB_KIB
-from plugins.host_facts import HostFacts
+from vrouter_preflight.contiguity import ZoneSupply, simulate_reload, zone_supplies
+from vrouter_preflight.facts.sizes import GIB_KIB
+from vrouter_preflight.host_facts import HostFacts
 
 KERNEL_TESTS_ENV = "VRPF_KERNEL_TESTS"
 GLOBAL_POOLS = Path("/sys/kernel/mm/hugepages")

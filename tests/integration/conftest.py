@@ -18,9 +18,9 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.transport.ssh import SshTransport
 
-from plugins.inventory import HostSpec
-from plugins.transport.ssh import SshTransport
 from tests.kernel_pools import two_runtime_1g_pages_on_node0
 from tests.sshd_rig import (
     ClientKey,

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from vrouter_preflight.certification.certificate import expected_findings
+from vrouter_preflight.remediation import load_journal
 
-from plugins.certification.certificate import expected_findings
-from plugins.remediation import load_journal
 from tests.integration.test_destructive_runs import destructive_host, margin_for_a_small_gap, write_inventory
 from tests.kernel_pools import (
     kernel_lock,

@@ -9,12 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
-
-from plugins.capture import FACT_SOURCES
-from plugins.errors import CommandTimeout
-from plugins.host_facts import HostFacts
-from plugins.inventory import HostSpec
-from plugins.transport.local import LocalTransport
+from vrouter_preflight.capture import FACT_SOURCES
+from vrouter_preflight.errors import CommandTimeout
+from vrouter_preflight.host_facts import HostFacts
+from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.transport.local import LocalTransport
 
 
 @pytest.fixture

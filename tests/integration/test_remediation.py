@@ -18,11 +18,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from plugins.capture import FACT_SOURCES
-from plugins.host_facts import HostFacts
-from plugins.inventory import HostSpec, VrouterOverrides
-from plugins.remediation import (
+from vrouter_preflight.capture import FACT_SOURCES
+from vrouter_preflight.host_facts import HostFacts
+from vrouter_preflight.inventory import HostSpec, VrouterOverrides
+from vrouter_preflight.remediation import (
     RemediationInterrupted,
     RemediationPlan,
     load_journal,
@@ -31,10 +30,11 @@ from plugins.remediation import (
     rollback_from_journal,
     run_remediation,
 )
-from plugins.remediation.baseline import JournalHost
-from plugins.transport.base import CommandResult, Transport
-from plugins.transport.local import LocalTransport
-from plugins.transport.ssh import SshTransport
+from vrouter_preflight.remediation.baseline import JournalHost
+from vrouter_preflight.transport.base import CommandResult, Transport
+from vrouter_preflight.transport.local import LocalTransport
+from vrouter_preflight.transport.ssh import SshTransport
+
 from tests.integration.conftest import SpecFactory
 from tests.kernel_pools import read_pool, require_kernel_tests, usable_order10_supply
 from tests.sshd_rig import SshdServer

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from vrouter_preflight.reporting.build_report import ALLURE, build_report
 
-from plugins.reporting.build_report import ALLURE, build_report
 from tests.allure_results import labels, load_results, parameters, validate_results
 from tests.gate_snapshots import field_report_node
 from tests.suite_runs import run_suite

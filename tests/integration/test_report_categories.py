@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from vrouter_preflight.reporting.build_report import build_report
 
-from plugins.reporting.build_report import build_report
 from tests.allure_results import labels, load_results, parameters
 from tests.gate_snapshots import field_report_node
 from tests.snapshot_trees import build_tree

@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from plugins.rollout import Rollout, parse_serial
+from vrouter_preflight.rollout import Rollout, parse_serial
 
 CTX: ForkContext = multiprocessing.get_context("fork")
 JOIN_TIMEOUT = 10.0

@@ -16,13 +16,16 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-ROOT = Path(__file__).resolve().parents[2]
+
+# The suite's own plugin is installed (pytest11) and would add the same options: this test stands alone.
+XDIST_ARGS: tuple[str, ...] = ("-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder", "-p", "no:cacheprovider")
+XDIST_ARGS += ("-p", "no:vrouter_preflight")
 
 CONFTEST = """
 import json, os
 from pathlib import Path
 import pytest
-from plugins.rollout import Rollout, new_run_id, parse_serial
+from vrouter_preflight.rollout import Rollout, new_run_id, parse_serial
 
 HOSTS = ["c0", "c1", "c2", "c3"]
 WIRE = "vrouter_preflight_rollout"
@@ -87,7 +90,6 @@ def test_destructive(rollout, host):
 
 @pytest.fixture
 def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.setenv("ROLLOUT_DIR", str(tmp_path / "rollout"))
     (tmp_path / "rollout").mkdir()
     pytester.makeini("[pytest]\n")
@@ -98,9 +100,7 @@ def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 @pytest.mark.timeout(30)
 def test_serial_1_with_two_xdist_workers_never_overlaps(pytester: pytest.Pytester, suite: Path) -> None:
-    result = pytester.runpytest_subprocess(
-        "-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder", "-p", "no:cacheprovider"
-    )
+    result = pytester.runpytest_subprocess(*XDIST_ARGS)
     result.assert_outcomes(passed=4)
     intervals = sorted((json.loads((suite / f"c{i}.json").read_text()) for i in range(4)), key=lambda i: i["start"])
     assert [i["host"] for i in intervals] == ["c0", "c1", "c2", "c3"]
@@ -115,7 +115,7 @@ def test_hosts_after_a_stop_are_skipped_with_the_reason_and_reported(
 ) -> None:
     monkeypatch.setenv("ROLLOUT_FAIL", "c1")
     result = pytester.runpytest_subprocess(
-        "-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder", "-p", "no:cacheprovider", "-rs", "--serial", "2",
+        *XDIST_ARGS, "-rs", "--serial", "2",
         "--max-fail-percentage", "49",
     )  # fmt: skip
     result.assert_outcomes(passed=1, failed=1, skipped=2)

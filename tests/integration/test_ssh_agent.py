@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from vrouter_preflight.errors import HostUnreachable
+from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.transport.ssh import SshTransport
 
-from plugins.errors import HostUnreachable
-from plugins.inventory import HostSpec
-from plugins.transport.ssh import SshTransport
 from tests.integration.conftest import SpecFactory
 from tests.sshd_rig import ClientKey
 

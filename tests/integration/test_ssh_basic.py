@@ -8,11 +8,11 @@ import time
 from collections.abc import Callable
 
 import pytest
+from vrouter_preflight.capture import FACT_SOURCES
+from vrouter_preflight.errors import CommandTimeout
+from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.transport.ssh import SshTransport
 
-from plugins.capture import FACT_SOURCES
-from plugins.errors import CommandTimeout
-from plugins.inventory import HostSpec
-from plugins.transport.ssh import SshTransport
 from tests.integration.conftest import SpecFactory
 from tests.sshd_rig import SshdServer
 

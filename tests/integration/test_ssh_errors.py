@@ -9,10 +9,10 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from vrouter_preflight.errors import HostUnreachable
+from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.transport.ssh import SshTransport
 
-from plugins.errors import HostUnreachable
-from plugins.inventory import HostSpec
-from plugins.transport.ssh import SshTransport
 from tests.integration.conftest import SpecFactory
 from tests.sshd_rig import ClientKey, SshdServer
 

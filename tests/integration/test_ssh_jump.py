@@ -10,10 +10,10 @@ from pathlib import Path
 
 import paramiko
 import pytest
+from vrouter_preflight.errors import HostUnreachable
+from vrouter_preflight.inventory import HostSpec, JumpHost
+from vrouter_preflight.transport.ssh import SshTransport
 
-from plugins.errors import HostUnreachable
-from plugins.inventory import HostSpec, JumpHost
-from plugins.transport.ssh import SshTransport
 from tests.integration.conftest import SpecFactory
 from tests.sshd_rig import ClientKey, SshdServer
 

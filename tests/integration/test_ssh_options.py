@@ -6,9 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-
-from plugins.inventory import HostSpec, JumpHost
-from plugins.transport.ssh_options import SshConfigError, parse_proxy_jump, resolve_options
+from vrouter_preflight.inventory import HostSpec, JumpHost
+from vrouter_preflight.transport.ssh_options import SshConfigError, parse_proxy_jump, resolve_options
 
 
 def _config(tmp_path: Path, text: str) -> str:

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from vrouter_preflight.errors import HostUnreachable
+from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.transport.ssh import SshTransport
 
-from plugins.errors import HostUnreachable
-from plugins.inventory import HostSpec
-from plugins.transport.ssh import SshTransport
 from tests.integration.conftest import SpecFactory
 from tests.sshd_rig import SshdServer
 
@@ -32,7 +32,7 @@ def test_killed_server_session_is_reopened(
     transport = open_ssh(make_spec(port=private_sshd.port))
     assert transport.run("echo one").stdout == "one\n"
     assert private_sshd.kill_sessions() > 0
-    with caplog.at_level(logging.WARNING, logger="plugins.transport.ssh"):
+    with caplog.at_level(logging.WARNING, logger="vrouter_preflight.transport.ssh"):
         assert transport.run("echo two").stdout == "two\n"
     assert transport.connections_opened == 2
     assert "reconnecting once" in caplog.text

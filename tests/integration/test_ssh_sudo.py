@@ -6,11 +6,11 @@ import logging
 from collections.abc import Callable
 
 import pytest
+from vrouter_preflight.capture import FACT_SOURCES
+from vrouter_preflight.errors import HostError
+from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.transport.ssh import SshTransport
 
-from plugins.capture import FACT_SOURCES
-from plugins.errors import HostError
-from plugins.inventory import HostSpec
-from plugins.transport.ssh import SshTransport
 from tests.integration.conftest import SUDO_PASSWORD_ENV, SUDO_TEST_PASSWORD, SpecFactory
 
 OpenSsh = Callable[[HostSpec], SshTransport]

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.transport.local import LocalTransport
+from vrouter_preflight.trial.judge import judge_trial
+from vrouter_preflight.trial.report import TrialReport
+from vrouter_preflight.trial.runner import TrialRequest, TrialUnavailable, build_command, interpret, run_trial
 
-from plugins.inventory import HostSpec
-from plugins.transport.local import LocalTransport
-from plugins.trial.judge import judge_trial
-from plugins.trial.report import TrialReport
-from plugins.trial.runner import TrialRequest, TrialUnavailable, build_command, interpret, run_trial
 from tests.integration.conftest import SpecFactory
 from tests.kernel_pools import kernel_lock, pool_snapshot, read_pool, require_kernel_tests, reserved_pages
 from tests.snapshot_trees import build_tree
@@ -99,7 +99,7 @@ def test_bound_to_node_0_the_pages_come_from_node_0() -> None:
 def test_100_2m_pages_fit_through_sshd(
     as_user: str, make_spec: SpecFactory, sshd: SshdServer, request: pytest.FixtureRequest
 ) -> None:
-    from plugins.transport.ssh import SshTransport
+    from vrouter_preflight.transport.ssh import SshTransport
 
     spec = make_spec()
     if as_user == "sudo":

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from plugins.reporting.allure_report import (
+from vrouter_preflight.reporting.allure_report import (
     CATEGORIES,
     allure_active,
     attach_json,
@@ -21,6 +20,7 @@ from plugins.reporting.allure_report import (
     write_categories,
     write_environment,
 )
+
 from tests.allure_results import attachments, labels, load_results, parameters, validate_results
 
 pytest_plugins = ["pytester"]
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # that describe themselves, one outcome of every kind.
 CONFTEST = """
 import pytest
-from plugins.reporting.allure_report import host_parameter
+from vrouter_preflight.reporting.allure_report import host_parameter
 
 @pytest.fixture
 def host(request):
@@ -41,7 +41,7 @@ def host(request):
 
 CHECKS = """
 import pytest
-from plugins.reporting.allure_report import attach_json, attach_table, attach_text, describe_check
+from vrouter_preflight.reporting.allure_report import attach_json, attach_table, attach_text, describe_check
 
 HOSTS = pytest.mark.parametrize("host", ["compute-0", "compute-1"], indirect=True)
 
@@ -100,7 +100,9 @@ def run_checks(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *args
     pytester.makeini("[pytest]\n")
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_checks=CHECKS)
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist", *args)
+    return pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:vrouter_preflight", *args
+    )
 
 
 def categories_of(result: dict[str, Any], categories: list[dict[str, Any]]) -> list[str]:
@@ -257,13 +259,17 @@ CLASSIFIED = [
     ("AssertionError: compute-0: 0 free 1G hugepages on node 1, need 2", "failed", "hugepage"),
     ("AssertionError: node 0: Hugepages reserved at boot: 0", "failed", "hugepage"),
     ("AssertionError: not enough contiguous memory to reserve hugepages", "failed", "contiguous"),
-    ("plugins.errors.HostUnreachable: compute-1 (192.0.2.11:22): connection refused", "broken", "unreachable"),
-    ("plugins.errors.HostUnreachable: c1: host key changed for 192.0.2.11", "broken", "unreachable"),
-    ("plugins.errors.CommandTimeout: c1 (192.0.2.11:22): timed out after 60 s", "broken", "unreachable"),
-    ("plugins.errors.HostError: c1: cannot resolve 'nohost.example'", "broken", "unreachable"),
-    ("plugins.errors.HostError: c1: no SSH banner\nsecond line", "broken", "unreachable"),
+    (
+        "vrouter_preflight.errors.HostUnreachable: compute-1 (192.0.2.11:22): connection refused",
+        "broken",
+        "unreachable",
+    ),
+    ("vrouter_preflight.errors.HostUnreachable: c1: host key changed for 192.0.2.11", "broken", "unreachable"),
+    ("vrouter_preflight.errors.CommandTimeout: c1 (192.0.2.11:22): timed out after 60 s", "broken", "unreachable"),
+    ("vrouter_preflight.errors.HostError: c1: cannot resolve 'nohost.example'", "broken", "unreachable"),
+    ("vrouter_preflight.errors.HostError: c1: no SSH banner\nsecond line", "broken", "unreachable"),
     ("AssertionError: c1: authentication failed (publickey)", "failed", "unreachable"),
-    ("plugins.errors.HostUnreachable: c1: hugepage facts: connection refused", "broken", "unreachable"),
+    ("vrouter_preflight.errors.HostUnreachable: c1: hugepage facts: connection refused", "broken", "unreachable"),
     ("LookupError: c0: cannot judge contiguity: /proc/buddyinfo absent", "broken", "cannot judge"),
     ("RuntimeError: c0: vrouter module parameters absent\n(hugepage check)", "broken", "cannot judge"),
     ("ValueError: c0: Unsupported page size 65536 for contiguous tables", "broken", "cannot judge"),

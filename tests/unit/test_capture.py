@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from plugins.capture import (
+from vrouter_preflight.capture import (
     FACT_SOURCES,
     Capture,
     FactSource,

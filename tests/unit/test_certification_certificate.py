@@ -8,10 +8,9 @@ import os
 from pathlib import Path
 
 import pytest
-
-from plugins.certification.certificate import build_certificate, expected_findings, write_certificate
-from plugins.certification.plugin import certification_selected
-from plugins.reporting.summary import CheckRecord
+from vrouter_preflight.certification.certificate import build_certificate, expected_findings, write_certificate
+from vrouter_preflight.certification.plugin import certification_selected
+from vrouter_preflight.reporting.summary import CheckRecord
 
 ALL_PASSED = [
     CheckRecord("c0", f"certify_{name}", node, "passed", f"c0: {name} ok", {"evidence": {"seen": name}})

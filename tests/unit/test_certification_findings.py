@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from plugins.capture import FACT_SOURCES
-from plugins.certification.findings import (
+from vrouter_preflight.capture import FACT_SOURCES
+from vrouter_preflight.certification.findings import (
     CycleRecord,
     Finding,
     certification_sizes,
@@ -21,12 +20,13 @@ from plugins.certification.findings import (
     judge_trial_node,
     numa_layout,
 )
-from plugins.facts.cmdline import parse_cmdline
-from plugins.facts.sizes import GIB_KIB
-from plugins.host_facts import HostFacts
-from plugins.inventory import BootExpectation, ExpectedPool, HostSpec
-from plugins.transport.snapshot import SnapshotTransport
-from plugins.trial.report import PoolCounters, SizePools, SizeTrial, Supply, TrialReport
+from vrouter_preflight.facts.cmdline import parse_cmdline
+from vrouter_preflight.facts.sizes import GIB_KIB
+from vrouter_preflight.host_facts import HostFacts
+from vrouter_preflight.inventory import BootExpectation, ExpectedPool, HostSpec
+from vrouter_preflight.transport.snapshot import SnapshotTransport
+from vrouter_preflight.trial.report import PoolCounters, SizePools, SizeTrial, Supply, TrialReport
+
 from tests.gate_snapshots import field_report_node
 from tests.unit.facts.corpus import read
 
@@ -110,7 +110,7 @@ def test_unbalanced_cpus_fail(tmp_path: Path) -> None:
 
 
 def test_one_node_is_balanced_and_missing_memtotal_is_not() -> None:
-    from plugins.facts.meminfo import parse_node_meminfo
+    from vrouter_preflight.facts.meminfo import parse_node_meminfo
 
     one = numa_layout([0], {0: parse_node_meminfo(NODE0_128G, "n0")}, {0: (0, 1)})
     assert judge_numa_balance(one, 0).ok
@@ -174,7 +174,7 @@ def test_expectation_differs_from_the_command_line(field: HostFacts) -> None:
 
 def test_corpus_1g_command_line_is_read() -> None:
     cmdline = parse_cmdline(read("cmdline", "csit-ubuntu1604hwe-4.15-dnv-1g"))
-    from plugins.facts.hugepages import HugepagePool, HugepagePools
+    from vrouter_preflight.facts.hugepages import HugepagePool, HugepagePools
 
     pools = HugepagePools((HugepagePool(GIB_KIB, None, 8, 8, 0), HugepagePool(GIB_KIB, 0, 8, 8, 0)))
     finding = judge_boot_reservations(None, cmdline, pools, [0], frozenset({"pdpe1gb"}), GIB_KIB)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from plugins.contiguity import (
+from vrouter_preflight.contiguity import (
     MEASURED_BLOCKS_PER_1G_4K,
     PLANNING_BLOCKS_PER_1G_4K,
     Remedy,
@@ -20,9 +19,10 @@ from plugins.contiguity import (
     with_freed_1g,
     zone_supplies,
 )
-from plugins.facts.buddyinfo import BuddyInfo, BuddyZone, parse_buddyinfo
-from plugins.facts.pagetypeinfo import parse_pagetypeinfo
-from plugins.facts.zoneinfo import ZoneInfo, ZoneWatermarks, parse_zoneinfo
+from vrouter_preflight.facts.buddyinfo import BuddyInfo, BuddyZone, parse_buddyinfo
+from vrouter_preflight.facts.pagetypeinfo import parse_pagetypeinfo
+from vrouter_preflight.facts.zoneinfo import ZoneInfo, ZoneWatermarks, parse_zoneinfo
+
 from tests.unit.facts.corpus import local_capture, read
 
 VROUTER_DEFAULT = {10: 44, 9: 2, 8: 1}  # 43 × 4 MiB + nexthop table, 2 × 2 MiB, 1 × 1 MiB (domain §0)

@@ -1,7 +1,7 @@
 """The demand model against every worked figure of domain notes §0, §1.3, §2.4 and §3.4.
 
->>> from plugins.demand import vrouter_demand, vrouter_settings
->>> from plugins.inventory import VrouterOverrides
+>>> from vrouter_preflight.demand import vrouter_demand, vrouter_settings
+>>> from vrouter_preflight.inventory import VrouterOverrides
 >>> vrouter_demand(vrouter_settings(VrouterOverrides(), {}), 4096).blocks_by_order()
 {10: 44, 9: 2, 8: 1}
 """
@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-
-from plugins.demand import (
+from vrouter_preflight.demand import (
     R1911,
     R2005,
     BuddyRequest,
@@ -25,7 +24,7 @@ from plugins.demand import (
     vrouter_demand,
     vrouter_settings,
 )
-from plugins.inventory import VrouterOverrides
+from vrouter_preflight.inventory import VrouterOverrides
 
 KIB = 1024
 MIB = 1024 * KIB

@@ -8,9 +8,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from plugins.errors import InventoryError
-from plugins.inventory import (
+from vrouter_preflight.errors import InventoryError
+from vrouter_preflight.inventory import (
     BootExpectation,
     ExpectedPool,
     HostSpec,

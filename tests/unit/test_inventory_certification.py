@@ -6,9 +6,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from plugins.errors import InventoryError
-from plugins.inventory import Inventory, load_inventory
+from vrouter_preflight.errors import InventoryError
+from vrouter_preflight.inventory import Inventory, load_inventory
 
 
 def load(tmp_path: Path, text: str) -> Inventory:

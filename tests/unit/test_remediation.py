@@ -8,12 +8,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from plugins.contiguity import ZoneSupply
-from plugins.demand import vrouter_demand, vrouter_settings
-from plugins.facts.hugepages import HugepagePool, HugepagePools
-from plugins.inventory import HostSpec, RemediationSteps, VrouterOverrides
-from plugins.remediation import (
+from vrouter_preflight.contiguity import ZoneSupply
+from vrouter_preflight.demand import vrouter_demand, vrouter_settings
+from vrouter_preflight.facts.hugepages import HugepagePool, HugepagePools
+from vrouter_preflight.inventory import HostSpec, RemediationSteps, VrouterOverrides
+from vrouter_preflight.remediation import (
     DEPLOYMENTS,
     Journal,
     OpenJournal,
@@ -25,8 +24,8 @@ from plugins.remediation import (
     refuse_if_open,
     resolve_operations,
 )
-from plugins.remediation.commands import parse_reload_status, reload_once_command
-from plugins.remediation.signatures import kernel_lines_after, scan_signatures
+from vrouter_preflight.remediation.commands import parse_reload_status, reload_once_command
+from vrouter_preflight.remediation.signatures import kernel_lines_after, scan_signatures
 
 GIB_KIB = 1048576
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from vrouter_preflight.reporting.board import ACTIONS, PASS_ACTION, host_overviews, overview_result
+from vrouter_preflight.reporting.build_report import ReportError, build_report, executor, write_overviews
 
-from plugins.reporting.board import ACTIONS, PASS_ACTION, host_overviews, overview_result
-from plugins.reporting.build_report import ReportError, build_report, executor, write_overviews
 from tests.allure_results import load_results, validate_results
 
 FIELD_MESSAGE = (

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 from matplotlib.image import imread
-
-from plugins.remediation.journal import Journal
-from plugins.reporting import charts
-from plugins.reporting.check_charts import charts_enabled, pool_counts, remediation_charts, zone_blocks
+from vrouter_preflight.remediation.journal import Journal
+from vrouter_preflight.reporting import charts
+from vrouter_preflight.reporting.check_charts import charts_enabled, pool_counts, remediation_charts, zone_blocks
 
 FIELD = [200000, 150000, 80000, 30000, 10000, 3000, 800, 200, 40, 6, 2]
 

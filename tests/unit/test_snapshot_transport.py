@@ -6,13 +6,20 @@ import os
 from pathlib import Path
 
 import pytest
+from vrouter_preflight.capture import (
+    CPUINFO_KEY,
+    FACT_SOURCES,
+    HUGETLBFS_TABLES_KEY,
+    PAGE_SIZE_KEY,
+    Capture,
+    FactSource,
+)
+from vrouter_preflight.errors import HostError, HostUnreachable, NotLiveError
+from vrouter_preflight.inventory import HostSpec, load_inventory
+from vrouter_preflight.transport import open_transport
+from vrouter_preflight.transport.local import LocalTransport
+from vrouter_preflight.transport.snapshot import SnapshotTransport
 
-from plugins.capture import CPUINFO_KEY, FACT_SOURCES, HUGETLBFS_TABLES_KEY, PAGE_SIZE_KEY, Capture, FactSource
-from plugins.errors import HostError, HostUnreachable, NotLiveError
-from plugins.inventory import HostSpec, load_inventory
-from plugins.transport import open_transport
-from plugins.transport.local import LocalTransport
-from plugins.transport.snapshot import SnapshotTransport
 from tests.snapshot_trees import build_tree, corpus_bytes, write_files
 from tests.unit.facts.corpus import CORPUS
 

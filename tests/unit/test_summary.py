@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from plugins.facts.buddyinfo import parse_buddyinfo
-from plugins.facts.hugepages import parse_hugepage_sysfs
-from plugins.reporting.summary import (
+from vrouter_preflight.facts.buddyinfo import parse_buddyinfo
+from vrouter_preflight.facts.hugepages import parse_hugepage_sysfs
+from vrouter_preflight.reporting.summary import (
     CheckRecord,
     build_summary,
     demand_json,
@@ -20,6 +19,7 @@ from plugins.reporting.summary import (
     supply_json,
     write_summary,
 )
+
 from tests.unit.facts.corpus import corpus, ids, read, sysfs_files_from_grep
 
 HOST_KEYS = {"verdict", "checks", "demand", "supply"}

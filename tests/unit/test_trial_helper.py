@@ -15,9 +15,15 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from plugins.transport.base import CommandResult
-from plugins.trial.runner import HELPER, INTERPRETERS, NO_INTERPRETER_RC, TrialRequest, build_command, interpret
+from vrouter_preflight.transport.base import CommandResult
+from vrouter_preflight.trial.runner import (
+    HELPER,
+    INTERPRETERS,
+    NO_INTERPRETER_RC,
+    TrialRequest,
+    build_command,
+    interpret,
+)
 
 TOO_BIG = 1 << 50  # a petabyte of flow table: no pool has that
 

@@ -7,12 +7,18 @@ import shlex
 from typing import Any
 
 import pytest
-
-from plugins.facts.agent_conf import parse_agent_conf
-from plugins.facts.mounts import hugetlbfs_mounts, parse_mounts
-from plugins.transport.base import CommandResult
-from plugins.trial.judge import MountFinding, agent_directories, check_mounts, judge_size, judge_trial, pool_rows
-from plugins.trial.report import (
+from vrouter_preflight.facts.agent_conf import parse_agent_conf
+from vrouter_preflight.facts.mounts import hugetlbfs_mounts, parse_mounts
+from vrouter_preflight.transport.base import CommandResult
+from vrouter_preflight.trial.judge import (
+    MountFinding,
+    agent_directories,
+    check_mounts,
+    judge_size,
+    judge_trial,
+    pool_rows,
+)
+from vrouter_preflight.trial.report import (
     PoolCounters,
     SizePools,
     SizeTrial,
@@ -21,7 +27,7 @@ from plugins.trial.report import (
     parse_report,
     pool_changes,
 )
-from plugins.trial.runner import (
+from vrouter_preflight.trial.runner import (
     INTERPRETERS,
     NO_INTERPRETER_RC,
     TrialRequest,

@@ -1,1 +1,1 @@
-"""Unit tests of the pure fact parsers in plugins/facts, run on the captured corpus."""
+"""Unit tests of the pure fact parsers in plugins/vrouter_preflight/facts, run on the captured corpus."""

@@ -8,9 +8,8 @@ packages with the commented sample file).
 from __future__ import annotations
 
 import pytest
-
-from plugins.facts.agent_conf import AgentConfEntry, AgentHugepageFile, parse_agent_conf
-from plugins.facts.errors import FactParseError
+from vrouter_preflight.facts.agent_conf import AgentConfEntry, AgentHugepageFile, parse_agent_conf
+from vrouter_preflight.facts.errors import FactParseError
 
 # R2011 agent container, TripleO with ContrailVrouterHugepages1GB: 2.
 R2011_1G = """\

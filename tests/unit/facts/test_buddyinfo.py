@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from vrouter_preflight.facts.buddyinfo import BuddyZone, parse_buddyinfo
+from vrouter_preflight.facts.errors import FactParseError
 
-from plugins.facts.buddyinfo import BuddyZone, parse_buddyinfo
-from plugins.facts.errors import FactParseError
 from tests.unit.facts.corpus import corpus, ids, local_capture, read
 
 FILES = corpus("buddyinfo")

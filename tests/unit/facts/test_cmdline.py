@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from vrouter_preflight.facts.cmdline import HugepageRequest, KernelCmdline, parse_cmdline
+from vrouter_preflight.facts.errors import FactParseError
 
-from plugins.facts.cmdline import HugepageRequest, KernelCmdline, parse_cmdline
-from plugins.facts.errors import FactParseError
 from tests.unit.facts.corpus import corpus, ids, local_capture, read
 
 FILES = corpus("cmdline")

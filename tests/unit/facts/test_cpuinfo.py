@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from plugins.facts.cpuinfo import parse_cpu_flags
-from plugins.facts.errors import FactParseError
+from vrouter_preflight.facts.cpuinfo import parse_cpu_flags
+from vrouter_preflight.facts.errors import FactParseError
 
 X86 = """\
 processor\t: 0

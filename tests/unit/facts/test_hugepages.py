@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from vrouter_preflight.facts.errors import FactParseError
+from vrouter_preflight.facts.hugepages import HugepagePool, parse_hugepage_sysfs
 
-from plugins.facts.errors import FactParseError
-from plugins.facts.hugepages import HugepagePool, parse_hugepage_sysfs
 from tests.unit.facts.corpus import corpus, ids, read, sysfs_files_from_grep
 
 FILES = corpus("node-hugepages")

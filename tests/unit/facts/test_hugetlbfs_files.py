@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from plugins.facts.errors import FactParseError
-from plugins.facts.hugetlbfs_files import HugetlbfsFile, parse_hugetlbfs_files
+from vrouter_preflight.facts.errors import FactParseError
+from vrouter_preflight.facts.hugetlbfs_files import HugetlbfsFile, parse_hugetlbfs_files
 
 
 def test_sizes_paths_and_tables() -> None:

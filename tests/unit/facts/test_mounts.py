@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from plugins.facts.errors import FactParseError
-from plugins.facts.mounts import HugetlbfsMount, Mount, hugetlbfs_mounts, parse_mounts
+from vrouter_preflight.facts.errors import FactParseError
+from vrouter_preflight.facts.mounts import HugetlbfsMount, Mount, hugetlbfs_mounts, parse_mounts
 
 MOUNTS = """\
 sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from plugins.facts.errors import FactParseError
-from plugins.facts.os_release import parse_os_release
+from vrouter_preflight.facts.errors import FactParseError
+from vrouter_preflight.facts.os_release import parse_os_release
 
 RHEL = """\
 NAME="Red Hat Enterprise Linux"

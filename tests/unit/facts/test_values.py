@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from vrouter_preflight.facts.errors import FactParseError
+from vrouter_preflight.facts.values import parse_id_list, parse_int_value, parse_int_vector
 
-from plugins.facts.errors import FactParseError
-from plugins.facts.values import parse_id_list, parse_int_value, parse_int_vector
 from tests.unit.facts.corpus import read
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from vrouter_preflight.facts.errors import FactParseError
+from vrouter_preflight.facts.zoneinfo import ZoneWatermarks, parse_zoneinfo
 
-from plugins.facts.errors import FactParseError
-from plugins.facts.zoneinfo import ZoneWatermarks, parse_zoneinfo
 from tests.unit.facts.corpus import corpus, ids, local_capture, read
 
 FILES = corpus("zoneinfo")

@@ -1,0 +1,145 @@
+"""What the gate's checks judge from, as pytest fixtures.
+
+Each input is computed from the host's facts and its inventory entry. An
+input that cannot be had (a file absent, a value that makes no sense) raises
+:class:`~vrouter_preflight.verdict.CannotJudge` while the check is being set up, so
+pytest reports an ERROR with the reason, never a pass.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import pytest
+
+from vrouter_preflight.contiguity import ZoneSupply, zone_supplies
+from vrouter_preflight.demand import VrouterDemand, vrouter_demand, vrouter_settings
+from vrouter_preflight.facts.cmdline import KernelCmdline
+from vrouter_preflight.facts.hugepages import HugepagePool, HugepagePools
+from vrouter_preflight.facts.sizes import GIB_KIB
+from vrouter_preflight.fleet import HostUnderTest
+from vrouter_preflight.remediation.deployments import OperationsMissing, VrouterOperations, resolve_operations
+from vrouter_preflight.verdict import CannotJudge, Verdict
+
+T = TypeVar("T")
+
+
+def require(value: T | None, host: str, what: str) -> T:
+    """``value``, or CannotJudge saying ``what`` is missing.
+
+    >>> require(3, "c0", "page size")
+    3
+    >>> require(None, "c0", "/proc/buddyinfo is absent")
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.verdict.CannotJudge: c0: cannot judge: /proc/buddyinfo is absent
+    """
+    if value is None:
+        raise CannotJudge(host, what)
+    return value
+
+
+def host_demand(host: HostUnderTest) -> VrouterDemand:
+    """What a vRouter reload on ``host`` would ask for (inventory overrides, module parameters, defaults).
+
+    >>> from vrouter_preflight.capture import PAGE_SIZE_KEY, Capture
+    >>> from vrouter_preflight.inventory import HostSpec
+    >>> from vrouter_preflight.transport.pool import TransportPool
+    >>> spec = HostSpec(name="c0", transport="local")
+    >>> page_size = {PAGE_SIZE_KEY: Capture(PAGE_SIZE_KEY, "ok", "4096\\n")}
+    >>> host_demand(HostUnderTest(spec, page_size, TransportPool())).blocks_with_margin()
+    {10: 46, 9: 2, 8: 1}
+    >>> host_demand(HostUnderTest(spec, {}, TransportPool()))
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.verdict.CannotJudge: c0: cannot judge: the base page size is unknown (no getconf PAGESIZE)
+    """
+    facts = host.facts
+    page_size = require(facts.page_size, host.name, "the base page size is unknown (no getconf PAGESIZE)")
+    agent_conf = facts.agent_conf
+    agent_size = None if agent_conf is None else agent_conf.configured_hugepage_size_kib()
+    try:
+        settings = vrouter_settings(host.spec.vrouter, facts.vrouter_parameters, agent_hugepage_size_kib=agent_size)
+    except ValueError as exc:
+        raise CannotJudge(host.name, f"vRouter settings: {exc}") from None
+    return vrouter_demand(settings, page_size)
+
+
+def host_zone_supplies(host: HostUnderTest) -> tuple[ZoneSupply, ...]:
+    """Free blocks per zone with the atomic floors (zoneinfo), or Normal zones only without it.
+
+    >>> from vrouter_preflight.capture import Capture
+    >>> from vrouter_preflight.inventory import HostSpec
+    >>> from vrouter_preflight.transport.pool import TransportPool
+    >>> text = "Node 0, zone    DMA32    512    300     12\\nNode 0, zone   Normal   1043    541     96\\n"
+    >>> buddy = {"/proc/buddyinfo": Capture("/proc/buddyinfo", "ok", text)}
+    >>> supplies = host_zone_supplies(HostUnderTest(HostSpec(name="c0", transport="local"), buddy, TransportPool()))
+    >>> [(s.node, s.zone, s.free_blocks, s.floor_pages) for s in supplies]    # no zoneinfo: Normal only, no floor
+    [(0, 'Normal', (1043, 541, 96), None)]
+    """
+    facts = host.facts
+    buddyinfo = require(facts.buddyinfo, host.name, "/proc/buddyinfo is absent")
+    try:
+        return zone_supplies(buddyinfo, facts.zoneinfo, facts.pagetypeinfo_if_parsed)
+    except ValueError as exc:
+        raise CannotJudge(host.name, f"/proc/buddyinfo and /proc/zoneinfo disagree: {exc}") from None
+
+
+def free_1g_by_node(pools: HugepagePools) -> dict[int, int]:
+    """Free 1G pages per NUMA node (nodes without a 1G pool are left out).
+
+    >>> from vrouter_preflight.facts.hugepages import HugepagePool, HugepagePools
+    >>> free_1g_by_node(HugepagePools((HugepagePool(GIB_KIB, 0, nr=170, free=14, surplus=0),)))
+    {0: 14}
+    """
+    return {
+        pool.node: pool.free
+        for pool in pools.pools
+        if pool.size_kib == GIB_KIB and pool.node is not None and pool.free is not None
+    }
+
+
+@pytest.fixture
+def demand(host: HostUnderTest) -> VrouterDemand:
+    """The host's vRouter demand (ERROR when it cannot be computed)."""
+    return host_demand(host)
+
+
+@pytest.fixture
+def supplies(host: HostUnderTest) -> tuple[ZoneSupply, ...]:
+    """The host's buddy supply per zone (ERROR without /proc/buddyinfo)."""
+    return host_zone_supplies(host)
+
+
+@pytest.fixture
+def node_pools(host: HostUnderTest, node: int | None) -> tuple[HugepagePool, ...]:
+    """The hugepage pools of one NUMA node, every size (ERROR when sysfs lists none)."""
+    number = require(node, host.name, "no NUMA node is listed in /sys/devices/system/node")
+    pools = tuple(p for p in host.facts.hugepages.pools if p.node == number)
+    if not pools:
+        raise CannotJudge(host.name, f"no hugepage pools listed for node {number} in sysfs (kernel without hugetlbfs?)")
+    return pools
+
+
+@pytest.fixture
+def cmdline(host: HostUnderTest) -> KernelCmdline:
+    """The kernel command line (ERROR when /proc/cmdline is absent)."""
+    return require(host.facts.cmdline, host.name, "/proc/cmdline is absent")
+
+
+@pytest.fixture
+def operations(host: HostUnderTest) -> VrouterOperations:
+    """How to reload vRouter and tell it is healthy on this host (ERROR when the inventory does not say)."""
+    try:
+        return resolve_operations(host.spec.vrouter, host.name)
+    except OperationsMissing as exc:
+        raise CannotJudge(host.name, str(exc).removeprefix(f"{host.name}: ")) from None
+
+
+@pytest.fixture
+def verdict(request: pytest.FixtureRequest, host: HostUnderTest) -> Verdict:
+    """The handle a check concludes with (host and node recorded for every report)."""
+    callspec = getattr(request.node, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    node = params.get("node", params.get("trial_node"))
+    return Verdict(request.node, host.name, node if isinstance(node, int) else None)

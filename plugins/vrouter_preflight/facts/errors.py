@@ -1,0 +1,30 @@
+"""The one error every fact parser raises when its input does not fit."""
+
+from __future__ import annotations
+
+from vrouter_preflight.errors import PreflightError
+
+
+class FactParseError(PreflightError):
+    """A captured file does not have the layout its parser expects.
+
+    ``source`` is the path the text came from, ``line_no`` the 1-based line
+    (``None`` when the problem is the file as a whole), ``reason`` what is
+    wrong and ``line`` the offending line as read (without its newline).
+
+    >>> str(FactParseError("/proc/buddyinfo", 3, "expected 11 counts, got 10", "Node 0, zone Normal 1"))
+    "/proc/buddyinfo line 3: expected 11 counts, got 10: 'Node 0, zone Normal 1'"
+    >>> str(FactParseError("/proc/zoneinfo", None, "no zones"))
+    '/proc/zoneinfo: no zones'
+    """
+
+    def __init__(self, source: str, line_no: int | None, reason: str, line: str | None = None) -> None:
+        self.source = source
+        self.line_no = line_no
+        self.reason = reason
+        self.line = line
+        where = source if line_no is None else f"{source} line {line_no}"
+        message = f"{where}: {reason}"
+        if line is not None:
+            message += f": {line!r}"
+        super().__init__(message)

@@ -1,0 +1,73 @@
+"""How the parsers walk a file and split the pieces every /proc table shares.
+
+Kept in one place: numbering lines, reading an unsigned count, and the
+``Node N, zone NAME`` prefix of buddyinfo, pagetypeinfo and zoneinfo rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from vrouter_preflight.facts.errors import FactParseError
+
+_COUNT = re.compile(r"[0-9]+")
+_NODE_ZONE = re.compile(r"Node\s+(?P<node>[0-9]+),\s+zone\s+(?P<zone>[^\s,]+)")
+
+
+def numbered_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Yield ``(line_no, line)`` with 1-based numbers and no line endings.
+
+    A missing final newline changes nothing; a final newline adds no line.
+
+    >>> list(numbered_lines("a\\nb"))
+    [(1, 'a'), (2, 'b')]
+    >>> list(numbered_lines("a\\n"))
+    [(1, 'a')]
+    """
+    yield from enumerate(text.splitlines(), start=1)
+
+
+def parse_count(token: str, source: str, line_no: int | None, line: str | None, what: str = "count") -> int:
+    """Read one unsigned decimal integer token, or raise :class:`FactParseError`.
+
+    ``what`` names the value in the error message.
+
+    >>> parse_count("130376", "/proc/buddyinfo", 3, "...")
+    130376
+    >>> parse_count("1x", "/proc/buddyinfo", 3, "Node 0 1x", "order-2 count")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.facts.errors.FactParseError: /proc/buddyinfo line 3: order-2 count is not a number: '1x':...
+    """
+    if _COUNT.fullmatch(token) is None:
+        raise FactParseError(source, line_no, f"{what} is not a number: {token!r}", line)
+    return int(token)
+
+
+def parse_counts(tokens: Sequence[str], source: str, line_no: int, line: str) -> tuple[int, ...]:
+    """Read every token with :func:`parse_count`; the error names the column.
+
+    >>> parse_counts(["1", "2"], "/proc/buddyinfo", 1, "...")
+    (1, 2)
+    """
+    return tuple(
+        parse_count(token, source, line_no, line, f"column {column}") for column, token in enumerate(tokens, start=1)
+    )
+
+
+def split_node_zone(line: str, source: str, line_no: int) -> tuple[int, str, str]:
+    """Split a ``Node N, zone NAME`` row into ``(node, zone, rest)``.
+
+    ``rest`` is what follows the zone name, untouched (it may start with
+    ``,`` in pagetypeinfo or be empty in zoneinfo).
+
+    >>> split_node_zone("Node 0, zone   Normal 130376  36589", "/proc/buddyinfo", 1)
+    (0, 'Normal', ' 130376  36589')
+    >>> split_node_zone("Node    1, zone   Normal, type  Movable 1", "/proc/pagetypeinfo", 9)
+    (1, 'Normal', ', type  Movable 1')
+    """
+    match = _NODE_ZONE.match(line)
+    if match is None:
+        raise FactParseError(source, line_no, "expected 'Node N, zone NAME'", line)
+    return int(match["node"]), match["zone"], line[match.end() :]

@@ -1,0 +1,272 @@
+"""``make report``: the last run's Allure results → one self-contained HTML file for the change board.
+
+    python -m vrouter_preflight.reporting.build_report [--results reports/allure-results]
+        [--summary reports/summary.json] [--out reports/report] [--history reports/allure-history]
+
+1. copies the run's results into a staging directory (the run's own results
+   are never changed), and adds per host an overview result (verdict, what
+   failed, the recommended action, with pictures of its free blocks and
+   hugepage pools) made from the JSON summary of the same run;
+2. writes ``executor.json`` (the report's name: the inventory) and copies the
+   history kept from earlier reports into ``history/``;
+3. runs the Allure 2 command line (npm ``allure-commandline``, on Java) twice:
+   once as a directory (``<out>-site``, whose ``history/`` is kept in
+   ``--history`` for the next report's trend chart: the single file has none),
+   once with ``--single-file`` into ``<out>/index.html``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vrouter_preflight.reporting.board import HostOverview, host_overviews, overview_result
+
+ROOT = Path(__file__).resolve().parents[3]
+ALLURE = ROOT / "tools" / "report" / "node_modules" / "allure-commandline" / "dist" / "bin" / "allure"
+
+
+class ReportError(Exception):
+    """The report cannot be built; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class BuiltReport:
+    """What :func:`build_report` made, and how long the Allure command line took."""
+
+    index: Path
+    site: Path
+    history: Path
+    results: int
+    hosts: int
+    generate_seconds: float
+
+
+def _read_summary(path: Path) -> dict[str, Any]:
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportError(f"{path}: no JSON summary (run `make preflight` first, or pass --summary)") from None
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(summary, dict) or not isinstance(summary.get("hosts"), dict):
+        raise ReportError(f"{path}: not a vrouter-preflight summary (no 'hosts')")
+    return summary
+
+
+def _result_hosts(results: Path) -> set[str]:
+    hosts = set()
+    for path in results.glob("*-result.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for parameter in data.get("parameters") or []:
+            if parameter.get("name") == "host":
+                hosts.add(str(parameter.get("value")).strip("'"))
+    return hosts
+
+
+def overview_charts(overview: HostOverview) -> list[tuple[str, bytes]]:
+    """Pictures for a host's overview, from the summary's supply and demand; none for a passing host.
+
+    >>> supply = {"free_blocks": {"0": {"Normal": [5, 4, 3, 2, 1, 0, 0, 0, 0, 0, 2]}},
+    ...           "hugepages": {"1048576": {"0": {"total": 170, "free": 14, "surplus": 0}}}}
+    >>> failing = HostOverview("c0", "fail", {"failed": 1}, (), supply=supply, demand={"buddy_blocks": {"10": 44}})
+    >>> [name for name, png in overview_charts(failing) if png.startswith(b"\\x89PNG")]
+    ['chart: free blocks per order and NUMA node', 'chart: hugepage pools per NUMA node']
+    >>> overview_charts(HostOverview("c1", "pass", {"passed": 7}, (), supply=supply))
+    []
+    """
+    if overview.verdict == "pass" or not overview.supply:
+        return []
+    from vrouter_preflight.reporting import charts
+
+    pictures = []
+    free_blocks = overview.supply.get("free_blocks") or {}
+    zones = [
+        charts.ZoneBlocks(int(node), zone, tuple(blocks))
+        for node, by_zone in free_blocks.items()
+        for zone, blocks in by_zone.items()
+    ]
+    if zones:
+        buddy_blocks = (overview.demand or {}).get("buddy_blocks") or {}
+        needed = {int(order): int(count) for order, count in buddy_blocks.items()}
+        png = charts.free_blocks_chart(
+            zones, needed, title=f"{overview.host}: free blocks per order (red: what a vRouter reload asks for)"
+        )
+        pictures.append(("chart: free blocks per order and NUMA node", png))
+    pools = [
+        charts.PoolCounts(int(node), _size_name(int(size)), counts.get("total"), counts.get("free"))
+        for size, by_node in (overview.supply.get("hugepages") or {}).items()
+        for node, counts in by_node.items()
+    ]
+    if pools:
+        pools.sort(key=lambda p: (p.size != "1G", p.size, p.node))
+        png = charts.hugepage_pools_chart(pools, title=f"{overview.host}: hugepage pools per NUMA node")
+        pictures.append(("chart: hugepage pools per NUMA node", png))
+    return pictures
+
+
+def _size_name(kib: int) -> str:
+    from vrouter_preflight.facts.sizes import format_kib
+
+    return format_kib(kib)
+
+
+def write_overviews(staging: Path, summary: Mapping[str, Any], *, start_ms: int) -> int:
+    """Add one overview result per host of ``summary`` (and its pictures) to ``staging``; returns how many.
+
+    >>> import tempfile
+    >>> healthy = {"verdict": "pass", "error": None, "counts": {"passed": 7}, "checks": []}
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     count = write_overviews(Path(d), {"hosts": {"c0": healthy}}, start_ms=1_795_000_000_000)
+    ...     results = [json.loads(p.read_text(encoding="utf-8")) for p in Path(d).glob("*-result.json")]
+    ...     count, [(r["name"], r["status"], [a["type"] for a in r["attachments"]]) for r in results]
+    (1, [('c0: PASS — ready for the change', 'passed', ['text/html'])])
+    """
+    inventory = str(summary.get("inventory") or "")
+    generated_at = str(summary.get("generated_at") or "")
+    overviews = host_overviews(summary)
+    for overview in overviews:
+        attachments = []
+        for name, png in overview_charts(overview):
+            source = f"{uuid.uuid4()}-attachment.png"
+            (staging / source).write_bytes(png)
+            attachments.append({"name": name, "source": source, "type": "image/png"})
+        html_source = f"{uuid.uuid4()}-attachment.html"
+        result = overview_result(
+            overview,
+            uuid=str(uuid.uuid4()),
+            start_ms=start_ms,
+            attachments=attachments,
+            inventory=inventory,
+            generated_at=generated_at,
+        )
+        (staging / html_source).write_text(result["descriptionHtml"], encoding="utf-8")
+        result["attachments"].insert(0, {"name": "overview", "source": html_source, "type": "text/html"})
+        (staging / f"{result['uuid']}-result.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    return len(overviews)
+
+
+def executor(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """``executor.json``: names the report after the inventory and the run.
+
+    >>> executor({"inventory": "inventory/prod.yaml", "generated_at": "2026-11-26T14:18:05Z"})["reportName"]
+    'vRouter preflight: inventory/prod.yaml'
+    """
+    return {
+        "name": "vrouter-preflight",
+        "type": "vrouter-preflight",
+        "reportName": f"vRouter preflight: {summary.get('inventory') or 'unknown inventory'}",
+        "buildName": f"run of {summary.get('generated_at') or 'unknown time'}",
+    }
+
+
+def allure_command(allure: Path = ALLURE) -> list[str]:
+    """The Allure 2 command line; fails with what to install when it or Java is missing.
+
+    >>> allure_command(Path("/nonexistent/allure"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.reporting.build_report.ReportError: /nonexistent/allure: the Allure command line is not in...
+    """
+    if not allure.is_file():
+        raise ReportError(f"{allure}: the Allure command line is not installed (`make report` runs npm ci)")
+    java_home = os.environ.get("JAVA_HOME")
+    if shutil.which("java") is None and not (java_home and Path(java_home, "bin", "java").is_file()):
+        raise ReportError("no java on PATH or in JAVA_HOME: Allure 2 needs a JRE (tools/system-packages.sh report)")
+    return [str(allure)]
+
+
+def _generate(command: Sequence[str], staging: Path, out: Path, *, single_file: bool) -> None:
+    argv = [*command, "generate", str(staging), "-o", str(out), "--clean", *(["--single-file"] if single_file else [])]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
+    if done.returncode != 0:
+        raise ReportError(f"{' '.join(argv)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
+
+
+def build_report(results: Path, summary_path: Path, out: Path, history: Path, *, allure: Path = ALLURE) -> BuiltReport:
+    """Build ``out/index.html`` from ``results`` and ``summary_path``; keep the history in ``history``.
+
+    Example (not a doctest: it runs the Allure command line, Java, as ``make report`` and its
+    headless-browser test do)::
+
+        build_report(reports / "allure-results", reports / "summary.json", reports / "report",
+                     reports / "allure-history").index  # -> PosixPath('reports/report/index.html')
+
+    Without results it stops before running anything:
+
+    >>> build_report(Path("/nonexistent"), Path("summary.json"), Path("out"), Path("history"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.reporting.build_report.ReportError: /nonexistent: no Allure results (run `make preflight`, ...
+    """
+    if not results.is_dir() or not any(results.glob("*-result.json")):
+        raise ReportError(f"{results}: no Allure results (run `make preflight`, which writes them, first)")
+    summary = _read_summary(summary_path)
+    strangers = _result_hosts(results) - set(summary["hosts"])
+    if strangers:
+        raise ReportError(
+            f"{summary_path} is not from the run in {results}: hosts {sorted(strangers)} are only in the results"
+        )
+    command = allure_command(allure)
+    staging = out.parent / f".{out.name}-staging"
+    site = out.parent / f"{out.name}-site"
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(results, staging)
+    for stale in ("history", "executor.json"):
+        target = staging / stale
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    hosts = write_overviews(staging, summary, start_ms=int(time.time() * 1000))
+    (staging / "executor.json").write_text(json.dumps(executor(summary), indent=1), encoding="utf-8")
+    if history.is_dir():
+        shutil.copytree(history, staging / "history")
+    started = time.monotonic()
+    _generate(command, staging, site, single_file=False)
+    _generate(command, staging, out, single_file=True)
+    took = time.monotonic() - started
+    if (site / "history").is_dir():
+        shutil.rmtree(history, ignore_errors=True)
+        shutil.copytree(site / "history", history)
+    count = sum(1 for _ in staging.glob("*-result.json"))
+    shutil.rmtree(staging, ignore_errors=True)
+    return BuiltReport(out / "index.html", site, history, count, hosts, round(took, 2))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``make report``'s entry point: build the report, print where it is; 1 (and why, on stderr) when it cannot.
+
+    >>> main(["--results", "/nonexistent/results"])
+    1
+    """
+    parser = argparse.ArgumentParser(prog="python -m vrouter_preflight.reporting.build_report", description=__doc__)
+    parser.add_argument("--results", type=Path, default=ROOT / "reports" / "allure-results")
+    parser.add_argument("--summary", type=Path, default=ROOT / "reports" / "summary.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "report")
+    parser.add_argument("--history", type=Path, default=ROOT / "reports" / "allure-history")
+    args = parser.parse_args(argv)
+    try:
+        built = build_report(args.results, args.summary, args.out, args.history)
+    except ReportError as exc:
+        print(f"make report: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"report: {built.index} ({built.results} results, {built.hosts} host overviews; "
+        f"allure generate {built.generate_seconds:g}s); browsable copy: {built.site}/ (serve over HTTP)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

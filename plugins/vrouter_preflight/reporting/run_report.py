@@ -1,0 +1,255 @@
+"""What one run reports: a record per check, the per-host table, the JSON summary
+and the Allure run metadata. Registered by the pytest wiring in the main process.
+"""
+
+from __future__ import annotations
+
+import getpass
+import platform
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import vrouter_preflight
+from vrouter_preflight.check_inputs import host_demand
+from vrouter_preflight.destructive_stage import not_run_reasons, rollout_report
+from vrouter_preflight.errors import PreflightError
+from vrouter_preflight.fleet import Fleet
+from vrouter_preflight.not_run import live_only_not_run
+from vrouter_preflight.reporting.allure_report import write_categories, write_environment
+from vrouter_preflight.reporting.summary import (
+    CheckRecord,
+    build_summary,
+    demand_json,
+    host_verdict,
+    run_meta,
+    supply_json,
+    utc_timestamp,
+    write_summary,
+)
+from vrouter_preflight.reporting.terminal import render_table
+
+#: Worse outcomes replace better ones when a check reports more than once (a teardown error after a pass).
+_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
+
+
+def outcome_of(report: pytest.TestReport) -> str | None:
+    """passed/failed for the call, error for a failed setup or teardown, skipped; None for a passing setup.
+
+    >>> def report(when, outcome):
+    ...     return pytest.TestReport("checks/test_reach.py::test_reachable[c0]", ("x", 0, "x"), {}, outcome, None, when)
+    >>> [outcome_of(report(w, o)) for w, o in [("setup", "passed"), ("call", "failed"), ("teardown", "failed")]]
+    [None, 'failed', 'error']
+    >>> outcome_of(report("setup", "skipped"))
+    'skipped'
+    """
+    if report.when == "call":
+        return report.outcome
+    if report.failed:
+        return "error"
+    if report.skipped:
+        return "skipped"
+    return None
+
+
+def first_line(report: pytest.TestReport) -> str:
+    """The one-line message of a failed, erroring or skipped report.
+
+    >>> def report(outcome, longrepr):
+    ...     return pytest.TestReport("checks/test_memory.py::test_x[c0]", ("x", 0, "x"), {}, outcome, longrepr, "call")
+    >>> first_line(report("failed", "AssertionError: c0: node 1 has 0 free 1G pages, needs 1\\nassert 0 >= 1"))
+    'c0: node 1 has 0 free 1G pages, needs 1'
+    >>> first_line(report("skipped", ("checks/test_memory.py", 40, "Skipped: vrouter not loaded")))
+    'vrouter not loaded'
+    """
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple):  # a skip: (path, line, "Skipped: reason")
+        text = str(longrepr[2]).removeprefix("Skipped: ")
+    else:
+        crash = getattr(longrepr, "reprcrash", None)
+        text = str(getattr(crash, "message", None) or longrepr or "")
+    lines = text.strip().splitlines()
+    return lines[0].removeprefix("AssertionError: ").removeprefix("Failed: ") if lines else ""
+
+
+def record_of(report: pytest.TestReport) -> CheckRecord | None:
+    """The check record a report carries (host, check id, node, outcome, message, details), or None.
+
+    >>> props = [("host", "c0"), ("check", "hugepages_per_node"), ("node", 1), ("message", "14 free 1G pages")]
+    >>> def report(when):
+    ...     return pytest.TestReport("t[c0-1]", ("x", 0, "x"), {}, "passed", None, when, user_properties=props)
+    >>> record_of(report("call"))  # doctest: +NORMALIZE_WHITESPACE
+    CheckRecord(host='c0', check_id='hugepages_per_node', node=1, outcome='passed',
+                message='14 free 1G pages', details=None)
+    >>> record_of(report("setup")) is None  # a passing setup carries no outcome
+    True
+    """
+    props = dict(report.user_properties)
+    host, check = props.get("host"), props.get("check")
+    outcome = outcome_of(report)
+    if not isinstance(host, str) or not isinstance(check, str) or outcome is None:
+        return None
+    node = props.get("node")
+    message = str(props.get("message", "")) if outcome == "passed" else first_line(report)
+    details = props.get("details")
+    return CheckRecord(
+        host,
+        check,
+        node if isinstance(node, int) else None,
+        outcome,
+        message,
+        details if isinstance(details, dict) else None,
+    )
+
+
+def keep_worse(records: dict[str, CheckRecord], nodeid: str, record: CheckRecord) -> None:
+    """Store ``record`` unless the test already reported a worse outcome (a teardown error after a pass).
+
+    >>> records: dict[str, CheckRecord] = {}
+    >>> for outcome in ("passed", "error", "passed"):  # call passed, teardown errored, a later pass
+    ...     keep_worse(records, "t[c0]", CheckRecord("c0", "reachable", None, outcome, ""))
+    >>> records["t[c0]"].outcome
+    'error'
+    """
+    previous = records.get(nodeid)
+    if previous is None or _RANK[record.outcome] > _RANK[previous.outcome]:
+        records[nodeid] = record
+
+
+class RunReport:
+    """Collects every check's outcome and writes the run's reports at the end."""
+
+    def __init__(self, config: pytest.Config, fleet: Fleet, summary_path: Path) -> None:
+        self.config = config
+        self.fleet = fleet
+        self.summary_path = summary_path
+        self.records: dict[str, CheckRecord] = {}
+        self.summary_written: Path | None = None
+        self.rollout: dict[str, Any] | None = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record = record_of(report)
+        if record is not None:
+            keep_worse(self.records, report.nodeid, record)
+
+    def host_records(self, name: str) -> list[CheckRecord]:
+        """The records of one host, in the order they were reported."""
+        return [record for record in self.records.values() if record.host == name]
+
+    def _demand_and_supply(self, name: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        if self.fleet.error_of(name) is not None:
+            return None, None
+        host = self.fleet.host(name)
+        try:
+            demand = host_demand(host)
+            demand_figures = demand_json(demand.blocks_with_margin(), demand.hugepages_needed)
+        except PreflightError:
+            demand_figures = None
+        try:
+            supply_figures = supply_json(host.facts.buddyinfo, host.facts.hugepages)
+        except PreflightError:
+            supply_figures = None
+        return demand_figures, supply_figures
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        names = self.fleet.host_names
+        figures = {name: self._demand_and_supply(name) for name in names}
+        summary = build_summary(
+            host_names=names,
+            records=list(self.records.values()),
+            host_errors={n: e.cause for n in names if (e := self.fleet.error_of(n)) is not None},
+            demand={name: pair[0] for name, pair in figures.items()},
+            supply={name: pair[1] for name, pair in figures.items()},
+            meta=run_meta(
+                suite_version=vrouter_preflight.__version__,
+                inventory=self.fleet.inventory.path,
+                exit_status=int(exitstatus),
+            ),
+        )
+        destructive, live_only = not_run_reasons(self.config), live_only_not_run(self.config)
+        for name, host_summary in summary["hosts"].items():
+            reasons = {**live_only.get(name, {}), **destructive.get(name, {})}
+            host_summary["not_run"] = [{"id": check, "reason": why} for check, why in reasons.items()]
+        self.rollout = rollout_report(self.config)
+        if self.rollout is not None:
+            summary["rollout"] = self.rollout
+        self.summary_written = write_summary(self.summary_path, summary)
+        alluredir = getattr(self.config.option, "allure_report_dir", None)
+        if alluredir:
+            write_environment(
+                alluredir,
+                {
+                    "inventory": self.fleet.inventory.path,
+                    "hosts": str(len(names)),
+                    "suite_version": vrouter_preflight.__version__,
+                    "run_by": getpass.getuser(),
+                    "run_from": platform.node(),
+                    "generated_at": utc_timestamp(),
+                    "python": platform.python_version(),
+                    "pytest": pytest.__version__,
+                },
+            )
+            write_categories(alluredir)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        rows = []
+        for name in self.fleet.host_names:
+            spec = self.fleet.inventory.host(name)
+            records = self.host_records(name)
+            error = self.fleet.error_of(name)
+            kernel = "" if error is not None else (self.fleet.host(name).facts.kernel_release or "?")
+            verdict = host_verdict(records, unreachable=error is not None).upper()
+            problems = [r.message for r in records if r.outcome in ("failed", "error")]
+            detail = error.cause if error is not None else (problems[0] if problems else "")
+            counts = "/".join(str(sum(r.outcome == o for r in records)) for o in ("passed", "failed", "error"))
+            rows.append([name, spec.transport, spec.display_address, kernel, counts, verdict, detail])
+        terminalreporter.section("vrouter-preflight: per-host result")
+        header = ["HOST", "TRANSPORT", "ADDRESS", "KERNEL", "PASS/FAIL/ERR", "RESULT", "DETAIL"]
+        for line in render_table(header, rows, max_width=90):
+            terminalreporter.write_line(line)
+        unreachable = [name for name in self.fleet.host_names if self.fleet.error_of(name) is not None]
+        if unreachable:
+            terminalreporter.write_line(
+                f"{len(unreachable)} host(s) not reached; their other checks were not run: {', '.join(unreachable)}"
+            )
+        self._remediation_section(terminalreporter)
+        if self.summary_written is not None:
+            terminalreporter.write_line(f"summary: {self.summary_written}")
+
+    def _remediation_section(self, terminalreporter: Any) -> None:
+        """Which hosts the destructive stage changed and whether they are back; who was not run and why."""
+        rows = []
+        for name in self.fleet.host_names:
+            for record in self.host_records(name):
+                if record.check_id != "remediation" or "plan" in (record.details or {}):
+                    continue
+                details = record.details or {}
+                changed = "yes" if details.get("changed") else "no"
+                back = "yes" if details.get("back") else ("NO" if details.get("changed") else "-")
+                pages = ", ".join(f"node {n}: {p}" for n, p in (details.get("released") or {}).items()) or "-"
+                short = ", ".join(f"node {n}: {p}" for n, p in (details.get("shortfall") or {}).items()) or "-"
+                rows.append([name, record.outcome.upper(), changed, pages, back, short, record.message])
+            for check, why in not_run_reasons(self.config).get(name, {}).items():
+                rows.append([name, "NOT RUN", "no", "-", "-", "-", f"{check}: {why}"])
+        for name, why in ((self.rollout or {}).get("not_run") or {}).items():
+            rows.append([name, "NOT RUN", "no", "-", "-", "-", why])
+        plans = [
+            (name, str((record.details or {})["plan"]))
+            for name in self.fleet.host_names
+            for record in self.host_records(name)
+            if record.check_id == "remediation" and "plan" in (record.details or {})
+        ]
+        if plans:
+            terminalreporter.section("vrouter-preflight: plan (nothing was changed)")
+            for name, plan in plans:
+                terminalreporter.write_line(f"{name}:")
+                for line in plan.splitlines():
+                    terminalreporter.write_line(f"  {line}")
+        if not rows:
+            return
+        terminalreporter.section("vrouter-preflight: destructive stage")
+        header = ["HOST", "RESULT", "CHANGED", "RELEASED 1G", "BACK", "SHORTFALL", "DETAIL"]
+        for line in render_table(header, rows, max_width=90):
+            terminalreporter.write_line(line)

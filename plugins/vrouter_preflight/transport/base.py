@@ -1,0 +1,105 @@
+"""What every transport offers: run a command, capture fact files, close."""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vrouter_preflight.capture import Capture, FactSource, build_capture_script, new_boundary, parse_capture_stream
+from vrouter_preflight.errors import CommandFailed, HostError
+from vrouter_preflight.inventory import HostSpec
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """The outcome of one command on one host.
+
+    ``command`` is the script as the suite wrote it, before any ``sudo``
+    wrapping; it never contains a secret.
+
+    >>> r = CommandResult(command="true", rc=0, stdout="", stderr="", seconds=0.01)
+    >>> r.succeeded
+    True
+    """
+
+    command: str
+    rc: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def succeeded(self) -> bool:
+        """True when the command exited 0."""
+        return self.rc == 0
+
+
+class Transport(ABC):
+    """One host's connection. Created lazily; :meth:`close` at the end.
+
+    Subclasses implement :meth:`run`; :meth:`capture` reads many files in one
+    command by default and is overridden where files are read directly.
+    """
+
+    def __init__(self, spec: HostSpec) -> None:
+        self.spec = spec
+
+    @property
+    def address(self) -> str:
+        """Where the host is reached, for messages."""
+        return self.spec.display_address
+
+    @abstractmethod
+    def run(self, command: str, *, timeout: float | None = None, privileged: bool = False) -> CommandResult:
+        """Run the shell script ``command``; ``privileged`` applies ``become``.
+
+        ``timeout`` (default: the host's ``command_timeout``) is a wall-clock
+        limit; past it :class:`~vrouter_preflight.errors.CommandTimeout` is raised and
+        the command is killed.
+        """
+
+    def run_checked(self, command: str, *, timeout: float | None = None, privileged: bool = False) -> CommandResult:
+        """Like :meth:`run`, but a non-zero exit raises CommandFailed.
+
+        >>> from vrouter_preflight.inventory import HostSpec
+        >>> from vrouter_preflight.transport.local import LocalTransport
+        >>> LocalTransport(HostSpec(name="me", transport="local")).run_checked("echo hi").stdout
+        'hi\\n'
+        """
+        result = self.run(command, timeout=timeout, privileged=privileged)
+        if not result.succeeded:
+            detail = result.stderr.strip().splitlines()[-1:] or [f"exit status {result.rc}"]
+            raise CommandFailed(self.spec.name, self.address, f"`{command}` failed (rc {result.rc}): {detail[0]}")
+        return result
+
+    def capture(self, sources: Sequence[FactSource]) -> dict[str, Capture]:
+        """Read every fact source with ONE command on the host.
+
+        >>> from vrouter_preflight.inventory import HostSpec
+        >>> from vrouter_preflight.transport.local import LocalTransport
+        >>> from vrouter_preflight.capture import FactSource
+        >>> t = LocalTransport(HostSpec(name="me", transport="local"))
+        >>> t.capture([FactSource("/proc/version")])["/proc/version"].status
+        'ok'
+        """
+        boundary = new_boundary()
+        result = self.run(build_capture_script(sources, boundary), privileged=True)
+        captures = parse_capture_stream(result.stdout, boundary)
+        if not captures:
+            cause = result.stderr.strip() or f"fact gathering printed nothing (rc {result.rc})"
+            raise HostError(self.spec.name, self.address, cause)
+        return captures
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the connection; safe to call twice."""
+
+
+def running_as_root() -> bool:
+    """True when this process is root (then ``become: sudo`` is not needed locally).
+
+    >>> running_as_root() == (os.stat("/proc/self").st_uid == 0)  # /proc/self belongs to the effective user
+    True
+    """
+    return os.geteuid() == 0

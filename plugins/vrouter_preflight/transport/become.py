@@ -1,0 +1,74 @@
+"""Becoming root on a live host: the sudo password, and what sudo's complaints mean.
+
+Shared by the local and SSH transports. The password only ever travels on
+sudo's stdin; :func:`scrub` masks it should a command echo it back.
+"""
+
+from __future__ import annotations
+
+import os
+
+from vrouter_preflight.errors import HostError
+
+_NEEDS_PASSWORD = ("a password is required", "a terminal is required")
+_BAD_PASSWORD = ("incorrect password attempt", "Sorry, try again", "no password was provided")
+_NOT_ALLOWED = ("is not in the sudoers file", "is not allowed to run sudo", "may not run sudo")
+
+
+def sudo_password(host: str, address: str, env_name: str | None) -> str | None:
+    """The sudo password from the environment variable the inventory names.
+
+    Returns None when no variable is named. A named but unset variable is a
+    host error that names the variable, never a value.
+
+    >>> sudo_password("c0", "", None) is None
+    True
+    >>> sudo_password("c0", "", "VRPF_SURELY_UNSET")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.errors.HostError: c0: sudo_password_env names VRPF_SURELY_UNSET, which is not set in the e...
+    """
+    if env_name is None:
+        return None
+    value = os.environ.get(env_name)
+    if value is None:
+        raise HostError(host, address, f"sudo_password_env names {env_name}, which is not set in the environment")
+    return value
+
+
+def sudo_failure(stderr: str, *, had_password: bool, env_name: str | None) -> str | None:
+    """Why sudo itself refused to run the command, or None when it did not.
+
+    >>> sudo_failure("sudo: a password is required", had_password=False, env_name=None)[:32]
+    'sudo requires a password; set su'
+    >>> sudo_failure("sudo: 1 incorrect password attempt", had_password=True, env_name="PW")
+    'sudo password rejected (from $PW)'
+    >>> sudo_failure("cat: x: No such file", had_password=False, env_name=None) is None
+    True
+    """
+    if any(s in stderr for s in _NOT_ALLOWED):
+        return f"sudo refused: {_sudo_line(stderr)}"
+    if not had_password and any(s in stderr for s in _NEEDS_PASSWORD):
+        return (
+            "sudo requires a password; set sudo_password_env to the name of an environment variable "
+            "holding it (or allow NOPASSWD for this user)"
+        )
+    if had_password and any(s in stderr for s in _BAD_PASSWORD):
+        return f"sudo password rejected (from ${env_name})"
+    return None
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """Mask every occurrence of ``secret`` in ``text``.
+
+    >>> scrub("pw is hunter2", "hunter2")
+    'pw is ********'
+    """
+    return text.replace(secret, "********") if secret else text
+
+
+def _sudo_line(stderr: str) -> str:
+    for line in stderr.splitlines():
+        if "sudo" in line:
+            return line.strip()
+    return stderr.strip()[:200]

@@ -1,0 +1,331 @@
+"""Effective SSH connection settings for one host: inventory, then ssh_config, then OpenSSH defaults.
+
+:func:`resolve_options` is pure apart from reading the ssh_config file and
+``$HOME``/the local user name; it opens no connection. The SSH transport
+calls it once per connection.
+
+Precedence, per setting: a value set in the inventory wins; otherwise the
+value ``~/.ssh/config`` (or the file named by ``ssh_config:``) gives for the
+host's address (or its name when no address is set); otherwise the OpenSSH
+default (port 22, the local user name, ``~/.ssh/id_*`` keys,
+``~/.ssh/known_hosts``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import paramiko
+
+from vrouter_preflight.inventory import HostKeyPolicy, HostSpec, JumpHost, parse_jump
+
+DEFAULT_PORT = 22
+#: Keys OpenSSH tries when nothing names one (those that exist are used).
+DEFAULT_IDENTITIES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
+GLOBAL_KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts"
+
+
+class SshConfigError(ValueError):
+    """The ssh_config file cannot be used (missing, unreadable, bad ProxyJump)."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where one SSH server is reached and who logs in there.
+
+    ``identity_files`` are absolute paths; ``default_identities`` is True when
+    none was configured and the OpenSSH defaults were filled in (missing ones
+    are then skipped quietly). ``host_key_name`` is the name looked up in
+    known_hosts: ``host`` on port 22, ``[host]:port`` otherwise.
+
+    >>> e = Endpoint(alias="c0", hostname="127.0.0.1", port=2222, user="stack")
+    >>> e.display, e.host_key_name
+    ('stack@127.0.0.1:2222', '[127.0.0.1]:2222')
+    """
+
+    alias: str
+    hostname: str
+    port: int = DEFAULT_PORT
+    user: str = "root"
+    identity_files: tuple[str, ...] = ()
+    default_identities: bool = False
+    identities_only: bool = False
+    host_key_alias: str | None = None
+
+    @property
+    def display(self) -> str:
+        """``user@host:port`` for messages."""
+        return f"{self.user}@{self.hostname}:{self.port}"
+
+    @property
+    def host_key_name(self) -> str:
+        """The known_hosts name of this server."""
+        return known_hosts_name(self.host_key_alias or self.hostname, self.port)
+
+
+@dataclass(frozen=True)
+class SshOptions:
+    """Everything needed to open one SSH connection (through any jump hosts).
+
+    ``jumps`` are connected in order, each through the previous one, the
+    target through the last. ``proxy_command`` is only used without jumps.
+    ``known_hosts`` is read and (with ``accept-new``) written;
+    ``extra_known_hosts`` are only read.
+    """
+
+    target: Endpoint
+    jumps: tuple[Endpoint, ...] = ()
+    proxy_command: str | None = None
+    known_hosts: str = "~/.ssh/known_hosts"
+    extra_known_hosts: tuple[str, ...] = ()
+    host_key_policy: HostKeyPolicy = "strict"
+    connect_timeout: float = 10.0
+    config_file: str | None = None
+
+
+def known_hosts_name(host: str, port: int) -> str:
+    """The name OpenSSH stores a server's key under.
+
+    >>> known_hosts_name("compute-0", 22), known_hosts_name("127.0.0.1", 2222)
+    ('compute-0', '[127.0.0.1]:2222')
+    """
+    return host if port == DEFAULT_PORT else f"[{host}]:{port}"
+
+
+def parse_proxy_jump(value: str) -> tuple[JumpHost, ...]:
+    """Parse an OpenSSH ``ProxyJump`` value: comma-separated hops, each as the inventory's ``jump``.
+
+    ``none`` means no jump host; an ``ssh://`` prefix is allowed.
+
+    >>> [h.display for h in parse_proxy_jump("stack@bastion:2200,[fd00::1]:22,gw")]
+    ['stack@bastion:2200', 'fd00::1:22', 'gw']
+    >>> parse_proxy_jump("none")
+    ()
+    """
+    if value.strip().lower() == "none":
+        return ()
+    hops: list[JumpHost] = []
+    for raw in value.split(","):
+        item = raw.strip().removeprefix("ssh://")
+        try:
+            hops.append(parse_jump(item))
+        except ValueError as exc:
+            raise SshConfigError(f"ProxyJump {value!r}: {exc}") from None
+    return tuple(hops)
+
+
+def load_ssh_config(path: str | None) -> tuple[str, str | None]:
+    """Read the named ssh_config file, else ``~/.ssh/config`` if it exists.
+
+    A file named explicitly must exist (``/dev/null`` is fine). Returns the
+    text (possibly empty) and the path that was read.
+
+    >>> load_ssh_config("/dev/null")
+    ('', '/dev/null')
+    >>> load_ssh_config("/nonexistent/ssh_config")
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.transport.ssh_options.SshConfigError: ssh_config file /nonexistent/ssh_config does not exist
+    """
+    if path is not None:
+        full = os.path.expanduser(path)
+        if not os.path.exists(full):
+            raise SshConfigError(f"ssh_config file {full} does not exist")
+    else:
+        full = os.path.expanduser("~/.ssh/config")
+        if not os.path.isfile(full):
+            return "", None
+    try:
+        with open(full, encoding="utf-8") as handle:
+            return handle.read(), full
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SshConfigError(f"cannot read ssh_config file {full}: {exc}") from None
+
+
+def _parse_config(text: str, source: str | None) -> paramiko.SSHConfig:
+    try:
+        return paramiko.SSHConfig.from_text(text)
+    except (paramiko.ConfigParseError, ValueError) as exc:
+        raise SshConfigError(f"cannot parse ssh_config file {source}: {exc}") from None
+
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
+
+
+def host_key_policy_from_config(value: str | None) -> HostKeyPolicy | None:
+    """The policy an ssh_config ``StrictHostKeyChecking`` value asks for; ``None`` when unset.
+
+    Never weaker than ``accept-new``: ``no``/``off`` (which in OpenSSH also
+    connects despite a CHANGED key) become ``accept-new``, since a changed key
+    is always refused here; ``ask`` cannot prompt in a batch run: ``strict``.
+
+    >>> [host_key_policy_from_config(v) for v in ("yes", "accept-new", "no", "ask", None)]
+    ['strict', 'accept-new', 'accept-new', 'strict', None]
+    """
+    if value is None:
+        return None
+    lowered = value.strip().lower()
+    if lowered in ("accept-new", "no", "off"):
+        return "accept-new"
+    return "strict"
+
+
+def connect_timeout_from_config(value: str | None) -> float | None:
+    """An ssh_config ``ConnectTimeout`` (whole seconds) as a float; ``None`` when unset or not positive.
+
+    >>> connect_timeout_from_config("3"), connect_timeout_from_config("0"), connect_timeout_from_config(None)
+    (3.0, None, None)
+    """
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise SshConfigError(f"ConnectTimeout: expected a number of seconds, got {value!r}") from None
+    return seconds if seconds > 0 else None
+
+
+def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOptions:
+    """Compute the effective settings for ``spec``.
+
+    ``local_user`` overrides the login name used as the default user (for
+    tests); it defaults to the user running the suite.
+
+    Jump hosts are looked up in the same ssh_config by their address. A hop
+    with no IdentityFile of its own uses the inventory ``identity_file``
+    (the usual case: one key for the bastion and the computes).
+
+    ``host_key_policy`` and ``connect_timeout``: the inventory's, else the
+    target's ``StrictHostKeyChecking`` / ``ConnectTimeout`` in ssh_config
+    (:func:`host_key_policy_from_config`), else ``strict`` and 10 s.
+
+    Raises :class:`SshConfigError` for an unusable config file.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     config = os.path.join(d, "ssh_config")
+    ...     with open(config, "w", encoding="utf-8") as handle:
+    ...         _ = handle.write("Host c0\\n  HostName 10.0.0.5\\n  Port 2200\\n  ProxyJump stack@undercloud\\n")
+    ...     opts = resolve_options(HostSpec(name="c0", user="heat-admin", ssh_config=config), local_user="me")
+    >>> opts.target.display, opts.target.host_key_name, [hop.display for hop in opts.jumps]
+    ('heat-admin@10.0.0.5:2200', '[10.0.0.5]:2200', ['stack@undercloud:22'])
+    >>> opts.host_key_policy, opts.connect_timeout
+    ('strict', 10.0)
+    """
+    text, config_file = load_ssh_config(spec.ssh_config)
+    config = _parse_config(text, config_file)
+    me = local_user or getpass.getuser()
+    lookup_name = spec.address or spec.name
+    # Inventory Port/User go in first (first value wins in ssh_config), so the
+    # %p / %r tokens of a ProxyCommand see them, as with `ssh -p PORT -l USER`.
+    overrides = "".join(
+        f"    {key} {value}\n" for key, value in (("Port", spec.port), ("User", spec.user)) if value is not None
+    )
+    target_config = _parse_config(f"Host {lookup_name}\n{overrides}\n{text}", config_file) if overrides else config
+    entry = target_config.lookup(lookup_name)
+
+    target = _endpoint(
+        alias=lookup_name,
+        entry=entry,
+        hostname=spec.address,
+        user=spec.user,
+        port=spec.port,
+        identity=(spec.identity_file,) if spec.identity_file else (),
+        fallback_identity=(),
+        local_user=me,
+    )
+
+    jump_hosts = spec.jump
+    proxy_command: str | None = None
+    if not jump_hosts:
+        if "proxyjump" in entry:
+            jump_hosts = parse_proxy_jump(str(entry["proxyjump"]))
+        elif "proxycommand" in entry and str(entry["proxycommand"]).lower() != "none":
+            proxy_command = str(entry["proxycommand"])
+    fallback = (spec.identity_file,) if spec.identity_file else ()
+    jumps = tuple(
+        _endpoint(
+            alias=hop.address,
+            entry=config.lookup(hop.address),
+            hostname=None,
+            user=hop.user,
+            port=hop.port,
+            identity=(),
+            fallback_identity=fallback,
+            local_user=me,
+        )
+        for hop in jump_hosts
+    )
+
+    if spec.known_hosts is not None:
+        known_hosts = os.path.expanduser(spec.known_hosts)
+        extra: tuple[str, ...] = ()
+    else:
+        user_files = str(entry.get("userknownhostsfile", "~/.ssh/known_hosts")).split()
+        known_hosts = os.path.expanduser(user_files[0])
+        extra = (*(os.path.expanduser(f) for f in user_files[1:]), GLOBAL_KNOWN_HOSTS)
+
+    return SshOptions(
+        target=target,
+        jumps=jumps,
+        proxy_command=proxy_command,
+        known_hosts=known_hosts,
+        extra_known_hosts=extra,
+        host_key_policy=spec.host_key_policy
+        or host_key_policy_from_config(_config_value(entry, "stricthostkeychecking"))
+        or "strict",
+        connect_timeout=spec.connect_timeout
+        or connect_timeout_from_config(_config_value(entry, "connecttimeout"))
+        or DEFAULT_CONNECT_TIMEOUT,
+        config_file=config_file,
+    )
+
+
+def _config_value(entry: paramiko.SSHConfigDict, key: str) -> str | None:
+    return str(entry[key]) if key in entry else None
+
+
+def _endpoint(
+    *,
+    alias: str,
+    entry: paramiko.SSHConfigDict,
+    hostname: str | None,
+    user: str | None,
+    port: int | None,
+    identity: Sequence[str],
+    fallback_identity: Sequence[str],
+    local_user: str,
+) -> Endpoint:
+    # paramiko fills "hostname" with the looked-up name when the config has none.
+    # An inventory address is used as given: it was the lookup key already,
+    # but a HostName in a matching block still translates it (OpenSSH does the same).
+    resolved_host = str(entry.get("hostname", hostname or alias))
+    identities: tuple[str, ...] = tuple(os.path.expanduser(p) for p in identity)
+    if not identities:
+        configured: str | list[str] = entry.get("identityfile", [])
+        if isinstance(configured, str):
+            configured = [configured]
+        identities = tuple(os.path.expanduser(p) for p in configured)
+    if not identities:
+        identities = tuple(os.path.expanduser(p) for p in fallback_identity)
+    default_identities = not identities
+    if default_identities:
+        identities = tuple(os.path.expanduser(p) for p in DEFAULT_IDENTITIES)
+    if port is None:
+        try:
+            port = int(entry.get("port", DEFAULT_PORT))
+        except ValueError:
+            raise SshConfigError(f"bad Port {entry.get('port')!r} for host {alias}") from None
+    return Endpoint(
+        alias=alias,
+        hostname=resolved_host,
+        port=port,
+        user=user or str(entry.get("user", local_user)),
+        identity_files=identities,
+        default_identities=default_identities,
+        identities_only=str(entry.get("identitiesonly", "no")).lower() == "yes",
+        host_key_alias=str(entry["hostkeyalias"]) if "hostkeyalias" in entry else None,
+    )

@@ -1,0 +1,86 @@
+"""The trial check's inputs, as pytest fixtures: what to try, and the helper's report.
+
+Anything that keeps the trial from being judged — a snapshot host, a NUMA node
+the host does not have, no Python interpreter, an unreadable report, a dropped
+connection, a node binding the kernel refuses — raises
+:class:`~vrouter_preflight.verdict.CannotJudge` here, while the check is being set up, so
+pytest reports an ERROR with the reason. A host where the trial does not apply
+(buddy mode and no ``trial.sizes``) is SKIPPED with the reason.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from vrouter_preflight.demand import VrouterDemand
+from vrouter_preflight.errors import HostError, NotLiveError
+from vrouter_preflight.fleet import HostUnderTest
+from vrouter_preflight.trial.report import TrialReport, pool_changes
+from vrouter_preflight.trial.runner import TrialRequest, TrialUnavailable, deadline_for, run_trial
+from vrouter_preflight.verdict import CannotJudge, Verdict
+
+
+def trial_sizes(host: HostUnderTest, demand: VrouterDemand) -> tuple[int, ...]:
+    """The page sizes to try: the inventory's ``trial.sizes``, else the size vRouter is configured with.
+
+    >>> from vrouter_preflight.demand import vrouter_demand, vrouter_settings
+    >>> from vrouter_preflight.inventory import HostSpec, TrialPlan, VrouterOverrides
+    >>> from vrouter_preflight.transport.pool import TransportPool
+    >>> demand = vrouter_demand(vrouter_settings(VrouterOverrides(hugepage_size="2M"), {}), 4096)
+    >>> trial_sizes(HostUnderTest(HostSpec(name="c0", transport="local"), {}, TransportPool()), demand)
+    (2048,)
+    >>> pinned = HostSpec(name="c0", transport="local", trial=TrialPlan(sizes_kib=(1048576,)))
+    >>> trial_sizes(HostUnderTest(pinned, {}, TransportPool()), demand)
+    (1048576,)
+    """
+    settings = demand.settings
+    if host.spec.trial.sizes_kib:
+        return host.spec.trial.sizes_kib
+    if settings.hugepage_mode and settings.hugepage_size_kib is not None:
+        return (settings.hugepage_size_kib,)
+    return ()
+
+
+@pytest.fixture
+def trial_request(host: HostUnderTest, demand: VrouterDemand, trial_node: int | None, verdict: Verdict) -> TrialRequest:
+    """What to try on this host (and node); SKIPPED when nothing applies, ERROR when it cannot run here."""
+    sizes = trial_sizes(host, demand)
+    if not sizes:
+        why = "; ".join(demand.settings.warnings) or "no hugepage size configured"
+        verdict.not_applicable(f"vRouter does not use hugepages for its tables ({why}) and trial.sizes is empty")
+    if host.spec.transport == "snapshot":
+        raise CannotJudge(host.name, "the trial allocation cannot run on a snapshot: it needs the live kernel")
+    if trial_node is not None:
+        nodes = host.facts.numa_nodes
+        if trial_node not in nodes:
+            has = ", ".join(str(n) for n in nodes) or "none listed"
+            raise CannotJudge(
+                host.name,
+                f"trial.nodes asks for NUMA node {trial_node}, the host has node(s) {has}; fix trial.nodes",
+            )
+    return TrialRequest(
+        sizes_kib=sizes,
+        flow_bytes=demand.flow_table_bytes,
+        bridge_bytes=demand.bridge_table_bytes,
+        node=trial_node,
+        deadline_s=deadline_for(host.spec.command_timeout),
+    )
+
+
+@pytest.fixture
+def trial_report(host: HostUnderTest, trial_request: TrialRequest) -> TrialReport:
+    """The helper's report; ERROR when it could not run or could not try (pools that changed still fail the check)."""
+    try:
+        report = run_trial(host.transport, trial_request)
+    except NotLiveError:
+        raise CannotJudge(
+            host.name, "the trial allocation cannot run on a snapshot: it needs the live kernel"
+        ) from None
+    except (HostError, TrialUnavailable) as exc:
+        raise CannotJudge(host.name, f"trial allocation: {exc}") from None
+    if report.error is not None:
+        raise CannotJudge(host.name, f"trial allocation: the helper stopped: {report.error}")
+    for trial in report.trials:
+        if trial.status in ("error", "timeout", "interrupted") and not pool_changes(trial.before, trial.after):
+            raise CannotJudge(host.name, f"trial allocation ({trial.size_name}): {trial.status}: {trial.reason}")
+    return report

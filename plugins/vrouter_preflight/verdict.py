@@ -1,0 +1,117 @@
+"""How a check states its result: one message for the operator, recorded for every report.
+
+A check ends with :meth:`Verdict.conclude`: the message (what is wrong, where,
+by how much, what to do — or what was found) becomes the Allure title, the
+JSON summary's ``message`` and, on failure, the one-line pytest failure with
+no traceback. A check that does not apply calls :meth:`Verdict.not_applicable`
+(SKIPPED with the reason). A check that cannot judge raises
+:class:`CannotJudge` from one of its input fixtures, so pytest reports an
+ERROR with the reason — never a pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from vrouter_preflight.errors import PreflightError
+from vrouter_preflight.reporting.allure_report import (
+    allure_active,
+    attach_json,
+    attach_png,
+    attach_table,
+    attach_text,
+    retitle,
+)
+
+
+class CannotJudge(PreflightError):
+    """A check lacks what it needs (a file absent, an unsupported kernel).
+
+    >>> str(CannotJudge("compute-0", "/proc/buddyinfo is absent"))
+    'compute-0: cannot judge: /proc/buddyinfo is absent'
+    """
+
+    def __init__(self, host: str, reason: str) -> None:
+        self.host = host
+        self.reason = reason
+        super().__init__(f"{host}: cannot judge: {reason}")
+
+
+def check_id_of(item: pytest.Item) -> str:
+    """The check id of a test item: its function name without ``test_``.
+
+    >>> class Item: originalname = "test_contiguous_blocks"
+    >>> check_id_of(Item())  # type: ignore[arg-type]
+    'contiguous_blocks'
+    """
+    name = str(getattr(item, "originalname", None) or item.name)
+    return name.removeprefix("test_")
+
+
+class Verdict:
+    """The result-recording handle a check receives as its ``verdict`` fixture.
+
+    ``host`` and ``node`` identify what was judged; both go to every report.
+    """
+
+    def __init__(self, item: pytest.Item, host: str, node: int | None = None) -> None:
+        self.item = item
+        self.host = host
+        self.node = node
+        self.check_id = check_id_of(item)
+
+    def _title(self, message: str) -> str:
+        return f"{self.host}: {message}"
+
+    def attach_text(self, name: str, text: str) -> None:
+        """Attach a raw file or a note to the report."""
+        attach_text(name, text)
+
+    def attach_json(self, name: str, data: Any) -> None:
+        """Attach structured figures to the report."""
+        attach_json(name, data)
+
+    def attach_table(self, name: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        """Attach a small table (facts, per-order counts) to the report."""
+        attach_table(name, header, rows)
+
+    def attach_png(self, name: str, data: bytes) -> None:
+        """Attach a picture (a chart from :mod:`vrouter_preflight.reporting.charts`) to the report."""
+        attach_png(name, data)
+
+    def attach_charts(self) -> None:
+        """Attach the check's standard pictures (:mod:`~vrouter_preflight.reporting.check_charts`); conclude calls it.
+
+        Only while Allure records, so a run without ``--alluredir`` never imports the plotting library.
+        """
+        if not allure_active():
+            return
+        from vrouter_preflight.reporting.check_charts import attach_check_charts
+
+        details = dict(self.item.user_properties).get("details")
+        attach_check_charts(
+            self.check_id,
+            getattr(self.item, "funcargs", {}),
+            details if isinstance(details, dict) else None,
+        )
+
+    def conclude(self, ok: bool, message: str) -> None:
+        """Record the result; a failure ends the check with ``message`` alone."""
+        __tracebackhide__ = True
+        text = self._title(message)
+        self.item.user_properties.append(("message", text))
+        retitle(text)
+        self.attach_charts()
+        if not ok:
+            pytest.fail(text, pytrace=False)
+
+    def not_applicable(self, reason: str) -> None:
+        """Skip the check with ``reason`` (it does not apply to this host)."""
+        __tracebackhide__ = True
+        text = self._title(reason)
+        self.item.user_properties.append(("message", text))
+        retitle(text, severity="minor")
+        pytest.skip(text)
