@@ -39,9 +39,13 @@ preflight: $(VENV)/.runtime
 report: $(VENV)/.runtime $(ALLURE_CLI)
 	$(PY) -m vrouter_preflight.reporting.build_report
 
+# ruff; the import contracts of pyproject.toml (layers only import downwards, no import cycle); and what
+# the installed package runs on: Python 3.9 and later (vermin).
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/vermin -q --no-tips --violations -t=3.9- plugins/vrouter_preflight checks
 
 typecheck: $(VENV)/.dev
 	$(PY) -m mypy

@@ -32,13 +32,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from tests.sshd_rig import SshdServer, generate_client_key, make_shared_dir
 from vrouter_preflight.capture import FACT_SOURCES
 from vrouter_preflight.gather import gather_fleet, gather_host
 from vrouter_preflight.inventory import HostSpec, JumpHost
 from vrouter_preflight.transport import ssh
 from vrouter_preflight.transport.pool import TransportPool
-
-from tests.sshd_rig import SshdServer, generate_client_key, make_shared_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 

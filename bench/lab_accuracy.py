@@ -47,15 +47,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lab.lab import Guest, GuestSpec, Lab, LabError
+from tests.suite_runs import ROOT, run_suite
 from vrouter_preflight.contiguity import simulate_reload, zone_supplies
 from vrouter_preflight.demand import vrouter_demand, vrouter_settings
 from vrouter_preflight.facts.buddyinfo import parse_buddyinfo
 from vrouter_preflight.facts.pagetypeinfo import parse_pagetypeinfo
 from vrouter_preflight.facts.zoneinfo import parse_zoneinfo
 from vrouter_preflight.inventory import VrouterOverrides
-
-from lab.lab import Guest, GuestSpec, Lab, LabError
-from tests.suite_runs import ROOT, run_suite
 
 FLOW_ENTRIES = (262144, 524288, 1048576, 2097152)
 RAISED_LOWMEM = "256 1 32 0"

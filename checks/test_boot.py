@@ -13,7 +13,7 @@ from vrouter_preflight.boot_hugepages import (
 )
 from vrouter_preflight.facts.cmdline import KernelCmdline
 from vrouter_preflight.fleet import HostUnderTest
-from vrouter_preflight.verdict import Verdict
+from vrouter_preflight.wiring.verdict import Verdict
 
 
 def test_cmdline_hugepages(host: HostUnderTest, cmdline: KernelCmdline, verdict: Verdict) -> None:

@@ -12,6 +12,7 @@ end of the run every such host gets ``reports/certificates/<host>.json``.
 from __future__ import annotations
 
 import pytest
+
 import vrouter_preflight
 from vrouter_preflight.capture import DMI_DIR
 from vrouter_preflight.certification.cycles import describe_cycles, run_cycles
@@ -25,18 +26,18 @@ from vrouter_preflight.certification.findings import (
     judge_trial_node,
     numa_layout,
 )
-from vrouter_preflight.certification.fixtures import certification_trial, conclude_finding  # noqa: F401 - input fixture
-from vrouter_preflight.check_inputs import require
 from vrouter_preflight.demand import VrouterDemand
-from vrouter_preflight.destructive_stage import destructive_mode, journal_dir, rollout_of
 from vrouter_preflight.facts.cmdline import KernelCmdline
 from vrouter_preflight.facts.sizes import GIB_KIB
 from vrouter_preflight.fleet import HostUnderTest
+from vrouter_preflight.records import utc_timestamp
 from vrouter_preflight.remediation.deployments import VrouterOperations
-from vrouter_preflight.reporting.allure_report import figure_step
-from vrouter_preflight.reporting.summary import utc_timestamp
 from vrouter_preflight.trial.report import TrialReport
-from vrouter_preflight.verdict import CannotJudge, Verdict
+from vrouter_preflight.wiring.allure_attach import figure_step
+from vrouter_preflight.wiring.certification import conclude_finding
+from vrouter_preflight.wiring.check_inputs import require
+from vrouter_preflight.wiring.destructive import destructive_mode, journal_dir, rollout_of
+from vrouter_preflight.wiring.verdict import CannotJudge, Verdict
 
 pytestmark = pytest.mark.certification
 
@@ -97,7 +98,7 @@ def test_certify_boot_hugepages(host: HostUnderTest, cmdline: KernelCmdline, ver
 def test_certify_trial(
     host: HostUnderTest,
     node: int | None,
-    certification_trial: TrialReport,  # noqa: F811
+    certification_trial: TrialReport,
     verdict: Verdict,
 ) -> None:
     """The trial allocation, bound to this node, gets every page size to certify and gives it all back."""

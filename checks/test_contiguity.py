@@ -5,11 +5,11 @@ Check id: ``contiguous_blocks``.
 
 from __future__ import annotations
 
-from vrouter_preflight.check_inputs import free_1g_by_node
 from vrouter_preflight.contiguity import ZoneSupply, describe_remedies, plan_freeing_1g, simulate_reload
 from vrouter_preflight.demand import VrouterDemand
 from vrouter_preflight.fleet import HostUnderTest
-from vrouter_preflight.verdict import Verdict
+from vrouter_preflight.wiring.check_inputs import free_1g_by_node
+from vrouter_preflight.wiring.verdict import Verdict
 from vrouter_preflight.wording import format_blocks
 
 
@@ -44,10 +44,9 @@ def test_contiguous_blocks(
         verdict.conclude(True, f"contiguous memory fits a reload: {format_blocks(requests)} ({mode})")
         return
     plan = plan_freeing_1g(requests, supplies, free_1g_by_node(host.facts.hugepages), page_size=demand.page_size)
-    closing = sorted((r for r in plan if r.closes_gap), key=lambda r: (r.pages_1g, r.node))
     headline, *zones = simulation.describe().splitlines()
     verdict.conclude(
         False,
-        f"not enough contiguous memory for a reload ({mode}): {headline}; to fix: {describe_remedies(closing or plan)}"
+        f"not enough contiguous memory for a reload ({mode}): {headline}; to fix: {describe_remedies(plan)}"
         f"; per zone: {'; '.join(zone.strip() for zone in zones)}",
     )

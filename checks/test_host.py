@@ -6,8 +6,9 @@ Check ids: ``reachable``, ``facts_parse``.
 from __future__ import annotations
 
 import pytest
+
 from vrouter_preflight.fleet import HostUnderTest
-from vrouter_preflight.verdict import Verdict
+from vrouter_preflight.wiring.verdict import Verdict
 
 # Files every later check stands on; the rest may be absent on some kernels.
 REQUIRED_FILES = ("/proc/cmdline", "/proc/meminfo", "/proc/buddyinfo")

@@ -12,7 +12,7 @@ from vrouter_preflight.demand import VrouterDemand
 from vrouter_preflight.facts.hugepages import HugepagePool
 from vrouter_preflight.facts.sizes import GIB_KIB, format_kib
 from vrouter_preflight.fleet import HostUnderTest
-from vrouter_preflight.verdict import Verdict
+from vrouter_preflight.wiring.verdict import Verdict
 from vrouter_preflight.wording import plural
 
 

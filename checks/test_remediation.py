@@ -9,16 +9,17 @@ change is journaled before it is made (``reports/journal/<host>.json``), and
 from __future__ import annotations
 
 import pytest
+
 from vrouter_preflight.contiguity import ZoneSupply
 from vrouter_preflight.demand import VrouterDemand
-from vrouter_preflight.destructive_stage import destructive_mode, journal_dir, rollout_of
 from vrouter_preflight.facts.sizes import GIB_KIB
 from vrouter_preflight.fleet import HostUnderTest
 from vrouter_preflight.remediation import open_journal, plan_remediation, run_remediation
 from vrouter_preflight.remediation.deployments import VrouterOperations
-from vrouter_preflight.reporting.allure_report import figure_step
 from vrouter_preflight.transport import open_transport
-from vrouter_preflight.verdict import Verdict
+from vrouter_preflight.wiring.allure_attach import figure_step
+from vrouter_preflight.wiring.destructive import destructive_mode, journal_dir, rollout_of
+from vrouter_preflight.wiring.verdict import Verdict
 
 
 @pytest.mark.destructive

@@ -7,22 +7,22 @@ of ``trial: {nodes: [...]}``). Live hosts only: not collected for snapshots.
 from __future__ import annotations
 
 import pytest
+
 from vrouter_preflight.demand import VrouterDemand
 from vrouter_preflight.facts.sizes import format_kib
 from vrouter_preflight.fleet import HostUnderTest
-from vrouter_preflight.trial.fixtures import trial_report, trial_request  # noqa: F401 - the check's input fixtures
 from vrouter_preflight.trial.judge import agent_directories, check_mounts, judge_trial, pool_rows
 from vrouter_preflight.trial.report import TrialReport
 from vrouter_preflight.trial.runner import TrialRequest
-from vrouter_preflight.verdict import Verdict
+from vrouter_preflight.wiring.verdict import Verdict
 
 
 @pytest.mark.live_only
 def test_trial_allocation(
     host: HostUnderTest,
     demand: VrouterDemand,
-    trial_request: TrialRequest,  # noqa: F811
-    trial_report: TrialReport,  # noqa: F811
+    trial_request: TrialRequest,
+    trial_report: TrialReport,
     verdict: Verdict,
 ) -> None:
     """Map and touch hugepages of the flow and bridge tables' size; the pools read back exactly as before."""

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
 from vrouter_preflight.contiguity import ZoneSupply, simulate_reload, zone_supplies
 from vrouter_preflight.facts.sizes import GIB_KIB
 from vrouter_preflight.host_facts import HostFacts

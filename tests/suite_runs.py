@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from vrouter_preflight.reporting.build_report import ALLURE
+
 ROOT = Path(__file__).resolve().parents[1]
+#: The Allure command line `make test` installs into the checkout (npm ci in tools/report).
+INSTALLED_ALLURE = ROOT / ALLURE
 
 
 def run_suite(*args: str) -> subprocess.CompletedProcess[str]:

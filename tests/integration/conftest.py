@@ -18,8 +18,6 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from vrouter_preflight.inventory import HostSpec
-from vrouter_preflight.transport.ssh import SshTransport
 
 from tests.kernel_pools import two_runtime_1g_pages_on_node0
 from tests.sshd_rig import (
@@ -30,6 +28,8 @@ from tests.sshd_rig import (
     make_shared_dir,
     remove_sudoers_dropin,
 )
+from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.transport.ssh import SshTransport
 
 #: The sudo password of vrpf-sudopw; distinctive so a leak is easy to grep for.
 SUDO_TEST_PASSWORD = "Vrpf-s3cret-Zq81xPw"

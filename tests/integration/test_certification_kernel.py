@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from vrouter_preflight.certification.certificate import expected_findings
-from vrouter_preflight.remediation import load_journal
 
 from tests.integration.test_destructive_runs import destructive_host, margin_for_a_small_gap, write_inventory
 from tests.kernel_pools import (
@@ -25,6 +23,8 @@ from tests.kernel_pools import (
     two_runtime_1g_pages_on_node0,
 )
 from tests.suite_runs import run_suite
+from vrouter_preflight.certification.certificate import expected_findings
+from vrouter_preflight.remediation import load_journal
 
 require_kernel_tests()
 pytestmark = pytest.mark.timeout(300)

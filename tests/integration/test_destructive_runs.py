@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.kernel_pools import kernel_lock, pool_snapshot, read_pool, require_kernel_tests, usable_order10_supply
+from tests.suite_runs import ROOT, run_suite
 from vrouter_preflight.capture import FACT_SOURCES
 from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.inventory import HostSpec
 from vrouter_preflight.remediation import load_journal
 from vrouter_preflight.transport.local import LocalTransport
-
-from tests.kernel_pools import kernel_lock, pool_snapshot, read_pool, require_kernel_tests, usable_order10_supply
-from tests.suite_runs import ROOT, run_suite
 
 require_kernel_tests()
 pytestmark = pytest.mark.timeout(300)

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from vrouter_preflight.not_run import SNAPSHOT_NOT_LIVE
 
 from tests.allure_results import labels, load_results, parameters, validate_results
 from tests.gate_snapshots import field_report_node
 from tests.snapshot_trees import build_tree
 from tests.suite_runs import run_suite
+from vrouter_preflight.wiring.not_run import SNAPSHOT_NOT_LIVE
 
 pytestmark = pytest.mark.timeout(300)
 

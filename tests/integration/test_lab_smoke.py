@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from lab.lab import Guest, GuestSpec, Lab
 from vrouter_preflight.capture import FACT_SOURCES
 from vrouter_preflight.demand import vrouter_demand, vrouter_settings
 from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.inventory import HostSpec, load_inventory
 from vrouter_preflight.transport.ssh import SshTransport
-
-from lab.lab import Guest, GuestSpec, Lab
 
 pytestmark = [
     pytest.mark.skipif(os.environ.get("VRPF_LAB_TESTS") != "1", reason="lab tests are opt-in: VRPF_LAB_TESTS=1"),

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from vrouter_preflight.capture import FACT_SOURCES
 from vrouter_preflight.errors import CommandTimeout
 from vrouter_preflight.host_facts import HostFacts

@@ -18,6 +18,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
+from tests.integration.conftest import SpecFactory
+from tests.kernel_pools import read_pool, require_kernel_tests, usable_order10_supply
+from tests.sshd_rig import SshdServer
 from vrouter_preflight.capture import FACT_SOURCES
 from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.inventory import HostSpec, VrouterOverrides
@@ -34,10 +38,6 @@ from vrouter_preflight.remediation.baseline import JournalHost
 from vrouter_preflight.transport.base import CommandResult, Transport
 from vrouter_preflight.transport.local import LocalTransport
 from vrouter_preflight.transport.ssh import SshTransport
-
-from tests.integration.conftest import SpecFactory
-from tests.kernel_pools import read_pool, require_kernel_tests, usable_order10_supply
-from tests.sshd_rig import SshdServer
 
 require_kernel_tests()
 

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from vrouter_preflight.reporting.build_report import ALLURE, build_report
 
 from tests.allure_results import labels, load_results, parameters, validate_results
 from tests.gate_snapshots import field_report_node
-from tests.suite_runs import run_suite
+from tests.suite_runs import INSTALLED_ALLURE, run_suite
+from vrouter_preflight.reporting.build_report import build_report
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -133,7 +133,7 @@ def fleet(tmp_path: Path) -> Path:
 
 
 def test_report_overview_counts_and_the_failing_hosts_page_with_its_chart(tmp_path: Path) -> None:
-    assert ALLURE.is_file(), f"{ALLURE} missing: `make test` runs npm ci in tools/report"
+    assert INSTALLED_ALLURE.is_file(), f"{INSTALLED_ALLURE} missing: `make test` runs npm ci in tools/report"
     alluredir, summary_path = tmp_path / "allure-results", tmp_path / "summary.json"
     run = run_suite("--inventory", str(fleet(tmp_path)), f"--alluredir={alluredir}", f"--summary-json={summary_path}")
     assert run.returncode == 1, run.stdout + run.stderr
@@ -150,9 +150,9 @@ def test_report_overview_counts_and_the_failing_hosts_page_with_its_chart(tmp_pa
     chart = (alluredir / chart_sources[0]).read_bytes()
 
     out, history = tmp_path / "reports" / "report", tmp_path / "reports" / "allure-history"
-    first = build_report(alluredir, summary_path, out, history)
+    first = build_report(alluredir, summary_path, out, history, allure=INSTALLED_ALLURE)
     assert first.results == len(results) + 3 and first.hosts == 3
-    second = build_report(alluredir, summary_path, out, history)
+    second = build_report(alluredir, summary_path, out, history, allure=INSTALLED_ALLURE)
     index = second.index
     assert [p.name for p in out.iterdir()] == ["index.html"], "the report is one self-contained file"
     trend = json.loads((second.site / "widgets" / "history-trend.json").read_text())

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from vrouter_preflight.reporting.build_report import build_report
 
 from tests.allure_results import labels, load_results, parameters
 from tests.gate_snapshots import field_report_node
 from tests.snapshot_trees import build_tree
-from tests.suite_runs import run_suite
+from tests.suite_runs import INSTALLED_ALLURE, run_suite
+from vrouter_preflight.reporting.build_report import build_report
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -81,7 +81,7 @@ def test_every_real_failure_is_in_its_board_class_and_overviews_only_in_hosts_he
             titles[result["name"]] = (parameters(result)["host"], labels(result, "check_id")[0])
     assert set(titles.values()) == set(EXPECTED), "the fleet fails exactly as planned"
 
-    built = build_report(alluredir, summary_path, tmp_path / "report", tmp_path / "history")
+    built = build_report(alluredir, summary_path, tmp_path / "report", tmp_path / "history", allure=INSTALLED_ALLURE)
     allure_categories = json.loads((built.site / "data" / "categories.json").read_text())
     filed: dict[str, list[str]] = {}
     for category in allure_categories["children"]:  # category -> message -> results

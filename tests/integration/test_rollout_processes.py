@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from vrouter_preflight.rollout import Rollout, parse_serial
 
 CTX: ForkContext = multiprocessing.get_context("fork")

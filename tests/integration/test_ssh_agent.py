@@ -8,12 +8,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from vrouter_preflight.errors import HostUnreachable
-from vrouter_preflight.inventory import HostSpec
-from vrouter_preflight.transport.ssh import SshTransport
 
 from tests.integration.conftest import SpecFactory
 from tests.sshd_rig import ClientKey
+from vrouter_preflight.errors import HostUnreachable
+from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.transport.ssh import SshTransport
 
 OpenSsh = Callable[[HostSpec], SshTransport]
 

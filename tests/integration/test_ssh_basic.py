@@ -8,13 +8,13 @@ import time
 from collections.abc import Callable
 
 import pytest
+
+from tests.integration.conftest import SpecFactory
+from tests.sshd_rig import SshdServer
 from vrouter_preflight.capture import FACT_SOURCES
 from vrouter_preflight.errors import CommandTimeout
 from vrouter_preflight.inventory import HostSpec
 from vrouter_preflight.transport.ssh import SshTransport
-
-from tests.integration.conftest import SpecFactory
-from tests.sshd_rig import SshdServer
 
 OpenSsh = Callable[[HostSpec], SshTransport]
 

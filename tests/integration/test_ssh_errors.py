@@ -9,12 +9,12 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from vrouter_preflight.errors import HostUnreachable
-from vrouter_preflight.inventory import HostSpec
-from vrouter_preflight.transport.ssh import SshTransport
 
 from tests.integration.conftest import SpecFactory
 from tests.sshd_rig import ClientKey, SshdServer
+from vrouter_preflight.errors import HostUnreachable
+from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.transport.ssh import SshTransport
 
 OpenSsh = Callable[[HostSpec], SshTransport]
 

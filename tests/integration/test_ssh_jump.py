@@ -10,12 +10,12 @@ from pathlib import Path
 
 import paramiko
 import pytest
-from vrouter_preflight.errors import HostUnreachable
-from vrouter_preflight.inventory import HostSpec, JumpHost
-from vrouter_preflight.transport.ssh import SshTransport
 
 from tests.integration.conftest import SpecFactory
 from tests.sshd_rig import ClientKey, SshdServer
+from vrouter_preflight.errors import HostUnreachable
+from vrouter_preflight.inventory import HostSpec, JumpHost
+from vrouter_preflight.transport.ssh import SshTransport
 
 OpenSsh = Callable[[HostSpec], SshTransport]
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from vrouter_preflight.inventory import HostSpec, JumpHost
 from vrouter_preflight.transport.ssh_options import SshConfigError, parse_proxy_jump, resolve_options
 

@@ -6,12 +6,12 @@ import logging
 from collections.abc import Callable
 
 import pytest
+
+from tests.integration.conftest import SUDO_PASSWORD_ENV, SUDO_TEST_PASSWORD, SpecFactory
 from vrouter_preflight.capture import FACT_SOURCES
 from vrouter_preflight.errors import HostError
 from vrouter_preflight.inventory import HostSpec
 from vrouter_preflight.transport.ssh import SshTransport
-
-from tests.integration.conftest import SUDO_PASSWORD_ENV, SUDO_TEST_PASSWORD, SpecFactory
 
 OpenSsh = Callable[[HostSpec], SshTransport]
 

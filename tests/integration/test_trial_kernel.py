@@ -19,11 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from vrouter_preflight.inventory import HostSpec
-from vrouter_preflight.transport.local import LocalTransport
-from vrouter_preflight.trial.judge import judge_trial
-from vrouter_preflight.trial.report import TrialReport
-from vrouter_preflight.trial.runner import TrialRequest, TrialUnavailable, build_command, interpret, run_trial
 
 from tests.integration.conftest import SpecFactory
 from tests.kernel_pools import kernel_lock, pool_snapshot, read_pool, require_kernel_tests, reserved_pages
@@ -31,6 +26,11 @@ from tests.snapshot_trees import build_tree
 from tests.sshd_rig import SshdServer
 from tests.suite_runs import run_suite
 from tests.unit.test_trial_helper import PYTHONS, run_wrapper
+from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.transport.local import LocalTransport
+from vrouter_preflight.trial.judge import judge_trial
+from vrouter_preflight.trial.report import TrialReport
+from vrouter_preflight.trial.runner import TrialRequest, TrialUnavailable, build_command, interpret, run_trial
 
 require_kernel_tests()
 

@@ -8,20 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.allure_results import attachments, labels, load_results, parameters, validate_results
 from vrouter_preflight.reporting.allure_report import (
     CATEGORIES,
-    allure_active,
-    attach_json,
-    attach_table,
-    attach_text,
-    describe_check,
     environment_text,
     escape_property,
     write_categories,
     write_environment,
 )
-
-from tests.allure_results import attachments, labels, load_results, parameters, validate_results
+from vrouter_preflight.wiring.allure_attach import allure_active, attach_json, attach_table, attach_text, describe_check
 
 pytest_plugins = ["pytester"]
 
@@ -31,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # that describe themselves, one outcome of every kind.
 CONFTEST = """
 import pytest
-from vrouter_preflight.reporting.allure_report import host_parameter
+from vrouter_preflight.wiring.allure_attach import host_parameter
 
 @pytest.fixture
 def host(request):
@@ -41,7 +37,7 @@ def host(request):
 
 CHECKS = """
 import pytest
-from vrouter_preflight.reporting.allure_report import attach_json, attach_table, attach_text, describe_check
+from vrouter_preflight.wiring.allure_attach import attach_json, attach_table, attach_text, describe_check
 
 HOSTS = pytest.mark.parametrize("host", ["compute-0", "compute-1"], indirect=True)
 

@@ -8,9 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
+
 from vrouter_preflight.certification.certificate import build_certificate, expected_findings, write_certificate
-from vrouter_preflight.certification.plugin import certification_selected
-from vrouter_preflight.reporting.summary import CheckRecord
+from vrouter_preflight.records import CheckRecord
+from vrouter_preflight.wiring.certification import certification_selected
 
 ALL_PASSED = [
     CheckRecord("c0", f"certify_{name}", node, "passed", f"c0: {name} ok", {"evidence": {"seen": name}})

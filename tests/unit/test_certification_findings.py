@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from tests.gate_snapshots import field_report_node
+from tests.unit.facts.corpus import read
 from vrouter_preflight.capture import FACT_SOURCES
 from vrouter_preflight.certification.findings import (
     CycleRecord,
@@ -26,9 +29,6 @@ from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.inventory import BootExpectation, ExpectedPool, HostSpec
 from vrouter_preflight.transport.snapshot import SnapshotTransport
 from vrouter_preflight.trial.report import PoolCounters, SizePools, SizeTrial, Supply, TrialReport
-
-from tests.gate_snapshots import field_report_node
-from tests.unit.facts.corpus import read
 
 NODE0_128G = read("node-meminfo", "ne-fixture-node0-128g")
 NODE1_128G = read("node-meminfo", "ne-fixture-node1-128g")

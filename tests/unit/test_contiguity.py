@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+
+from tests.unit.facts.corpus import local_capture, read
 from vrouter_preflight.contiguity import (
     MEASURED_BLOCKS_PER_1G_4K,
     PLANNING_BLOCKS_PER_1G_4K,
@@ -22,8 +24,6 @@ from vrouter_preflight.contiguity import (
 from vrouter_preflight.facts.buddyinfo import BuddyInfo, BuddyZone, parse_buddyinfo
 from vrouter_preflight.facts.pagetypeinfo import parse_pagetypeinfo
 from vrouter_preflight.facts.zoneinfo import ZoneInfo, ZoneWatermarks, parse_zoneinfo
-
-from tests.unit.facts.corpus import local_capture, read
 
 VROUTER_DEFAULT = {10: 44, 9: 2, 8: 1}  # 43 × 4 MiB + nexthop table, 2 × 2 MiB, 1 × 1 MiB (domain §0)
 VROUTER_64K = {6: 44, 5: 2, 4: 1}  # the same 4/2/1 MiB chunks with 64 KiB pages

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+
 from vrouter_preflight.demand import (
     R1911,
     R2005,

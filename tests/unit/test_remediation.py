@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from vrouter_preflight.contiguity import ZoneSupply
 from vrouter_preflight.demand import vrouter_demand, vrouter_settings
 from vrouter_preflight.facts.hugepages import HugepagePool, HugepagePools

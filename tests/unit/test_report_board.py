@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from vrouter_preflight.reporting.board import ACTIONS, PASS_ACTION, host_overviews, overview_result
-from vrouter_preflight.reporting.build_report import ReportError, build_report, executor, write_overviews
 
 from tests.allure_results import load_results, validate_results
+from vrouter_preflight.reporting.board import ACTIONS, PASS_ACTION, host_overviews, overview_result
+from vrouter_preflight.reporting.build_report import ReportError, build_report, executor, write_overviews
 
 FIELD_MESSAGE = (
     "field-node: not enough contiguous memory for a reload (buddy mode): reload does not fit: 44 × order 10 "

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from matplotlib.image import imread
+
 from vrouter_preflight.remediation.journal import Journal
 from vrouter_preflight.reporting import charts
 from vrouter_preflight.reporting.check_charts import charts_enabled, pool_counts, remediation_charts, zone_blocks

@@ -4,6 +4,7 @@ playbooks_error_handling.rst) and ``_get_serialized_batches`` / ``pct_to_int``."
 from __future__ import annotations
 
 import pytest
+
 from vrouter_preflight.rollout.batching import RolloutError, SerialStep, batches, parse_serial, should_stop, stop_reason
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from vrouter_preflight.rollout import Rollout, RolloutError, RolloutTimeout, parse_serial
 
 HOSTS = ["c0", "c1", "c2", "c3", "c4", "c5"]

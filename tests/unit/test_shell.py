@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+
 from vrouter_preflight.shell import become_command, command_line, quote
 
 TRICKY = [

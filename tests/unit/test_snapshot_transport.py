@@ -6,6 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
+
+from tests.snapshot_trees import build_tree, corpus_bytes, write_files
+from tests.unit.facts.corpus import CORPUS
 from vrouter_preflight.capture import (
     CPUINFO_KEY,
     FACT_SOURCES,
@@ -19,9 +22,6 @@ from vrouter_preflight.inventory import HostSpec, load_inventory
 from vrouter_preflight.transport import open_transport
 from vrouter_preflight.transport.local import LocalTransport
 from vrouter_preflight.transport.snapshot import SnapshotTransport
-
-from tests.snapshot_trees import build_tree, corpus_bytes, write_files
-from tests.unit.facts.corpus import CORPUS
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,19 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from vrouter_preflight.facts.buddyinfo import parse_buddyinfo
-from vrouter_preflight.facts.hugepages import parse_hugepage_sysfs
-from vrouter_preflight.reporting.summary import (
-    CheckRecord,
-    build_summary,
-    demand_json,
-    host_verdict,
-    run_meta,
-    supply_json,
-    write_summary,
-)
 
 from tests.unit.facts.corpus import corpus, ids, read, sysfs_files_from_grep
+from vrouter_preflight.facts.buddyinfo import parse_buddyinfo
+from vrouter_preflight.facts.hugepages import parse_hugepage_sysfs
+from vrouter_preflight.figures import demand_json, supply_json
+from vrouter_preflight.records import CheckRecord, host_verdict
+from vrouter_preflight.reporting.summary import build_summary, run_meta, write_summary
 
 HOST_KEYS = {"verdict", "checks", "demand", "supply"}
 CHECK_KEYS = {"id", "node", "outcome", "message"}

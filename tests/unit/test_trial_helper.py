@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from vrouter_preflight.transport.base import CommandResult
 from vrouter_preflight.trial.runner import (
     HELPER,

@@ -7,6 +7,7 @@ import shlex
 from typing import Any
 
 import pytest
+
 from vrouter_preflight.facts.agent_conf import parse_agent_conf
 from vrouter_preflight.facts.mounts import hugetlbfs_mounts, parse_mounts
 from vrouter_preflight.transport.base import CommandResult

@@ -2,9 +2,9 @@
 
 * :mod:`~vrouter_preflight.certification.findings` -- every finding judged from facts and records (pure);
 * :mod:`~vrouter_preflight.certification.cycles` -- ``cert_cycles`` destructive cycles with the remediation engine;
-* :mod:`~vrouter_preflight.certification.fixtures` -- the checks' inputs (the trial bound to each NUMA node);
 * :mod:`~vrouter_preflight.certification.certificate` -- the certificate built from the checks' records; its writer;
-* :mod:`~vrouter_preflight.certification.plugin` -- ``-m certification``, ``--certificate-dir``, certificates.
+The pytest side (selection, the finding inputs) is :mod:`vrouter_preflight.wiring.certification`, the
+certificates at the end of a run :mod:`vrouter_preflight.reporting.certificates`.
 
 The checks themselves are ``checks/test_certification.py``.
 """

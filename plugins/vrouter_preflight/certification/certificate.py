@@ -23,7 +23,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from vrouter_preflight.reporting.summary import CheckRecord, write_summary
+from vrouter_preflight.json_files import write_json_atomic
+from vrouter_preflight.records import CheckRecord
 
 SCHEMA_VERSION = 1
 #: The findings of every certificate, in the order they are written; ``trial`` is one per NUMA node.
@@ -161,4 +162,4 @@ def write_certificate(directory: str | Path, certificate: Mapping[str, Any]) -> 
     ...     print(path.name, json.loads(path.read_text()))
     compute-7.json {'host': 'compute-7', 'certified': False}
     """
-    return write_summary(certificate_path(directory, str(certificate["host"])), certificate)
+    return write_json_atomic(certificate_path(directory, str(certificate["host"])), certificate)

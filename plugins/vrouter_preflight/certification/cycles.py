@@ -18,11 +18,11 @@ from vrouter_preflight.capture import FACT_SOURCES
 from vrouter_preflight.certification.findings import CycleRecord, pool_counts
 from vrouter_preflight.contiguity import zone_supplies
 from vrouter_preflight.demand import VrouterDemand
+from vrouter_preflight.figures import supply_json
 from vrouter_preflight.fleet import HostUnderTest
 from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.remediation import RemediationPlan, StepHook, open_journal, plan_remediation, run_remediation
 from vrouter_preflight.remediation.deployments import VrouterOperations
-from vrouter_preflight.reporting.summary import supply_json
 from vrouter_preflight.transport import open_transport
 
 FreeBlocks = dict[str, dict[str, list[int]]]

@@ -183,7 +183,7 @@ class _ZoneState:
         self.supply = supply
         known = supply.unmovable_blocks + (0,) * (len(supply.free_blocks) - len(supply.unmovable_blocks))
         self.unmovable = list(known)
-        self.blocks = [free - unmovable for free, unmovable in zip(supply.free_blocks, known, strict=True)]
+        self.blocks = [free - unmovable for free, unmovable in zip(supply.free_blocks, known)]
         self.headroom = supply.headroom_pages
         self.taken: dict[int, int] = {}
 
@@ -233,7 +233,7 @@ class _ZoneState:
 
     @property
     def left_blocks(self) -> tuple[int, ...]:
-        return tuple(free + split for free, split in zip(self.blocks, self.unmovable, strict=True))
+        return tuple(free + split for free, split in zip(self.blocks, self.unmovable))
 
 
 def _grantor(zonelist: Sequence[_ZoneState], order: int, top: int) -> _ZoneState | None:

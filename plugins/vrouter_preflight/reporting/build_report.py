@@ -32,8 +32,11 @@ from typing import Any
 
 from vrouter_preflight.reporting.board import HostOverview, host_overviews, overview_result
 
-ROOT = Path(__file__).resolve().parents[3]
-ALLURE = ROOT / "tools" / "report" / "node_modules" / "allure-commandline" / "dist" / "bin" / "allure"
+#: The Allure 2 command line as `make report` installs it (npm ci in tools/report of the checkout), relative to
+#: where the report is built; ``--allure`` or ``VRPF_ALLURE`` name another.
+ALLURE = Path(os.environ.get("VRPF_ALLURE", "tools/report/node_modules/allure-commandline/dist/bin/allure"))
+#: Outputs and inputs default to ./reports/ where the command runs, as the run's own outputs do.
+REPORTS = Path("reports")
 
 
 class ReportError(Exception):
@@ -251,13 +254,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     1
     """
     parser = argparse.ArgumentParser(prog="python -m vrouter_preflight.reporting.build_report", description=__doc__)
-    parser.add_argument("--results", type=Path, default=ROOT / "reports" / "allure-results")
-    parser.add_argument("--summary", type=Path, default=ROOT / "reports" / "summary.json")
-    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "report")
-    parser.add_argument("--history", type=Path, default=ROOT / "reports" / "allure-history")
+    parser.add_argument("--results", type=Path, default=REPORTS / "allure-results")
+    parser.add_argument("--summary", type=Path, default=REPORTS / "summary.json")
+    parser.add_argument("--out", type=Path, default=REPORTS / "report")
+    parser.add_argument("--history", type=Path, default=REPORTS / "allure-history")
+    parser.add_argument("--allure", type=Path, default=ALLURE, help="the Allure 2 command line")
     args = parser.parse_args(argv)
     try:
-        built = build_report(args.results, args.summary, args.out, args.history)
+        built = build_report(args.results, args.summary, args.out, args.history, allure=args.allure)
     except ReportError as exc:
         print(f"make report: {exc}", file=sys.stderr)
         return 1

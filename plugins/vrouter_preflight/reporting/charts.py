@@ -5,7 +5,7 @@ and no global state, so it is safe in any process and thread). The same
 inputs always give the same bytes (no timestamp in the file).
 
 Who calls what: :mod:`vrouter_preflight.reporting.check_charts` turns a check's facts
-into these inputs and the check's :class:`~vrouter_preflight.verdict.Verdict` attaches
+into these inputs and the check's :class:`~vrouter_preflight.wiring.verdict.Verdict` attaches
 the result; the host overview of ``make report`` draws from the JSON summary.
 """
 
@@ -144,7 +144,7 @@ def free_blocks_chart(zones: Sequence[ZoneBlocks], needed: Mapping[int, int] | N
     nodes = _by_node(zones)
     figure, panels = _panels(len(nodes))
     top = max(max(zone.free_blocks, default=0) for zone in zones)
-    for axes, (node, node_zones) in zip(panels, nodes.items(), strict=True):
+    for axes, (node, node_zones) in zip(panels, nodes.items()):
         orders = max(len(zone.free_blocks) for zone in node_zones)
         width = 0.8 / len(node_zones)
         for index, zone in enumerate(node_zones):
@@ -183,7 +183,7 @@ def free_blocks_before_after_chart(
         raise ValueError("no zones to draw")
     figure, panels = _panels(len(nodes))
     top = max((max(row, default=0) for stage in totals.values() for row in stage.values()), default=1)
-    for axes, node in zip(panels, nodes, strict=True):
+    for axes, node in zip(panels, nodes):
         rows = [(label, colour, stage.get(node)) for (label, stage), colour in zip(totals.items(), (BEFORE, AFTER))]
         orders = max(len(row) for _, _, row in rows if row is not None)
         for index, (label, colour, row) in enumerate(rows):
@@ -225,7 +225,7 @@ def hugepage_pools_chart(pools: Sequence[PoolCounts], *, title: str, min_free: i
         raise ValueError("no hugepage pools to draw")
     sizes = list(dict.fromkeys(pool.size for pool in pools))
     figure, panels = _panels(len(sizes))
-    for axes, size in zip(panels, sizes, strict=True):
+    for axes, size in zip(panels, sizes):
         of_size = sorted((pool for pool in pools if pool.size == size), key=lambda pool: pool.node)
         positions = range(len(of_size))
         totals = [pool.total for pool in of_size]

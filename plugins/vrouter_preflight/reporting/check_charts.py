@@ -1,7 +1,7 @@
 """Which pictures each check gets in the Allure report, drawn from what the check already has.
 
-:meth:`vrouter_preflight.verdict.Verdict.conclude` calls :func:`attach_check_charts`
-while Allure records, so every check's page carries its pictures without the
+When a check concludes (:meth:`vrouter_preflight.wiring.verdict.Verdict.conclude`), this module's
+hook calls :func:`attach_check_charts` while Allure records, so every check's page carries its pictures without the
 check asking for them:
 
 =====================  ==========================================================
@@ -28,7 +28,7 @@ from typing import Any
 
 from vrouter_preflight.facts.sizes import format_kib
 from vrouter_preflight.reporting import charts
-from vrouter_preflight.reporting.allure_report import allure_active, attach_png, attach_text
+from vrouter_preflight.wiring.allure_attach import allure_active, attach_png, attach_text
 
 Chart = tuple[str, bytes]
 
@@ -218,3 +218,12 @@ def attach_check_charts(check_id: str, funcargs: Mapping[str, Any], details: Map
     for name, png in pictures:
         attach_png(name, png)
     return len(pictures)
+
+
+def pytest_vrouter_preflight_check_concluded(item: Any, check_id: str, details: Mapping[str, Any] | None) -> None:
+    """The wiring's hook (:mod:`vrouter_preflight.wiring.hookspecs`): attach the concluded check's pictures.
+
+    >>> from types import SimpleNamespace
+    >>> pytest_vrouter_preflight_check_concluded(SimpleNamespace(funcargs={}), "contiguous_blocks", None)
+    """
+    attach_check_charts(check_id, getattr(item, "funcargs", {}), details)

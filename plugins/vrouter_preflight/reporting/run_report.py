@@ -1,5 +1,5 @@
 """What one run reports: a record per check, the per-host table, the JSON summary
-and the Allure run metadata. Registered by the pytest wiring in the main process.
+and the Allure run metadata. Registered by the entry point in the main process.
 """
 
 from __future__ import annotations
@@ -12,109 +12,17 @@ from typing import Any
 import pytest
 
 import vrouter_preflight
-from vrouter_preflight.check_inputs import host_demand
-from vrouter_preflight.destructive_stage import not_run_reasons, rollout_report
 from vrouter_preflight.errors import PreflightError
+from vrouter_preflight.figures import demand_json, supply_json
 from vrouter_preflight.fleet import Fleet
-from vrouter_preflight.not_run import live_only_not_run
+from vrouter_preflight.records import CheckRecord, host_verdict, utc_timestamp
 from vrouter_preflight.reporting.allure_report import write_categories, write_environment
-from vrouter_preflight.reporting.summary import (
-    CheckRecord,
-    build_summary,
-    demand_json,
-    host_verdict,
-    run_meta,
-    supply_json,
-    utc_timestamp,
-    write_summary,
-)
-from vrouter_preflight.reporting.terminal import render_table
-
-#: Worse outcomes replace better ones when a check reports more than once (a teardown error after a pass).
-_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
-
-
-def outcome_of(report: pytest.TestReport) -> str | None:
-    """passed/failed for the call, error for a failed setup or teardown, skipped; None for a passing setup.
-
-    >>> def report(when, outcome):
-    ...     return pytest.TestReport("checks/test_reach.py::test_reachable[c0]", ("x", 0, "x"), {}, outcome, None, when)
-    >>> [outcome_of(report(w, o)) for w, o in [("setup", "passed"), ("call", "failed"), ("teardown", "failed")]]
-    [None, 'failed', 'error']
-    >>> outcome_of(report("setup", "skipped"))
-    'skipped'
-    """
-    if report.when == "call":
-        return report.outcome
-    if report.failed:
-        return "error"
-    if report.skipped:
-        return "skipped"
-    return None
-
-
-def first_line(report: pytest.TestReport) -> str:
-    """The one-line message of a failed, erroring or skipped report.
-
-    >>> def report(outcome, longrepr):
-    ...     return pytest.TestReport("checks/test_memory.py::test_x[c0]", ("x", 0, "x"), {}, outcome, longrepr, "call")
-    >>> first_line(report("failed", "AssertionError: c0: node 1 has 0 free 1G pages, needs 1\\nassert 0 >= 1"))
-    'c0: node 1 has 0 free 1G pages, needs 1'
-    >>> first_line(report("skipped", ("checks/test_memory.py", 40, "Skipped: vrouter not loaded")))
-    'vrouter not loaded'
-    """
-    longrepr = report.longrepr
-    if isinstance(longrepr, tuple):  # a skip: (path, line, "Skipped: reason")
-        text = str(longrepr[2]).removeprefix("Skipped: ")
-    else:
-        crash = getattr(longrepr, "reprcrash", None)
-        text = str(getattr(crash, "message", None) or longrepr or "")
-    lines = text.strip().splitlines()
-    return lines[0].removeprefix("AssertionError: ").removeprefix("Failed: ") if lines else ""
-
-
-def record_of(report: pytest.TestReport) -> CheckRecord | None:
-    """The check record a report carries (host, check id, node, outcome, message, details), or None.
-
-    >>> props = [("host", "c0"), ("check", "hugepages_per_node"), ("node", 1), ("message", "14 free 1G pages")]
-    >>> def report(when):
-    ...     return pytest.TestReport("t[c0-1]", ("x", 0, "x"), {}, "passed", None, when, user_properties=props)
-    >>> record_of(report("call"))  # doctest: +NORMALIZE_WHITESPACE
-    CheckRecord(host='c0', check_id='hugepages_per_node', node=1, outcome='passed',
-                message='14 free 1G pages', details=None)
-    >>> record_of(report("setup")) is None  # a passing setup carries no outcome
-    True
-    """
-    props = dict(report.user_properties)
-    host, check = props.get("host"), props.get("check")
-    outcome = outcome_of(report)
-    if not isinstance(host, str) or not isinstance(check, str) or outcome is None:
-        return None
-    node = props.get("node")
-    message = str(props.get("message", "")) if outcome == "passed" else first_line(report)
-    details = props.get("details")
-    return CheckRecord(
-        host,
-        check,
-        node if isinstance(node, int) else None,
-        outcome,
-        message,
-        details if isinstance(details, dict) else None,
-    )
-
-
-def keep_worse(records: dict[str, CheckRecord], nodeid: str, record: CheckRecord) -> None:
-    """Store ``record`` unless the test already reported a worse outcome (a teardown error after a pass).
-
-    >>> records: dict[str, CheckRecord] = {}
-    >>> for outcome in ("passed", "error", "passed"):  # call passed, teardown errored, a later pass
-    ...     keep_worse(records, "t[c0]", CheckRecord("c0", "reachable", None, outcome, ""))
-    >>> records["t[c0]"].outcome
-    'error'
-    """
-    previous = records.get(nodeid)
-    if previous is None or _RANK[record.outcome] > _RANK[previous.outcome]:
-        records[nodeid] = record
+from vrouter_preflight.reporting.summary import build_summary, run_meta, write_summary
+from vrouter_preflight.text_table import render_table
+from vrouter_preflight.wiring.check_inputs import host_demand
+from vrouter_preflight.wiring.destructive import not_run_reasons, rollout_report
+from vrouter_preflight.wiring.not_run import live_only_not_run
+from vrouter_preflight.wiring.report_records import keep_worse, record_of
 
 
 class RunReport:

@@ -5,5 +5,5 @@ Flow and Bridge tables, see where it came from, and give it all back.
 * :mod:`vrouter_preflight.trial.runner`: the quoted command, the one ``transport.run``, reading the output;
 * :mod:`vrouter_preflight.trial.report`: the helper's report as typed records, pool comparison;
 * :mod:`vrouter_preflight.trial.judge`: the verdict message and the agent's hugetlbfs mount;
-* :mod:`vrouter_preflight.trial.fixtures`: the check's inputs (cannot judge = ERROR).
+The check's inputs (cannot judge = ERROR) are :mod:`vrouter_preflight.wiring.trial_inputs`.
 """

@@ -8,6 +8,7 @@ packages with the commented sample file).
 from __future__ import annotations
 
 import pytest
+
 from vrouter_preflight.facts.agent_conf import AgentConfEntry, AgentHugepageFile, parse_agent_conf
 from vrouter_preflight.facts.errors import FactParseError
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from vrouter_preflight.facts.buddyinfo import BuddyZone, parse_buddyinfo
-from vrouter_preflight.facts.errors import FactParseError
 
 from tests.unit.facts.corpus import corpus, ids, local_capture, read
+from vrouter_preflight.facts.buddyinfo import BuddyZone, parse_buddyinfo
+from vrouter_preflight.facts.errors import FactParseError
 
 FILES = corpus("buddyinfo")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from vrouter_preflight.facts.cmdline import HugepageRequest, KernelCmdline, parse_cmdline
-from vrouter_preflight.facts.errors import FactParseError
 
 from tests.unit.facts.corpus import corpus, ids, local_capture, read
+from vrouter_preflight.facts.cmdline import HugepageRequest, KernelCmdline, parse_cmdline
+from vrouter_preflight.facts.errors import FactParseError
 
 FILES = corpus("cmdline")
 G, M = 1048576, 1024

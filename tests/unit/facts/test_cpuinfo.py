@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from vrouter_preflight.facts.cpuinfo import parse_cpu_flags
 from vrouter_preflight.facts.errors import FactParseError
 

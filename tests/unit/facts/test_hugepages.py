@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from vrouter_preflight.facts.errors import FactParseError
-from vrouter_preflight.facts.hugepages import HugepagePool, parse_hugepage_sysfs
 
 from tests.unit.facts.corpus import corpus, ids, read, sysfs_files_from_grep
+from vrouter_preflight.facts.errors import FactParseError
+from vrouter_preflight.facts.hugepages import HugepagePool, parse_hugepage_sysfs
 
 FILES = corpus("node-hugepages")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from vrouter_preflight.facts.errors import FactParseError
 from vrouter_preflight.facts.hugetlbfs_files import HugetlbfsFile, parse_hugetlbfs_files
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from vrouter_preflight.facts.errors import FactParseError
-from vrouter_preflight.facts.meminfo import parse_meminfo, parse_node_meminfo
 
 from tests.unit.facts.corpus import corpus, ids, local_capture, read
+from vrouter_preflight.facts.errors import FactParseError
+from vrouter_preflight.facts.meminfo import parse_meminfo, parse_node_meminfo
 
 FILES = corpus("meminfo")
 NODE_FILES = corpus("node-meminfo")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from vrouter_preflight.facts.errors import FactParseError
 from vrouter_preflight.facts.os_release import parse_os_release
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from tests.unit.facts.corpus import corpus, ids, local_capture, read
 from vrouter_preflight.facts.buddyinfo import parse_buddyinfo
 from vrouter_preflight.facts.errors import FactParseError
 from vrouter_preflight.facts.pagetypeinfo import MigrateTypeFree, PageTypeInfo, parse_pagetypeinfo
-
-from tests.unit.facts.corpus import corpus, ids, local_capture, read
 
 FILES = corpus("pagetypeinfo")
 

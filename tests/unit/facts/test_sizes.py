@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from vrouter_preflight.facts.sizes import format_kib, hugepage_dir_size_kib, parse_size_kib
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from vrouter_preflight.facts.errors import FactParseError
-from vrouter_preflight.facts.values import parse_id_list, parse_int_value, parse_int_vector
 
 from tests.unit.facts.corpus import read
+from vrouter_preflight.facts.errors import FactParseError
+from vrouter_preflight.facts.values import parse_id_list, parse_int_value, parse_int_vector
 
 
 def test_nr_hugepages_fixture_is_zero() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from vrouter_preflight.facts.errors import FactParseError
-from vrouter_preflight.facts.zoneinfo import ZoneWatermarks, parse_zoneinfo
 
 from tests.unit.facts.corpus import corpus, ids, local_capture, read
+from vrouter_preflight.facts.errors import FactParseError
+from vrouter_preflight.facts.zoneinfo import ZoneWatermarks, parse_zoneinfo
 
 FILES = corpus("zoneinfo")
 X86_5 = ("DMA", "DMA32", "Normal", "Movable", "Device")

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-SNAPSHOT_NOT_LIVE = "needs a live host: this host is a snapshot, which runs no commands"
+from vrouter_preflight.wiring.stash import LIVE_ONLY_NOT_RUN
 
-_LIVE_ONLY_KEY = pytest.StashKey[dict[str, dict[str, str]]]()
+SNAPSHOT_NOT_LIVE = "needs a live host: this host is a snapshot, which runs no commands"
 
 
 def record_live_only_not_run(config: pytest.Config, host: str, check: str) -> None:
@@ -24,7 +24,7 @@ def record_live_only_not_run(config: pytest.Config, host: str, check: str) -> No
     >>> live_only_not_run(config)["sos-7"]["trial_allocation"] == SNAPSHOT_NOT_LIVE  # type: ignore[arg-type]
     True
     """
-    config.stash.setdefault(_LIVE_ONLY_KEY, {}).setdefault(host, {})[check] = SNAPSHOT_NOT_LIVE
+    config.stash.setdefault(LIVE_ONLY_NOT_RUN, {}).setdefault(host, {})[check] = SNAPSHOT_NOT_LIVE
 
 
 def live_only_not_run(config: pytest.Config) -> dict[str, dict[str, str]]:
@@ -34,4 +34,4 @@ def live_only_not_run(config: pytest.Config) -> dict[str, dict[str, str]]:
     >>> live_only_not_run(Config())  # type: ignore[arg-type]
     {}
     """
-    return config.stash.get(_LIVE_ONLY_KEY, {})
+    return config.stash.get(LIVE_ONLY_NOT_RUN, {})

@@ -17,53 +17,16 @@ from typing import Any
 
 import pytest
 
+from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.remediation import load_journal, rollback_from_journal
 from vrouter_preflight.rollout import Rollout, RolloutError, new_run_id, parse_serial
+from vrouter_preflight.transport import open_transport
+from vrouter_preflight.transport.base import Transport
+from vrouter_preflight.wiring.items import check_id_of, host_of
+from vrouter_preflight.wiring.outputs import JOURNAL_DEFAULT, option_output, rollout_state_dir
+from vrouter_preflight.wiring.stash import DESTRUCTIVE_NOT_RUN, FLEET, ROLLOUT, RUN_ID
 
-ROOT = Path(__file__).resolve().parents[2]
-ROLLOUT_DIR = ROOT / "reports" / "rollout"
-JOURNAL_DIR = "reports/journal"
-NOT_RUN_KEY = pytest.StashKey[dict[str, dict[str, str]]]()
-ROLLOUT_KEY = pytest.StashKey[Rollout]()
-RUN_ID_KEY = pytest.StashKey[str]()
 WIRE_KEY = "vrouter_preflight_rollout"
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("vrouter-preflight destructive stage")
-    group.addoption(
-        "--destructive",
-        action="store_true",
-        help="allow the remediation stage on hosts with destructive: true (it changes them, then rolls back)",
-    )
-    group.addoption(
-        "--plan",
-        action="store_true",
-        help="print, per host, the commands and numbers the destructive stage would use; change nothing",
-    )
-    group.addoption(
-        "--rollback-journal",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="replay the rollback recorded in a journal of an interrupted run (repeatable), then stop",
-    )
-    group.addoption("--journal-dir", default=JOURNAL_DIR, metavar="DIR", help=f"journals (default {JOURNAL_DIR})")
-    group.addoption("--serial", default="1", metavar="N|N%|LIST", help="hosts changed at once (Ansible serial)")
-    group.addoption(
-        "--max-fail-percentage",
-        type=float,
-        default=None,
-        metavar="P",
-        help="stop the rollout when MORE than P%% of a batch failed (Ansible max_fail_percentage)",
-    )
-    group.addoption("--any-errors-fatal", action="store_true", help="stop the rollout at the first failed host")
-    group.addoption(
-        "--rollout-wait-timeout",
-        type=float,
-        default=3600.0,
-        metavar="SECONDS",
-        help="give up when the rollout makes no progress for this long (default 3600)",
-    )
 
 
 def destructive_mode(config: pytest.Config) -> str | None:
@@ -83,32 +46,36 @@ def destructive_mode(config: pytest.Config) -> str | None:
 
 
 def journal_dir(config: pytest.Config) -> Path:
-    """Where journals are written: --journal-dir, relative to where pytest was started.
+    """Where journals are written: ``--journal-dir``, else ``reports/journal`` where the run started.
 
     >>> from types import SimpleNamespace
-    >>> def given(option: str) -> SimpleNamespace:     # a stand-in for pytest's config, started in /srv/preflight
+    >>> def given(option: str | None) -> SimpleNamespace:  # a stand-in for pytest's config, started in /srv/preflight
     ...     return SimpleNamespace(invocation_params=SimpleNamespace(dir="/srv/preflight"), getoption=lambda _: option)
-    >>> str(journal_dir(given(JOURNAL_DIR))), str(journal_dir(given("/var/lib/vrpf/journal")))
+    >>> str(journal_dir(given(None))), str(journal_dir(given("/var/lib/vrpf/journal")))
     ('/srv/preflight/reports/journal', '/var/lib/vrpf/journal')
     """
-    return Path(config.invocation_params.dir) / str(config.getoption("journal_dir"))
+    return option_output(config, "journal_dir", JOURNAL_DEFAULT)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "destructive: changes the host; needs --destructive and destructive: true")
-    config.stash[NOT_RUN_KEY] = {}
+    config.stash[DESTRUCTIVE_NOT_RUN] = {}
     try:
         parse_serial(str(config.getoption("serial")))
     except RolloutError as exc:
         raise pytest.UsageError(f"--serial: {exc}") from None
+    for path in rollback_journal_paths(config):
+        if path.is_dir():
+            raise pytest.UsageError(
+                f"--rollback-journal {path}: is a directory; pass the journal files in it (<host>.json)"
+            )
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None and WIRE_KEY in workerinput:
-        config.stash[RUN_ID_KEY] = json.loads(workerinput[WIRE_KEY])["run_id"]
+        config.stash[RUN_ID] = json.loads(workerinput[WIRE_KEY])["run_id"]
     elif workerinput is None:
-        config.stash[RUN_ID_KEY] = os.environ.get("VRPF_ROLLOUT_RUN_ID") or new_run_id()
+        config.stash[RUN_ID] = os.environ.get("VRPF_ROLLOUT_RUN_ID") or new_run_id()
         if config.pluginmanager.hasplugin("xdist"):
-            config.pluginmanager.register(_RunIdHandOff(config.stash[RUN_ID_KEY]), "vrouter-preflight-rollout")
+            config.pluginmanager.register(_RunIdHandOff(config.stash[RUN_ID]), "vrouter-preflight-rollout")
 
 
 class _RunIdHandOff:
@@ -121,10 +88,21 @@ class _RunIdHandOff:
         node.workerinput[WIRE_KEY] = self._wire
 
 
+def rollback_journal_paths(config: pytest.Config) -> list[Path]:
+    """The ``--rollback-journal`` paths, relative to where the run started.
+
+    >>> from types import SimpleNamespace
+    >>> config = SimpleNamespace(invocation_params=SimpleNamespace(dir="/srv"), getoption=lambda _: ["j/c0.json"])
+    >>> [str(path) for path in rollback_journal_paths(config)]  # a stand-in for pytest's config
+    ['/srv/j/c0.json']
+    """
+    return [Path(config.invocation_params.dir) / p for p in config.getoption("rollback_journal")]
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """``--rollback-journal PATH``: replay those rollbacks, report, and stop the run (main process only)."""
     config = session.config
-    paths = [Path(config.invocation_params.dir) / p for p in config.getoption("rollback_journal")]
+    paths = rollback_journal_paths(config)
     if not paths or hasattr(config, "workerinput"):
         return
     lines, ok = replay_journals(config, paths)
@@ -147,7 +125,6 @@ def replay_journals(config: pytest.Config, paths: list[Path]) -> tuple[list[str]
     >>> from types import SimpleNamespace
     >>> from vrouter_preflight.fleet import Fleet
     >>> from vrouter_preflight.inventory import HostSpec, Inventory
-    >>> from vrouter_preflight.pytest_plugin import FLEET_KEY
     >>> from vrouter_preflight.remediation import Journal, load_journal
     >>> tmp = tempfile.TemporaryDirectory()
     >>> d = Path(tmp.name)
@@ -155,7 +132,7 @@ def replay_journals(config: pytest.Config, paths: list[Path]) -> tuple[list[str]
     >>> journal = Journal.open(d, "c7", begin=begin)
     >>> config = SimpleNamespace(stash=pytest.Stash())     # a stand-in for pytest's config
     >>> snapshot = HostSpec(name="c7", transport="snapshot", path=str(d))
-    >>> config.stash[FLEET_KEY] = Fleet(Inventory("inv.yaml", (snapshot,)), {})
+    >>> config.stash[FLEET] = Fleet(Inventory("inv.yaml", (snapshot,)), {})
     >>> lines, ok = replay_journals(config, [journal.path, d / "c8.json"])
     >>> for line in lines:  # doctest: +ELLIPSIS
     ...     print(line.replace(str(d), "J"))
@@ -165,10 +142,7 @@ def replay_journals(config: pytest.Config, paths: list[Path]) -> tuple[list[str]
     (False, True)
     >>> tmp.cleanup()
     """
-    from vrouter_preflight.pytest_plugin import FLEET_KEY
-    from vrouter_preflight.remediation import load_journal, rollback_from_journal
-
-    fleet = config.stash.get(FLEET_KEY, None)
+    fleet = config.stash.get(FLEET, None)
     lines: list[str] = []
     ok = True
     for path in paths:
@@ -188,33 +162,25 @@ def replay_journals(config: pytest.Config, paths: list[Path]) -> tuple[list[str]
     return lines, ok
 
 
-def _transport_for(spec: Any) -> Any:
+def _transport_for(spec: HostSpec) -> Any:
     """A transport factory for the remediation engine that reconnects through the inventory's entry."""
-    from vrouter_preflight.transport import open_transport
 
-    return lambda _journal_host: open_transport(spec)
+    def reconnect(_journal_host: object) -> Transport:
+        return open_transport(spec)
 
-
-def _host_param(item: pytest.Item) -> str | None:
-    callspec = getattr(item, "callspec", None)
-    host = callspec.params.get("host") if callspec is not None else None
-    return host if isinstance(host, str) else None
+    return reconnect
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect destructive checks that are not allowed, and order the rest by rollout batch."""
-    from vrouter_preflight.pytest_plugin import FLEET_KEY
-
-    fleet = config.stash.get(FLEET_KEY, None)
-    if fleet is None:
-        return
+    fleet = config.stash[FLEET]
     mode = destructive_mode(config)
-    not_run = config.stash[NOT_RUN_KEY]
+    not_run = config.stash[DESTRUCTIVE_NOT_RUN]
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
-        host = _host_param(item)
+        host = host_of(item)
         if host is None or item.get_closest_marker("destructive") is None:
             kept.append(item)
             continue
@@ -227,37 +193,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             kept.append(item)
         else:
             dropped.append(item)
-            not_run.setdefault(host, {})[item.name.split("[", 1)[0].removeprefix("test_")] = reason
+            not_run.setdefault(host, {})[check_id_of(item)] = reason
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
     if mode != "run":
         return
-    hosts = [
-        h for h in fleet.host_names if any(_host_param(i) == h and i.get_closest_marker("destructive") for i in items)
-    ]
+    hosts = [h for h in fleet.host_names if any(host_of(i) == h and i.get_closest_marker("destructive") for i in items)]
     if not hosts:
         return
     rollout = Rollout(
-        ROLLOUT_DIR,
-        config.stash[RUN_ID_KEY],
+        rollout_state_dir(config),
+        config.stash[RUN_ID],
         hosts,
         parse_serial(str(config.getoption("serial"))),
         config.getoption("max_fail_percentage"),
         bool(config.getoption("any_errors_fatal")),
         wait_timeout=float(config.getoption("rollout_wait_timeout")),
     )
-    config.stash[ROLLOUT_KEY] = rollout
+    config.stash[ROLLOUT] = rollout
     position = {host: rollout.batch_of(host) for host in hosts}
-    items.sort(
-        key=lambda item: position.get(_host_param(item) or "", 0) if item.get_closest_marker("destructive") else 0
-    )
-
-
-def _batch_key(item: pytest.Item, position: dict[str, int]) -> int:
-    if item.get_closest_marker("destructive") is None:
-        return 0
-    return position.get(_host_param(item) or "", 0)
+    items.sort(key=lambda item: position.get(host_of(item) or "", 0) if item.get_closest_marker("destructive") else 0)
 
 
 def rollout_of(config: pytest.Config) -> Rollout | None:
@@ -268,7 +224,7 @@ def rollout_of(config: pytest.Config) -> Rollout | None:
     >>> rollout_of(config) is None
     True
     """
-    return config.stash.get(ROLLOUT_KEY, None)
+    return config.stash.get(ROLLOUT, None)
 
 
 def rollout_report(config: pytest.Config) -> dict[str, Any] | None:
@@ -280,14 +236,14 @@ def rollout_report(config: pytest.Config) -> dict[str, Any] | None:
     >>> rollout_report(config) is None
     True
     >>> with tempfile.TemporaryDirectory() as state_dir:
-    ...     config.stash[ROLLOUT_KEY] = Rollout(state_dir, "run-1", ["c0", "c1"], parse_serial("50%"))
+    ...     config.stash[ROLLOUT] = Rollout(state_dir, "run-1", ["c0", "c1"], parse_serial("50%"))
     ...     report = rollout_report(config)
     >>> report["batches"], report["not_run"]
     ([['c0'], ['c1']], {'c0': 'not run: its test never started', 'c1': 'not run: its test never started'})
     """
     rollout = rollout_of(config)
-    if rollout is None and RUN_ID_KEY in config.stash:
-        rollout = Rollout.open(ROLLOUT_DIR, config.stash[RUN_ID_KEY])
+    if rollout is None and RUN_ID in config.stash:
+        rollout = Rollout.open(rollout_state_dir(config), config.stash[RUN_ID])
     return None if rollout is None else rollout.report()
 
 
@@ -298,8 +254,9 @@ def not_run_reasons(config: pytest.Config) -> dict[str, dict[str, str]]:
     >>> config = SimpleNamespace(stash=pytest.Stash())     # a stand-in for pytest's config
     >>> not_run_reasons(config)
     {}
-    >>> config.stash[NOT_RUN_KEY] = {"c1": {"remediation": "needs destructive: true for this host in the inventory"}}
+    >>> why = "needs destructive: true for this host in the inventory"
+    >>> config.stash[DESTRUCTIVE_NOT_RUN] = {"c1": {"remediation": why}}
     >>> not_run_reasons(config)["c1"]
     {'remediation': 'needs destructive: true for this host in the inventory'}
     """
-    return config.stash.get(NOT_RUN_KEY, {})
+    return config.stash.get(DESTRUCTIVE_NOT_RUN, {})

@@ -3,7 +3,7 @@
 Anything that keeps the trial from being judged — a snapshot host, a NUMA node
 the host does not have, no Python interpreter, an unreadable report, a dropped
 connection, a node binding the kernel refuses — raises
-:class:`~vrouter_preflight.verdict.CannotJudge` here, while the check is being set up, so
+:class:`~vrouter_preflight.wiring.verdict.CannotJudge` here, while the check is being set up, so
 pytest reports an ERROR with the reason. A host where the trial does not apply
 (buddy mode and no ``trial.sizes``) is SKIPPED with the reason.
 """
@@ -17,7 +17,9 @@ from vrouter_preflight.errors import HostError, NotLiveError
 from vrouter_preflight.fleet import HostUnderTest
 from vrouter_preflight.trial.report import TrialReport, pool_changes
 from vrouter_preflight.trial.runner import TrialRequest, TrialUnavailable, deadline_for, run_trial
-from vrouter_preflight.verdict import CannotJudge, Verdict
+from vrouter_preflight.wiring.verdict import CannotJudge, Verdict
+
+SNAPSHOT_TRIAL = "the trial allocation cannot run on a snapshot: it needs the live kernel"
 
 
 def trial_sizes(host: HostUnderTest, demand: VrouterDemand) -> tuple[int, ...]:
@@ -49,7 +51,7 @@ def trial_request(host: HostUnderTest, demand: VrouterDemand, trial_node: int | 
         why = "; ".join(demand.settings.warnings) or "no hugepage size configured"
         verdict.not_applicable(f"vRouter does not use hugepages for its tables ({why}) and trial.sizes is empty")
     if host.spec.transport == "snapshot":
-        raise CannotJudge(host.name, "the trial allocation cannot run on a snapshot: it needs the live kernel")
+        raise CannotJudge(host.name, SNAPSHOT_TRIAL)
     if trial_node is not None:
         nodes = host.facts.numa_nodes
         if trial_node not in nodes:
@@ -67,20 +69,38 @@ def trial_request(host: HostUnderTest, demand: VrouterDemand, trial_node: int | 
     )
 
 
+def run_judgeable_trial(host: HostUnderTest, request: TrialRequest, where: str = "") -> TrialReport:
+    """Run the trial on ``host`` and return its report, or raise CannotJudge saying why it could not be judged.
+
+    A snapshot, a dropped connection, no interpreter, an unreadable report or a
+    trial that stopped before trying (with the pools unchanged) cannot be
+    judged; a trial that changed the pools is returned, so the check fails it.
+    ``where`` names the NUMA node in the message (`` on node 1``).
+
+    >>> from vrouter_preflight.inventory import HostSpec
+    >>> from vrouter_preflight.transport.pool import TransportPool
+    >>> snapshot = HostUnderTest(HostSpec(name="c7", transport="snapshot", path="/cap/c7"), {}, TransportPool())
+    >>> request = TrialRequest(sizes_kib=(2048,), flow_bytes=1, bridge_bytes=1)
+    >>> run_judgeable_trial(snapshot, request)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.wiring.verdict.CannotJudge: c7: cannot judge: the trial allocation cannot run on a snapshot: ...
+    """
+    try:
+        report = run_trial(host.transport, request)
+    except NotLiveError:
+        raise CannotJudge(host.name, SNAPSHOT_TRIAL) from None
+    except (HostError, TrialUnavailable) as exc:
+        raise CannotJudge(host.name, f"trial allocation{where}: {exc}") from None
+    if report.error is not None:
+        raise CannotJudge(host.name, f"trial allocation{where}: the helper stopped: {report.error}")
+    for trial in report.trials:
+        if trial.status in ("error", "timeout", "interrupted") and not pool_changes(trial.before, trial.after):
+            raise CannotJudge(host.name, f"trial allocation ({trial.size_name}){where}: {trial.status}: {trial.reason}")
+    return report
+
+
 @pytest.fixture
 def trial_report(host: HostUnderTest, trial_request: TrialRequest) -> TrialReport:
     """The helper's report; ERROR when it could not run or could not try (pools that changed still fail the check)."""
-    try:
-        report = run_trial(host.transport, trial_request)
-    except NotLiveError:
-        raise CannotJudge(
-            host.name, "the trial allocation cannot run on a snapshot: it needs the live kernel"
-        ) from None
-    except (HostError, TrialUnavailable) as exc:
-        raise CannotJudge(host.name, f"trial allocation: {exc}") from None
-    if report.error is not None:
-        raise CannotJudge(host.name, f"trial allocation: the helper stopped: {report.error}")
-    for trial in report.trials:
-        if trial.status in ("error", "timeout", "interrupted") and not pool_changes(trial.before, trial.after):
-            raise CannotJudge(host.name, f"trial allocation ({trial.size_name}): {trial.status}: {trial.reason}")
-    return report
+    return run_judgeable_trial(host, trial_request)

@@ -1,4 +1,4 @@
-"""The per-host table printed at the end of a run."""
+"""Fixed-width text tables: the per-host table at the end of a run, the tables attached to reports."""
 
 from __future__ import annotations
 

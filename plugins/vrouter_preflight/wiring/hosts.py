@@ -1,5 +1,4 @@
-"""The pytest wiring: options, the one gather per run, host parametrisation,
-clean error messages and the per-host summary. The work lives elsewhere.
+"""The hosts of a run: the one gather, host parametrisation, deselection, the ``host`` fixture, clean errors.
 
 Gathering happens once, in ``pytest_configure`` of the main process, before
 collection: checks that are per NUMA node need the facts to parametrise, and
@@ -8,7 +7,9 @@ pytest-xdist workers receive the gathered facts instead of reconnecting.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,88 +19,66 @@ from vrouter_preflight.errors import InventoryError, PreflightError
 from vrouter_preflight.fleet import Fleet, HostUnderTest
 from vrouter_preflight.gather import HostGather, gather_fleet
 from vrouter_preflight.inventory import load_inventory
-from vrouter_preflight.not_run import record_live_only_not_run
-from vrouter_preflight.reporting.allure_report import describe_check, retitle
-from vrouter_preflight.reporting.run_report import RunReport
 from vrouter_preflight.transport.pool import TransportPool
-from vrouter_preflight.verdict import check_id_of
+from vrouter_preflight.wiring.allure_attach import describe_check, retitle
+from vrouter_preflight.wiring.items import check_id_of, host_of, node_of
+from vrouter_preflight.wiring.not_run import record_live_only_not_run
+from vrouter_preflight.wiring.stash import FLEET
 
-ROOT = Path(__file__).resolve().parents[2]
-CHECKS_DIR = ROOT / "checks"
-DEFAULT_INVENTORY = "inventory/local.yaml"
-FLEET_KEY = pytest.StashKey[Fleet]()
-DEFAULT_SUMMARY = "reports/summary.json"
 WIRE_KEY = "vrouter_preflight_fleet"
-#: Hardware certification (``-m certification``): its option, marker, collection and certificates.
-pytest_plugins = ("vrouter_preflight.certification.plugin",)
+DEFAULT_INVENTORY_NAME = "local.yaml"
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("vrouter-preflight")
-    group.addoption(
-        "--inventory",
-        default=DEFAULT_INVENTORY,
-        metavar="PATH",
-        help=f"inventory YAML of the computes to check (default: {DEFAULT_INVENTORY})",
-    )
-    group.addoption(
-        "--hosts",
-        default=None,
-        metavar="NAME[,NAME...]",
-        help="check only these inventory hosts",
-    )
-    group.addoption(
-        "--gather-workers",
-        type=int,
-        default=32,
-        metavar="N",
-        help="hosts gathered at once (default: 32)",
-    )
-    group.addoption(
-        "--summary-json",
-        default=None,
-        metavar="PATH",
-        help=f"write the JSON summary here (default: {DEFAULT_SUMMARY} in the repository)",
-    )
+def _package_dir(name: str) -> Path:
+    """Where an installed subpackage of the suite lives, found without importing it."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"the installed vrouter-preflight lacks {name}: reinstall it")
+    return Path(next(iter(spec.submodule_search_locations))).resolve()
 
 
-def runs_checks(config: pytest.Config) -> bool:
-    """True when this run collects the suite's checks (not only its own tests).
+#: The installed checks (``checks/`` of a checkout installed in editable mode).
+CHECKS_DIR = _package_dir("vrouter_preflight.checks")
+#: The inventory used when none is given: this machine, local transport.
+DEFAULT_INVENTORY = _package_dir("vrouter_preflight.inventories") / DEFAULT_INVENTORY_NAME
 
-    >>> from types import SimpleNamespace
-    >>> def started(*args: str) -> SimpleNamespace:     # a stand-in for pytest's config: `pytest ARGS` from ROOT
-    ...     return SimpleNamespace(invocation_params=SimpleNamespace(dir=ROOT), args=list(args))
-    >>> runs_checks(started("checks/test_contiguity.py::test_fits")), runs_checks(started("."))
-    (True, True)
-    >>> runs_checks(started("tests/unit", "plugins"))
-    False
+
+def collects_checks(start_dir: str | Path, args: Sequence[str]) -> bool:
+    """True when collection ``args`` (relative to ``start_dir``) reach the suite's checks.
+
+    >>> collects_checks("/srv", [str(CHECKS_DIR / "test_contiguity.py") + "::test_contiguous_blocks"])
+    True
+    >>> collects_checks(CHECKS_DIR.parent, ["."]), collects_checks("/srv", ["tests/unit"])
+    (True, False)
     """
-    invocation = Path(config.invocation_params.dir)
-    for arg in config.args:
-        path = (invocation / arg.split("::", 1)[0]).resolve()
+    for arg in args:
+        path = (Path(start_dir) / arg.split("::", 1)[0]).resolve()
         if path == CHECKS_DIR or CHECKS_DIR in path.parents or path in CHECKS_DIR.parents:
             return True
     return False
 
 
-def _inventory_path(config: pytest.Config) -> Path:
-    raw = Path(str(config.getoption("inventory")))
-    if raw.is_absolute():
-        return raw
-    invoked = Path(config.invocation_params.dir) / raw
-    return invoked if invoked.exists() or str(raw) != DEFAULT_INVENTORY else ROOT / raw
+def inventory_path(config: pytest.Config) -> Path:
+    """``--inventory`` relative to where the run started, else the built-in local inventory.
+
+    >>> from types import SimpleNamespace
+    >>> def given(value: str | None) -> SimpleNamespace:  # a stand-in for pytest's config, started in /srv
+    ...     return SimpleNamespace(getoption=lambda name: value, invocation_params=SimpleNamespace(dir="/srv"))
+    >>> str(inventory_path(given("fleet/prod.yaml"))), inventory_path(given(None)) == DEFAULT_INVENTORY
+    ('/srv/fleet/prod.yaml', True)
+    """
+    given = config.getoption("inventory")
+    if given is None:
+        return DEFAULT_INVENTORY
+    return Path(config.invocation_params.dir) / str(given)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "reachability: the check that reports an unreachable host (one per host)")
-    config.addinivalue_line("markers", "live_only: acts on the live kernel; not collected for snapshot hosts")
-    if not runs_checks(config):
-        return
     hosts_option = config.getoption("hosts")
     only = [h.strip() for h in str(hosts_option).split(",") if h.strip()] if hosts_option else None
     try:
-        inventory = load_inventory(_inventory_path(config), only_hosts=only)
+        inventory = load_inventory(inventory_path(config), only_hosts=only)
     except InventoryError as exc:
         raise pytest.UsageError(str(exc)) from None
     workerinput = getattr(config, "workerinput", None)
@@ -116,11 +95,7 @@ def pytest_configure(config: pytest.Config) -> None:
         fleet = Fleet(inventory, gathered, pool)
         if config.pluginmanager.hasplugin("xdist"):
             config.pluginmanager.register(_XdistHandOff(fleet), "vrouter-preflight-xdist")
-    config.stash[FLEET_KEY] = fleet
-    if workerinput is None:
-        summary = config.getoption("summary_json")
-        path = ROOT / DEFAULT_SUMMARY if summary is None else Path(config.invocation_params.dir) / str(summary)
-        config.pluginmanager.register(RunReport(config, fleet, path), "vrouter-preflight-report")
+    config.stash[FLEET] = fleet
 
 
 class _XdistHandOff:
@@ -134,7 +109,7 @@ class _XdistHandOff:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    fleet = config.stash.get(FLEET_KEY, None)
+    fleet = config.stash.get(FLEET, None)
     if fleet is not None:
         fleet.pool.close_all()
 
@@ -142,9 +117,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "host" not in metafunc.fixturenames:
         return
-    fleet = metafunc.config.stash.get(FLEET_KEY, None)
-    if fleet is None:
-        raise pytest.UsageError("checks need the inventory: run them from the repository (pytest checks)")
+    fleet = metafunc.config.stash[FLEET]
     for node_fixture, nodes_of in (("node", _nodes_of), ("trial_node", _trial_nodes_of)):
         if node_fixture in metafunc.fixturenames:
             pairs = [
@@ -186,29 +159,19 @@ def _trial_nodes_of(fleet: Fleet, name: str) -> list[int | None]:
     return list(fleet.inventory.host(name).trial.nodes) or [None]
 
 
-def _host_of(item: pytest.Item) -> str | None:
-    callspec = getattr(item, "callspec", None)
-    if callspec is None:
-        return None
-    value = callspec.params.get("host")
-    return value if isinstance(value, str) else None
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep only the reachability check of a host that could not be gathered.
 
     An unreachable host gives ONE error (its reachability check); its other
     checks are deselected, and the summary says why. Checks marked
     ``live_only`` (the trial allocation) are deselected for snapshot hosts,
-    and the summary's ``not_run`` says so (:mod:`vrouter_preflight.not_run`).
+    and the summary's ``not_run`` says so (:mod:`vrouter_preflight.wiring.not_run`).
     """
-    fleet = config.stash.get(FLEET_KEY, None)
-    if fleet is None:
-        return
+    fleet = config.stash[FLEET]
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
-        name = _host_of(item)
+        name = host_of(item)
         if name is not None:
             item.user_properties.extend(_identity(item, name))
         if name is not None and _deselected(fleet, item, name):
@@ -232,18 +195,10 @@ def _deselected(fleet: Fleet, item: pytest.Item, name: str) -> bool:
 def _identity(item: pytest.Item, name: str) -> list[tuple[str, object]]:
     """What every report says about a check item: host, check id and, per node, the node."""
     identity: list[tuple[str, object]] = [("host", name), ("check", check_id_of(item))]
-    node = _node_of(item)
+    node = node_of(item)
     if node is not None:
         identity.append(("node", node))
     return identity
-
-
-def _node_of(item: pytest.Item) -> int | None:
-    """The NUMA node a per-node check (``node``) or a per-node trial (``trial_node``) judges."""
-    callspec = getattr(item, "callspec", None)
-    params = callspec.params if callspec is not None else {}
-    node = params.get("node", params.get("trial_node"))
-    return node if isinstance(node, int) else None
 
 
 @pytest.fixture
@@ -251,9 +206,8 @@ def host(request: pytest.FixtureRequest) -> HostUnderTest:
     """The host a check runs against (parametrised over the inventory)."""
     name = str(request.param)
     check = check_id_of(request.node)
-    describe_check(title=f"{name}: {check}", host=name, node=_node_of(request.node), check_id=check)
-    fleet = request.config.stash[FLEET_KEY]
-    return fleet.host(name)
+    describe_check(title=f"{name}: {check}", host=name, node=node_of(request.node), check_id=check)
+    return request.config.stash[FLEET].host(name)
 
 
 class _PreflightRepr:

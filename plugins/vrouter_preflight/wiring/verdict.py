@@ -17,14 +17,8 @@ from typing import Any
 import pytest
 
 from vrouter_preflight.errors import PreflightError
-from vrouter_preflight.reporting.allure_report import (
-    allure_active,
-    attach_json,
-    attach_png,
-    attach_table,
-    attach_text,
-    retitle,
-)
+from vrouter_preflight.wiring.allure_attach import attach_json, attach_png, attach_table, attach_text, retitle
+from vrouter_preflight.wiring.items import check_id_of
 
 
 class CannotJudge(PreflightError):
@@ -38,17 +32,6 @@ class CannotJudge(PreflightError):
         self.host = host
         self.reason = reason
         super().__init__(f"{host}: cannot judge: {reason}")
-
-
-def check_id_of(item: pytest.Item) -> str:
-    """The check id of a test item: its function name without ``test_``.
-
-    >>> class Item: originalname = "test_contiguous_blocks"
-    >>> check_id_of(Item())  # type: ignore[arg-type]
-    'contiguous_blocks'
-    """
-    name = str(getattr(item, "originalname", None) or item.name)
-    return name.removeprefix("test_")
 
 
 class Verdict:
@@ -79,23 +62,17 @@ class Verdict:
         attach_table(name, header, rows)
 
     def attach_png(self, name: str, data: bytes) -> None:
-        """Attach a picture (a chart from :mod:`vrouter_preflight.reporting.charts`) to the report."""
+        """Attach a picture (a chart) to the report."""
         attach_png(name, data)
 
-    def attach_charts(self) -> None:
-        """Attach the check's standard pictures (:mod:`~vrouter_preflight.reporting.check_charts`); conclude calls it.
-
-        Only while Allure records, so a run without ``--alluredir`` never imports the plotting library.
-        """
-        if not allure_active():
+    def concluded(self) -> None:
+        """Tell the layers above that this check concluded (they attach its pictures); :meth:`conclude` calls it."""
+        config = getattr(self.item, "config", None)
+        if config is None:  # an item stand-in outside a pytest run
             return
-        from vrouter_preflight.reporting.check_charts import attach_check_charts
-
         details = dict(self.item.user_properties).get("details")
-        attach_check_charts(
-            self.check_id,
-            getattr(self.item, "funcargs", {}),
-            details if isinstance(details, dict) else None,
+        config.hook.pytest_vrouter_preflight_check_concluded(
+            item=self.item, check_id=self.check_id, details=details if isinstance(details, dict) else None
         )
 
     def conclude(self, ok: bool, message: str) -> None:
@@ -104,7 +81,7 @@ class Verdict:
         text = self._title(message)
         self.item.user_properties.append(("message", text))
         retitle(text)
-        self.attach_charts()
+        self.concluded()
         if not ok:
             pytest.fail(text, pytrace=False)
 

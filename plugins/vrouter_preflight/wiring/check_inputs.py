@@ -2,7 +2,7 @@
 
 Each input is computed from the host's facts and its inventory entry. An
 input that cannot be had (a file absent, a value that makes no sense) raises
-:class:`~vrouter_preflight.verdict.CannotJudge` while the check is being set up, so
+:class:`~vrouter_preflight.wiring.verdict.CannotJudge` while the check is being set up, so
 pytest reports an ERROR with the reason, never a pass.
 """
 
@@ -19,7 +19,8 @@ from vrouter_preflight.facts.hugepages import HugepagePool, HugepagePools
 from vrouter_preflight.facts.sizes import GIB_KIB
 from vrouter_preflight.fleet import HostUnderTest
 from vrouter_preflight.remediation.deployments import OperationsMissing, VrouterOperations, resolve_operations
-from vrouter_preflight.verdict import CannotJudge, Verdict
+from vrouter_preflight.wiring.items import node_of
+from vrouter_preflight.wiring.verdict import CannotJudge, Verdict
 
 T = TypeVar("T")
 
@@ -32,7 +33,7 @@ def require(value: T | None, host: str, what: str) -> T:
     >>> require(None, "c0", "/proc/buddyinfo is absent")
     Traceback (most recent call last):
     ...
-    vrouter_preflight.verdict.CannotJudge: c0: cannot judge: /proc/buddyinfo is absent
+    vrouter_preflight.wiring.verdict.CannotJudge: c0: cannot judge: /proc/buddyinfo is absent
     """
     if value is None:
         raise CannotJudge(host, what)
@@ -52,7 +53,7 @@ def host_demand(host: HostUnderTest) -> VrouterDemand:
     >>> host_demand(HostUnderTest(spec, {}, TransportPool()))
     Traceback (most recent call last):
     ...
-    vrouter_preflight.verdict.CannotJudge: c0: cannot judge: the base page size is unknown (no getconf PAGESIZE)
+    vrouter_preflight.wiring.verdict.CannotJudge: c0: cannot judge: the base page size is unknown (no getconf PAGESIZE)
     """
     facts = host.facts
     page_size = require(facts.page_size, host.name, "the base page size is unknown (no getconf PAGESIZE)")
@@ -139,7 +140,4 @@ def operations(host: HostUnderTest) -> VrouterOperations:
 @pytest.fixture
 def verdict(request: pytest.FixtureRequest, host: HostUnderTest) -> Verdict:
     """The handle a check concludes with (host and node recorded for every report)."""
-    callspec = getattr(request.node, "callspec", None)
-    params = callspec.params if callspec is not None else {}
-    node = params.get("node", params.get("trial_node"))
-    return Verdict(request.node, host.name, node if isinstance(node, int) else None)
+    return Verdict(request.node, host.name, node_of(request.node))

@@ -1,0 +1,78 @@
+"""The ``vrouter-preflight`` command: pytest with the suite's checks selected.
+
+Every option is pytest's or the suite's, the same as ``pytest --inventory …``;
+without ``--inventory`` the built-in local inventory checks this machine.
+``--help`` shows the suite's options first. pytest's cache is not written, so
+a run leaves nothing in the working directory but ``reports/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from collections.abc import Sequence
+
+import pytest
+
+from vrouter_preflight.plugin import SUITE_REQUEST_ATTRIBUTE
+from vrouter_preflight.wiring.options import GROUP
+
+PROG = "vrouter-preflight"
+
+
+class _SuiteRequest:
+    """Marks a run started by the command: the entry point then always collects the checks."""
+
+    def __init__(self) -> None:
+        setattr(self, SUITE_REQUEST_ATTRIBUTE, True)
+
+
+def suite_options_first(help_text: str, prefix: str = GROUP) -> str:
+    """pytest's help with the sections whose title starts with ``prefix`` moved up, right after the usage.
+
+    A section starts at a line with no indent that ends with ``:``.
+
+    >>> text = "usage: x\\n\\npositional arguments:\\n  file\\n\\ngeneral:\\n  -k\\n\\n"
+    >>> text += "vrouter-preflight:\\n  --inventory\\n"
+    >>> print(suite_options_first(text), end="")
+    usage: x
+    <BLANKLINE>
+    vrouter-preflight:
+      --inventory
+    <BLANKLINE>
+    positional arguments:
+      file
+    <BLANKLINE>
+    general:
+      -k
+    """
+    sections: list[list[str]] = [[]]
+    for line in help_text.splitlines():
+        if line and not line[0].isspace() and line.rstrip().endswith(":"):
+            sections.append([])
+        sections[-1].append(line)
+    blocks = ["\n".join(section).strip("\n") for section in sections]
+    head, rest = blocks[0], blocks[1:]
+    ours = [block for block in rest if block.startswith(prefix)]
+    theirs = [block for block in rest if not block.startswith(prefix)]
+    return "\n\n".join([head, *ours, *theirs]) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the suite as pytest would with ``argv``; returns pytest's exit status.
+
+    For example ``main(["--inventory", "/srv/fleet.yaml", "-n", "4"])`` is what
+    ``vrouter-preflight --inventory /srv/fleet.yaml -n 4`` runs (exit status 0, 1 or 4
+    as for ``pytest``); ``tests/integration/test_installed.py`` runs it from a wheel.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    args = ["-p", "no:cacheprovider", *args]
+    if "--help" in args or "-h" in args:
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            status = pytest.main(args, plugins=[_SuiteRequest()])
+        text = buffer.getvalue().replace("usage: pytest ", f"usage: {PROG} ", 1)
+        sys.stdout.write(suite_options_first(text))
+        return int(status)
+    return int(pytest.main(args, plugins=[_SuiteRequest()]))

@@ -1,0 +1,49 @@
+"""Writing JSON files that pipelines read: atomically, so a reader never sees half a file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+def write_json_atomic(path: str | os.PathLike[str], data: Mapping[str, Any]) -> Path:
+    """Write ``data`` as indented JSON atomically: a temporary file in the same directory, fsync, then a rename.
+
+    Parent directories are created. A reader never sees a half-written file,
+    and a value JSON cannot represent (NaN, a set) raises before anything is
+    replaced. Returns the path written.
+
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = write_json_atomic(Path(d, "reports", "summary.json"), {"verdict": "pass", "hosts": {}})
+    ...     try:
+    ...         write_json_atomic(path, {"verdict": float("nan")})
+    ...     except ValueError:
+    ...         print("NaN refused")
+    ...     print(path.read_text(encoding="utf-8"), end="")
+    ...     os.listdir(path.parent)  # no temporary file left behind
+    NaN refused
+    {
+      "verdict": "pass",
+      "hosts": {}
+    }
+    ['summary.json']
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp_name, 0o644)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,26 @@
+"""Every value the plugin keeps on pytest's config, each under one key (``config.stash[KEY]``).
+
+>>> import pytest
+>>> stash = pytest.Stash()
+>>> stash[RUN_ID] = "20261203-0001"
+>>> stash[RUN_ID], FLEET in stash
+('20261203-0001', False)
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from vrouter_preflight.fleet import Fleet
+from vrouter_preflight.rollout import Rollout
+
+#: The hosts of this run and their gathered facts (main process and every xdist worker).
+FLEET = pytest.StashKey[Fleet]()
+#: Host -> check id -> why a destructive check was deselected.
+DESTRUCTIVE_NOT_RUN = pytest.StashKey[dict[str, dict[str, str]]]()
+#: Host -> check id -> why a live-only check was deselected on a snapshot host.
+LIVE_ONLY_NOT_RUN = pytest.StashKey[dict[str, dict[str, str]]]()
+#: The destructive stage's rollout of this process (workers and a run without xdist).
+ROLLOUT = pytest.StashKey[Rollout]()
+#: The id shared by every process of one run (the rollout's state file is named by it).
+RUN_ID = pytest.StashKey[str]()
