@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import sys
 from collections.abc import Sequence
 
@@ -72,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
             status = pytest.main(args, plugins=[_SuiteRequest()])
-        text = buffer.getvalue().replace("usage: pytest ", f"usage: {PROG} ", 1)
+        text = re.sub(r"^usage: \S+ ", f"usage: {PROG} ", buffer.getvalue(), count=1)
         sys.stdout.write(suite_options_first(text))
         return int(status)
     return int(pytest.main(args, plugins=[_SuiteRequest()]))
