@@ -104,6 +104,7 @@ def pytest_configure(config: pytest.Config) -> None:
     fleet = config.stash[FLEET]
     if hasattr(config, "workerinput"):
         return
+    keep_hosts_on_one_worker(config.option)
     summary = option_output(config, "summary_json", SUMMARY_DEFAULT)
     config.pluginmanager.register(RunReport(config, fleet, summary), "vrouter-preflight-report")
     if certification.is_certification_run(config):
@@ -111,6 +112,21 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(CertificationReport(config, fleet, directory), "vrouter-preflight-certificates")
     if _allure_records(config):
         config.pluginmanager.register(check_charts, "vrouter-preflight-charts")
+
+
+def keep_hosts_on_one_worker(option: Any) -> None:
+    """With ``-n N`` and no ``--dist`` choice, pytest-xdist's ``load`` becomes ``loadgroup``: a host's checks
+    stay on one worker, in collection order (the checks group themselves by host).
+
+    >>> from types import SimpleNamespace
+    >>> option = SimpleNamespace(dist="load", loadscopereorder=True)
+    >>> keep_hosts_on_one_worker(option)
+    >>> option.dist, option.loadscopereorder
+    ('loadgroup', False)
+    """
+    if getattr(option, "dist", "no") == "load":
+        option.dist = "loadgroup"
+        option.loadscopereorder = False
 
 
 def _allure_records(config: pytest.Config) -> bool:
