@@ -1,22 +1,29 @@
-"""The ``vrouter-preflight`` command: pytest with the suite's checks selected.
+"""The ``vrouter-preflight`` command: pytest with the suite's checks selected, and ``merge``.
 
 Every option is pytest's or the suite's, the same as ``pytest --inventory …``;
 without ``--inventory`` the built-in local inventory checks this machine.
 ``--help`` shows the suite's options first. pytest's cache is not written, so
 a run leaves nothing in the working directory but ``reports/``.
+
+``vrouter-preflight merge --summary-json OUT SUMMARY…`` merges the summaries of
+a sharded run (``--shard I/N``) into one; its exit status is the merged run's.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
 from vrouter_preflight.plugin import SUITE_REQUEST_ATTRIBUTE
+from vrouter_preflight.reporting.merge import MergeError, merge_summaries, read_summary
+from vrouter_preflight.reporting.summary import write_summary
 from vrouter_preflight.wiring.options import GROUP
 
 PROG = "vrouter-preflight"
@@ -60,6 +67,31 @@ def suite_options_first(help_text: str, prefix: str = GROUP) -> str:
     return "\n\n".join([head, *ours, *theirs]) + "\n"
 
 
+def merge_command(argv: Sequence[str]) -> int:
+    """``vrouter-preflight merge``: one summary (and exit status) from the shards' summaries.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     merge_command(["--summary-json", f"{d}/all.json", f"{d}/missing.json"])
+    2
+    """
+    parser = argparse.ArgumentParser(prog=f"{PROG} merge", description=merge_summaries.__doc__)
+    parser.add_argument("--summary-json", required=True, type=Path, metavar="OUT", help="the merged summary")
+    parser.add_argument("summaries", nargs="+", type=Path, metavar="SUMMARY", help="the shards' summaries")
+    args = parser.parse_args(list(argv))
+    try:
+        merged = merge_summaries([(str(path), read_summary(path)) for path in args.summaries])
+    except MergeError as exc:
+        print(f"{PROG} merge: {exc}", file=sys.stderr)
+        return 2
+    write_summary(args.summary_json, merged)
+    print(
+        f"{args.summary_json}: {len(merged['hosts'])} hosts from {len(args.summaries)} summaries, "
+        f"verdict {merged['verdict']}, exit status {merged['exit_status']}"
+    )
+    return int(merged["exit_status"])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the suite as pytest would with ``argv``; returns pytest's exit status.
 
@@ -68,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     as for ``pytest``); ``tests/integration/test_installed.py`` runs it from a wheel.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["merge"]:
+        return merge_command(args[1:])
     args = ["-p", "no:cacheprovider", *args]
     if "--help" in args or "-h" in args:
         buffer = io.StringIO()

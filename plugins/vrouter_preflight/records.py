@@ -7,7 +7,7 @@ certificates and the change-board overview.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -105,3 +105,52 @@ def utc_timestamp(moment: datetime | None = None) -> str:
     if moment.tzinfo is None:
         raise ValueError("a naive datetime is ambiguous: give it a timezone")
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class HostResult:
+    """One host as the reports show it: how it was reached, its kernel and NUMA nodes, or why not;
+    what a reload needs and what it has (the JSON summary's ``demand`` and ``supply``).
+
+    >>> HostResult("c0", "ssh", "192.0.2.10", None, None, "connection refused", None, None).reached
+    False
+    """
+
+    name: str
+    transport: str
+    address: str
+    kernel: str | None
+    numa_nodes: tuple[int, ...] | None
+    error: str | None
+    demand: Mapping[str, Any] | None
+    supply: Mapping[str, Any] | None
+
+    @property
+    def reached(self) -> bool:
+        """True when the host was gathered (its checks ran)."""
+        return self.error is None
+
+    def to_wire(self) -> dict[str, Any]:
+        """A JSON-able form for xdist's ``workeroutput``.
+
+        >>> r = HostResult("c0", "local", "local", "6.1.0", (0, 1), None, {"buddy_blocks": {"10": 44}}, None)
+        >>> import json
+        >>> HostResult.from_wire(json.loads(json.dumps(r.to_wire()))) == r
+        True
+        """
+        return asdict(self)
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> HostResult:
+        """Rebuild a result from :meth:`to_wire` output."""
+        nodes = data["numa_nodes"]
+        return cls(
+            str(data["name"]),
+            str(data["transport"]),
+            str(data["address"]),
+            data["kernel"],
+            None if nodes is None else tuple(int(n) for n in nodes),
+            data["error"],
+            data["demand"],
+            data["supply"],
+        )

@@ -17,12 +17,12 @@ import pytest
 
 import vrouter_preflight
 from vrouter_preflight.certification.certificate import build_certificate, finding_of, write_certificate
-from vrouter_preflight.errors import PreflightError
 from vrouter_preflight.fleet import Fleet
 from vrouter_preflight.records import CheckRecord, utc_timestamp
 from vrouter_preflight.text_table import render_table
 from vrouter_preflight.wiring.certification import certification_hosts, not_run_reason
 from vrouter_preflight.wiring.destructive import destructive_mode
+from vrouter_preflight.wiring.host_results import host_results
 from vrouter_preflight.wiring.report_records import keep_worse, record_of
 
 
@@ -41,26 +41,18 @@ class CertificationReport:
         if record is not None and finding_of(record.check_id) is not None:
             keep_worse(self.records, report.nodeid, record)
 
-    def _nodes(self, name: str) -> tuple[int, ...] | None:
-        if self.fleet.error_of(name) is not None:
-            return None
-        try:
-            return self.fleet.host(name).facts.numa_nodes or None
-        except PreflightError:
-            return None
-
     def certificate(self, name: str) -> dict[str, Any]:
         """The certificate of one marked host, from this run's records."""
         spec = self.fleet.inventory.host(name)
-        error = self.fleet.error_of(name)
+        result = host_results(self.config)[name]
         findings = ("identity", "cpu_1g_pages", "numa_layout", "boot_hugepages", "trial", "destructive_cycles")
         not_run = {f: why for f in findings if (why := not_run_reason(self.config, spec, f)) is not None}
         return build_certificate(
             host=name,
-            nodes=self._nodes(name),
-            records=list(self.records.values()),
+            nodes=result.numa_nodes,
+            records=[record for record in self.records.values() if record.host == name],
             not_run=not_run,
-            host_error=None if error is None else error.cause,
+            host_error=result.error,
             issued_at=utc_timestamp(),
             run={
                 "inventory": self.fleet.inventory.path,

@@ -12,15 +12,13 @@ from typing import Any
 import pytest
 
 import vrouter_preflight
-from vrouter_preflight.errors import PreflightError
-from vrouter_preflight.figures import demand_json, supply_json
 from vrouter_preflight.fleet import Fleet
 from vrouter_preflight.records import CheckRecord, host_verdict, utc_timestamp
 from vrouter_preflight.reporting.allure_report import write_categories, write_environment
 from vrouter_preflight.reporting.summary import build_summary, run_meta, write_summary
 from vrouter_preflight.text_table import render_table
-from vrouter_preflight.wiring.check_inputs import host_demand
 from vrouter_preflight.wiring.destructive import not_run_reasons, rollout_report
+from vrouter_preflight.wiring.host_results import host_results
 from vrouter_preflight.wiring.not_run import live_only_not_run
 from vrouter_preflight.wiring.report_records import keep_worse, record_of
 
@@ -41,35 +39,23 @@ class RunReport:
         if record is not None:
             keep_worse(self.records, report.nodeid, record)
 
-    def host_records(self, name: str) -> list[CheckRecord]:
-        """The records of one host, in the order they were reported."""
-        return [record for record in self.records.values() if record.host == name]
-
-    def _demand_and_supply(self, name: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        if self.fleet.error_of(name) is not None:
-            return None, None
-        host = self.fleet.host(name)
-        try:
-            demand = host_demand(host)
-            demand_figures = demand_json(demand.blocks_with_margin(), demand.hugepages_needed)
-        except PreflightError:
-            demand_figures = None
-        try:
-            supply_figures = supply_json(host.facts.buddyinfo, host.facts.hugepages)
-        except PreflightError:
-            supply_figures = None
-        return demand_figures, supply_figures
+    def _records_by_host(self) -> dict[str, list[CheckRecord]]:
+        """Every host's records, in the order they were reported (one pass: no per-host scan of the run)."""
+        by_host: dict[str, list[CheckRecord]] = {}
+        for record in self.records.values():
+            by_host.setdefault(record.host, []).append(record)
+        return by_host
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         names = self.fleet.host_names
-        figures = {name: self._demand_and_supply(name) for name in names}
+        results = host_results(self.config)
         summary = build_summary(
             host_names=names,
             records=list(self.records.values()),
-            host_errors={n: e.cause for n in names if (e := self.fleet.error_of(n)) is not None},
-            demand={name: pair[0] for name, pair in figures.items()},
-            supply={name: pair[1] for name, pair in figures.items()},
+            host_errors={name: result.error for name, result in results.items() if result.error is not None},
+            demand={name: result.demand for name, result in results.items()},
+            supply={name: result.supply for name, result in results.items()},
             meta=run_meta(
                 suite_version=vrouter_preflight.__version__,
                 inventory=self.fleet.inventory.path,
@@ -103,21 +89,20 @@ class RunReport:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         rows = []
-        for name in self.fleet.host_names:
-            spec = self.fleet.inventory.host(name)
-            records = self.host_records(name)
-            error = self.fleet.error_of(name)
-            kernel = "" if error is not None else (self.fleet.host(name).facts.kernel_release or "?")
-            verdict = host_verdict(records, unreachable=error is not None).upper()
+        by_host = self._records_by_host()
+        for result in host_results(self.config).values():
+            records = by_host.get(result.name, [])
+            kernel = "" if result.error is not None else (result.kernel or "?")
+            verdict = host_verdict(records, unreachable=result.error is not None).upper()
             problems = [r.message for r in records if r.outcome in ("failed", "error")]
-            detail = error.cause if error is not None else (problems[0] if problems else "")
+            detail = result.error if result.error is not None else (problems[0] if problems else "")
             counts = "/".join(str(sum(r.outcome == o for r in records)) for o in ("passed", "failed", "error"))
-            rows.append([name, spec.transport, spec.display_address, kernel, counts, verdict, detail])
+            rows.append([result.name, result.transport, result.address, kernel, counts, verdict, detail])
         terminalreporter.section("vrouter-preflight: per-host result")
         header = ["HOST", "TRANSPORT", "ADDRESS", "KERNEL", "PASS/FAIL/ERR", "RESULT", "DETAIL"]
         for line in render_table(header, rows, max_width=90):
             terminalreporter.write_line(line)
-        unreachable = [name for name in self.fleet.host_names if self.fleet.error_of(name) is not None]
+        unreachable = [result.name for result in host_results(self.config).values() if result.error is not None]
         if unreachable:
             terminalreporter.write_line(
                 f"{len(unreachable)} host(s) not reached; their other checks were not run: {', '.join(unreachable)}"
@@ -129,8 +114,9 @@ class RunReport:
     def _remediation_section(self, terminalreporter: Any) -> None:
         """Which hosts the destructive stage changed and whether they are back; who was not run and why."""
         rows = []
+        by_host = self._records_by_host()
         for name in self.fleet.host_names:
-            for record in self.host_records(name):
+            for record in by_host.get(name, []):
                 if record.check_id != "remediation" or "plan" in (record.details or {}):
                     continue
                 details = record.details or {}
@@ -146,7 +132,7 @@ class RunReport:
         plans = [
             (name, str((record.details or {})["plan"]))
             for name in self.fleet.host_names
-            for record in self.host_records(name)
+            for record in by_host.get(name, [])
             if record.check_id == "remediation" and "plan" in (record.details or {})
         ]
         if plans:

@@ -1,12 +1,24 @@
 """The hosts of a run: the one gather, host parametrisation, deselection, the ``host`` fixture, clean errors.
 
-Gathering happens once, in ``pytest_configure`` of the main process, before
-collection: checks that are per NUMA node need the facts to parametrise, and
-pytest-xdist workers receive the gathered facts instead of reconnecting.
+Gathering happens once per host, in ``pytest_configure``, before collection:
+checks that are per NUMA node need the facts to parametrise. Who gathers:
+
+* without pytest-xdist, the one process;
+* with ``-n N``, each worker gathers and checks its own slice of the hosts
+  (every N-th host), so gathering and checking use every core; xdist then
+  runs each worker's own collection (``--dist each``), a host's checks stay on
+  its worker, and the workers send the main process what the end-of-run
+  reports need (:mod:`vrouter_preflight.wiring.host_results`);
+* with ``-n N --destructive`` (and for ``--rollback-journal``) the main process
+  gathers every host and hands the facts to the workers: the rollout needs one
+  view of the fleet.
+
+``--hosts`` and ``--shard I/N`` select the hosts before anything is contacted.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 from collections.abc import Sequence
@@ -18,13 +30,17 @@ import pytest
 from vrouter_preflight.errors import InventoryError, PreflightError
 from vrouter_preflight.fleet import Fleet, HostUnderTest
 from vrouter_preflight.gather import HostGather, gather_fleet
-from vrouter_preflight.inventory import load_inventory
+from vrouter_preflight.inventory import Inventory, load_inventory
+from vrouter_preflight.shards import Shard, hosts_of_shard, parse_shard
 from vrouter_preflight.transport.pool import TransportPool
 from vrouter_preflight.wiring.allure_attach import describe_check, retitle
+from vrouter_preflight.wiring.destructive import destructive_mode
+from vrouter_preflight.wiring.host_results import WORKER_OUTPUT_KEY, merge_worker_output, worker_output
 from vrouter_preflight.wiring.items import check_id_of, host_of, node_of
 from vrouter_preflight.wiring.not_run import record_live_only_not_run
 from vrouter_preflight.wiring.stash import FLEET
 
+#: workerinput key: the facts the main process gathered (absent: the worker gathers its own slice).
 WIRE_KEY = "vrouter_preflight_fleet"
 DEFAULT_INVENTORY_NAME = "local.yaml"
 
@@ -73,39 +89,138 @@ def inventory_path(config: pytest.Config) -> Path:
     return Path(config.invocation_params.dir) / str(given)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_configure(config: pytest.Config) -> None:
+def shard_option(config: pytest.Config) -> Shard | None:
+    """``--shard I/N`` as a :class:`~vrouter_preflight.shards.Shard`; a bad value is a usage error (exit 4).
+
+    >>> from types import SimpleNamespace
+    >>> shard_option(SimpleNamespace(getoption=lambda name: "2/3"))  # a stand-in for pytest's config
+    Shard(index=2, count=3)
+    """
+    text = config.getoption("shard")
+    if text is None:
+        return None
+    try:
+        return parse_shard(str(text))
+    except ValueError as exc:
+        raise pytest.UsageError(f"--shard: {exc}") from None
+
+
+def selected_inventory(config: pytest.Config) -> Inventory:
+    """The inventory with ``--hosts`` and ``--shard`` applied; a usage error when it cannot be used."""
     hosts_option = config.getoption("hosts")
     only = [h.strip() for h in str(hosts_option).split(",") if h.strip()] if hosts_option else None
     try:
         inventory = load_inventory(inventory_path(config), only_hosts=only)
     except InventoryError as exc:
         raise pytest.UsageError(str(exc)) from None
+    shard = shard_option(config)
+    if shard is None:
+        return inventory
+    if destructive_mode(config) == "run":
+        raise pytest.UsageError(
+            "--shard: the destructive stage cannot be split across controllers (its --serial and "
+            "--max-fail-percentage limits hold on one controller only); run it without --shard"
+        )
+    return only_hosts(inventory, hosts_of_shard([spec.name for spec in inventory.hosts], shard))
+
+
+def only_hosts(inventory: Inventory, names: Sequence[str]) -> Inventory:
+    """``inventory`` with only the hosts ``names``, in inventory order.
+
+    >>> from vrouter_preflight.inventory import HostSpec
+    >>> inventory = Inventory("x.yaml", tuple(HostSpec(name=n, transport="local") for n in ("a", "b", "c")))
+    >>> [spec.name for spec in only_hosts(inventory, ["c", "a"]).hosts]
+    ['a', 'c']
+    """
+    keep = set(names)
+    return dataclasses.replace(inventory, hosts=tuple(spec for spec in inventory.hosts if spec.name in keep))
+
+
+def each_worker_gathers(config: pytest.Config) -> bool:
+    """True when every pytest-xdist worker gathers its own hosts: ``-n N`` outside a destructive run or a replay.
+
+    >>> from types import SimpleNamespace
+    >>> def run(n: int, *flags: str) -> SimpleNamespace:  # a stand-in for pytest's config
+    ...     return SimpleNamespace(option=SimpleNamespace(numprocesses=n), getoption=lambda name: name in flags)
+    >>> each_worker_gathers(run(2)), each_worker_gathers(run(0)), each_worker_gathers(run(2, "destructive"))
+    (True, False, False)
+    """
+    if not getattr(config.option, "numprocesses", None):
+        return False
+    return destructive_mode(config) != "run" and not config.getoption("rollback_journal")
+
+
+def worker_slice(inventory: Inventory, worker_id: str, worker_count: int) -> list[str]:
+    """The hosts pytest-xdist worker ``gwK`` of ``worker_count`` gathers and checks: every N-th from the K-th.
+
+    >>> from vrouter_preflight.inventory import HostSpec
+    >>> inventory = Inventory("x.yaml", tuple(HostSpec(name=f"c{n}", transport="local") for n in range(5)))
+    >>> worker_slice(inventory, "gw0", 2), worker_slice(inventory, "gw1", 2)
+    (['c0', 'c2', 'c4'], ['c1', 'c3'])
+    """
+    index = int(worker_id.removeprefix("gw"))
+    return [spec.name for spec in inventory.hosts[index::worker_count]]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    inventory = selected_inventory(config)
+    workers = int(config.getoption("gather_workers"))
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
         # Only the main process may wipe the Allure results directory.
         if hasattr(config.option, "clean_alluredir"):
             config.option.clean_alluredir = False
-        wire = json.loads(workerinput[WIRE_KEY])
-        gathered = {name: HostGather.from_wire(data) for name, data in wire.items()}
-        fleet = Fleet(inventory, gathered, TransportPool())
-    else:
+        if WIRE_KEY in workerinput:
+            wire = json.loads(workerinput[WIRE_KEY])
+            gathered = {name: HostGather.from_wire(data) for name, data in wire.items()}
+            config.stash[FLEET] = Fleet(inventory, gathered, TransportPool())
+            return
+        mine = only_hosts(inventory, worker_slice(inventory, workerinput["workerid"], workerinput["workercount"]))
         pool = TransportPool()
-        gathered = gather_fleet(inventory.hosts, pool, workers=int(config.getoption("gather_workers")))
-        fleet = Fleet(inventory, gathered, pool)
-        if config.pluginmanager.hasplugin("xdist"):
-            config.pluginmanager.register(_XdistHandOff(fleet), "vrouter-preflight-xdist")
+        config.stash[FLEET] = Fleet(mine, gather_fleet(mine.hosts, pool, workers=workers), pool)
+        return
+    pool = TransportPool()
+    if each_worker_gathers(config):
+        config.option.dist = "each"  # each worker runs its own collection: its own hosts
+        fleet = Fleet(inventory, {}, pool)
+    else:
+        fleet = Fleet(inventory, gather_fleet(inventory.hosts, pool, workers=workers), pool)
     config.stash[FLEET] = fleet
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistHandOff(config, fleet), "vrouter-preflight-xdist")
 
 
 class _XdistHandOff:
-    """Gives every pytest-xdist worker the facts gathered by the main process."""
+    """The main process's side of pytest-xdist: hands the gathered facts to the workers (when it gathered),
+    and merges what each worker reports when it finishes."""
 
-    def __init__(self, fleet: Fleet) -> None:
-        self._wire = json.dumps({name: result.to_wire() for name, result in fleet.gathered.items()})
+    def __init__(self, config: pytest.Config, fleet: Fleet) -> None:
+        self._config = config
+        self._wire = (
+            json.dumps({name: result.to_wire() for name, result in fleet.gathered.items()}) if fleet.gathered else None
+        )
 
     def pytest_configure_node(self, node: Any) -> None:
-        node.workerinput[WIRE_KEY] = self._wire
+        if self._wire is not None:
+            node.workerinput[WIRE_KEY] = self._wire
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        sent = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
+        if sent is not None:
+            merge_worker_output(self._config, sent)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A worker sends the main process its hosts' results; a shard that selects no host has nothing to fail."""
+    config = session.config
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:
+        handed = WIRE_KEY in getattr(config, "workerinput", {})
+        workeroutput[WORKER_OUTPUT_KEY] = worker_output(config, gathered_here=not handed)
+    elif exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and not config.stash[FLEET].inventory.hosts:
+        session.exitstatus = pytest.ExitCode.OK
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -80,6 +80,13 @@ def add_options(parser: pytest.Parser) -> None:
         help=f"hosts gathered at once (default: {GATHER_WORKERS_DEFAULT}; 1-{GATHER_WORKERS_RANGE[1]})",
     )
     group.addoption(
+        "--shard",
+        default=None,
+        metavar="I/N",
+        help="run only the I-th of N stable slices of the selected hosts (a hash of each name), for CI runners "
+        "that split a region; merge their summaries with `vrouter-preflight merge`",
+    )
+    group.addoption(
         "--summary-json",
         default=None,
         metavar="PATH",

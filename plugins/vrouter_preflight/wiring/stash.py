@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from vrouter_preflight.fleet import Fleet
+from vrouter_preflight.records import HostResult
 from vrouter_preflight.rollout import Rollout
 
 #: The hosts of this run and their gathered facts (main process and every xdist worker).
@@ -22,5 +23,7 @@ DESTRUCTIVE_NOT_RUN = pytest.StashKey[dict[str, dict[str, str]]]()
 LIVE_ONLY_NOT_RUN = pytest.StashKey[dict[str, dict[str, str]]]()
 #: The destructive stage's rollout of this process (workers and a run without xdist).
 ROLLOUT = pytest.StashKey[Rollout]()
+#: Host -> what the end-of-run reports show of it (:mod:`vrouter_preflight.wiring.host_results`).
+HOST_RESULTS = pytest.StashKey[dict[str, HostResult]]()
 #: The id shared by every process of one run (the rollout's state file is named by it).
 RUN_ID = pytest.StashKey[str]()
