@@ -3,7 +3,9 @@
 ``ansible-inventory -i SOURCE ... --list`` runs with no standard input (a vault
 password prompt cannot hang the run), a wall-clock timeout and a cap on its
 output. The vault password comes the usual Ansible ways (``ansible.cfg``,
-``ANSIBLE_VAULT_PASSWORD_FILE``). When it fails, the message names the source
+``ANSIBLE_VAULT_PASSWORD_FILE``). A source Ansible cannot parse fails the call
+(``ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED``) rather than giving an empty
+inventory. When it fails, the message names the source
 and the first error line Ansible printed, cut short: Ansible's longer output
 can quote inventory lines, which may hold passwords, so it is not repeated.
 """
@@ -104,7 +106,14 @@ def run_ansible_inventory(
     for source in sources:
         argv += ["-i", source]
     argv.append("--list")
-    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+    env = {
+        **os.environ,
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        # A source Ansible cannot parse is a failure, not a warning and an empty inventory.
+        "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1",
+        "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "1",
+    }
     try:
         process = subprocess.Popen(
             argv,

@@ -4,7 +4,8 @@ A range is ``[begin:end]`` or ``[begin:end:step]``, inclusive; numbers keep
 the zero padding of ``begin`` (``[01:20]`` gives ``01`` ... ``20``, begin and end
 then need the same width); single letters give ``[a:c]`` (in the order
 ``a``-``z`` then ``A``-``Z``, as Ansible); an empty begin is 0. Several ranges in
-one entry multiply. A port after the last ``:`` of a name or IPv4 address (or
+one entry multiply. A range with begin after end is an error (Ansible silently
+makes no host of it). A port after the last ``:`` of a name or IPv4 address (or
 after ``[v6]:``) is split off.
 """
 
@@ -73,7 +74,9 @@ def _one_range(body: str, entry: str) -> list[str]:
     width = len(begin) if begin.startswith("0") and len(begin) > 1 else 0
     if width and len(end) != width:
         raise ValueError(f"range [{body}] in {entry!r}: a zero-padded begin needs an end of the same width")
-    count = max(0, (int(end) - int(begin)) // step + 1)
+    count = (int(end) - int(begin)) // step + 1
+    if count <= 0:
+        raise ValueError(f"range [{body}] in {entry!r} makes no host (begin > end)")
     if count > MAX_EXPANSION:
         raise ValueError(f"range [{body}] in {entry!r} makes {count} hosts, more than {MAX_EXPANSION}")
     return [str(number).zfill(width) for number in range(int(begin), int(end) + 1, step)]

@@ -28,7 +28,7 @@ from vrouter_preflight.inventory_sources.ansible_cli import run_ansible_inventor
 from vrouter_preflight.inventory_sources.ansible_ini import read_ini_inventory
 from vrouter_preflight.inventory_sources.ansible_json import looks_like_list_json, read_list_json
 from vrouter_preflight.inventory_sources.ansible_yaml import read_yaml_inventory
-from vrouter_preflight.inventory_sources.errors import OnlyAnsibleCanRead, SourceError
+from vrouter_preflight.inventory_sources.errors import NeedsAnsibleError, OnlyAnsibleCanRead, SourceError
 from vrouter_preflight.inventory_sources.graph import InventoryBuilder, VarsLayer, build_inventory
 from vrouter_preflight.inventory_sources.model import OperatorInventory, SourceFormat
 from vrouter_preflight.inventory_sources.source_files import directory_sources, read_text
@@ -64,14 +64,12 @@ def _read_ansible_file(path: Path, text: str, builder: InventoryBuilder) -> Sour
             if path.suffix:
                 raise
             data = None  # no extension: Ansible goes on to the INI reader
-        if isinstance(data, dict):
+        if isinstance(data, dict) or path.suffix:
             try:
                 read_yaml_inventory(data, builder)
             except OnlyAnsibleCanRead as signal:
                 raise OnlyAnsibleCanRead(f"{shown}: {signal}") from None
             return "ansible-yaml"
-        if path.suffix:
-            raise SourceError(f"{shown}: a YAML inventory is a mapping of groups")
     read_ini_inventory(text, builder)
     return "ansible-ini"
 
@@ -156,13 +154,26 @@ def read_operator_inventory(
         if not source.exists():
             raise SourceError(f"{name}: inventory not found")
     try:
-        if len(sources) == 1 and not sources[0].is_dir():
-            alone = _read_single_file(sources[0], shown[0])
-            if alone is not None:
-                return alone
-        return _read_static(sources, shown)
+        inventory = _read_static_or_alone(sources, shown)
     except OnlyAnsibleCanRead as signal:
-        data = run_ansible_inventory(shown, str(signal), executable=ansible_inventory)
+        inventory = _read_through_ansible(shown, str(signal), ansible_inventory)
+    if not inventory.hosts:
+        raise SourceError(f"{inventory.shown}: no hosts; an empty inventory would check nothing")
+    return inventory
+
+
+def _read_static_or_alone(sources: Sequence[Path], shown: Sequence[str]) -> OperatorInventory:
+    if len(sources) == 1 and not sources[0].is_dir():
+        alone = _read_single_file(sources[0], shown[0])
+        if alone is not None:
+            return alone
+    return _read_static(sources, shown)
+
+
+def _read_through_ansible(shown: Sequence[str], reason: str, executable: str | None) -> OperatorInventory:
+    data = run_ansible_inventory(shown, reason, executable=executable)
     builder = InventoryBuilder(", ".join(shown))
     read_list_json(data, builder)
+    if not builder.hosts():
+        raise NeedsAnsibleError(f"{reason}: ansible-inventory -i {', '.join(shown)} found no host in it")
     return build_inventory(builder, sources=shown, source_format="ansible-inventory")

@@ -47,7 +47,7 @@ def reference(sources: Sequence[Path], *extra: str) -> dict[str, object]:
     return json.loads(_reference_text(tuple(map(str, sources)), extra))  # type: ignore[no-any-return]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _reference_text(sources: tuple[str, ...], extra: tuple[str, ...]) -> str:
     argv = [ansible_inventory_command()]
     for source in sources:
@@ -76,7 +76,7 @@ print(json.dumps(answers))
 """
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _limits_text(source: str, patterns: tuple[str, ...]) -> str:
     argv = [sys.executable, "-c", _LIMITS_SCRIPT, source, json.dumps(list(patterns))]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
