@@ -10,6 +10,7 @@ by name in :attr:`SshOptions.ignored`.
 
 from __future__ import annotations
 
+import functools
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,6 +86,12 @@ def _option_pairs(words: Sequence[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+@functools.lru_cache(maxsize=1024)
+def _words(text: str) -> tuple[str, ...]:
+    """``text`` split like a shell line; cached, as every host of a group shares the same arguments."""
+    return tuple(shlex.split(text))
+
+
 def parse_ssh_args(*texts: str) -> SshOptions:
     """The options in one or more argument strings, read in order (first value wins).
 
@@ -105,7 +112,7 @@ def parse_ssh_args(*texts: str) -> SshOptions:
     proxy: tuple[str, str] | None = None
     ignored: dict[str, None] = {}
     for text in texts:
-        for name, value in _option_pairs(shlex.split(text)):
+        for name, value in _option_pairs(_words(text)):
             if name == "identityfile":
                 identities.append(value)
             elif name in ("proxyjump", "proxycommand"):
