@@ -14,6 +14,13 @@ Ansible does. Each source's directory may hold ``group_vars/`` and
 ``host_vars/``. When a source needs Ansible itself (a script, a plugin
 configuration, a vault-encrypted file), ``ansible-inventory --list`` is asked
 for the whole inventory; without it the run stops with one message saying why.
+
+An inline ``!vault`` value does not need Ansible: ``ansible-inventory --list``
+prints it still encrypted (``{"__ansible_vault": ...}``), so asking it would
+gain nothing. It is read as a hidden ``VaultedValue``, and only a connection
+variable holding one is a problem, for that host. A whole vault-encrypted file
+(``group_vars/all/vault.yml``) is decrypted by ``ansible-inventory`` with the
+vault password configured the Ansible way, and its values come back in clear.
 """
 
 from __future__ import annotations
