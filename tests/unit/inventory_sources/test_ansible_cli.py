@@ -102,13 +102,14 @@ def test_a_failing_script_is_reported_without_its_output(tmp_path: Path) -> None
 
 def test_a_hanging_script_is_stopped_at_the_timeout_with_its_children(tmp_path: Path) -> None:
     marker = tmp_path / "still-running"
-    path = script(tmp_path, f"sleep 300 && touch '{marker}'\n")
+    duration = f"300.{os.getpid()}{time.monotonic_ns() % 100000}"  # only this test's sleep has this argument
+    path = script(tmp_path, f"sleep {duration} && touch '{marker}'\n")
     started = time.monotonic()
     with pytest.raises(NeedsAnsibleError) as info:
         run_ansible_inventory([str(path)], f"{path}: a script", executable=ansible_inventory_command(), timeout=5)
     assert "did not finish within 5 s" in str(info.value)
     assert time.monotonic() - started < 30
-    hung = [p for p in Path("/proc").glob("[0-9]*") if _cmdline(p).startswith("sleep 300")]
+    hung = [p for p in Path("/proc").glob("[0-9]*") if _cmdline(p).startswith(f"sleep {duration}")]
     assert hung == []
 
 
