@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from vrouter_preflight.capture import FACT_SOURCES, PAGE_SIZE_KEY, Capture
+from vrouter_preflight.capture import CPUINFO_KEY, FACT_SOURCES, PAGE_SIZE_KEY, Capture
 from vrouter_preflight.errors import HostUnreachable
 from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.inventory import HostSpec
@@ -192,3 +192,16 @@ def test_only_what_a_capture_can_reach_is_unpacked(tmp_path: Path) -> None:
     )
     assert "sos_commands/memory/free" not in written  # nothing the suite reads
     assert "sos_commands/numa/numactl_--hardware" not in written
+
+
+def test_the_plugins_that_ran_come_from_version_txt_or_sos_commands(tmp_path: Path) -> None:
+    tree = copy_sosreport(tmp_path)
+    (tree / "proc" / "cpuinfo").unlink()
+    # version.txt lists processor: the plugin ran, so that host had no /proc/cpuinfo to copy.
+    assert capture(tree)[CPUINFO_KEY] == Capture(CPUINFO_KEY, "absent")
+    # Without version.txt, sos_commands/ (kernel, memory, numa) says which plugins ran.
+    (tree / "version.txt").unlink()
+    assert capture(tree)[CPUINFO_KEY] == Capture(
+        CPUINFO_KEY, "absent", error=f"{NOT_IN_SOSREPORT}: sos plugin processor did not run"
+    )
+    assert capture(tree)[f"{NODE}/node0/meminfo"].ok

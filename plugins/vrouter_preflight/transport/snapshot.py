@@ -202,8 +202,7 @@ def sosreport_evidence(tree: SnapshotTree) -> SosreportEvidence | None:
     sysctl = _text(tree, SYSCTL_FILE)
     uname = _text(tree, UNAME_FILE)
     plugins = set(plugins_in_version_txt(version or ""))
-    if has_commands:
-        plugins.update(name for name in os.listdir(tree.resolve(COMMANDS_DIR)) if tree.is_dir(f"{COMMANDS_DIR}/{name}"))
+    plugins.update(path.rsplit("/", 1)[1] for path in tree.glob(f"{COMMANDS_DIR}/*") if tree.is_dir(path))
     return SosreportEvidence(
         sysctl=None if sysctl is None else parse_sysctl_all(sysctl),
         release=None if uname is None else release_from_uname(uname),
