@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tarfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -85,3 +87,35 @@ def build_tree(
         files[live] = content.encode() if isinstance(content, str) else content
     write_files(root, files)
     return files
+
+
+#: A real sosreport of a Debian 12 VM (sos 4.0, ``-o kernel,memory,numa,filesys,processor,release,hardware``),
+#: cut to the files the suite reads (tests/data/sosreport/SOURCE.md).
+SOSREPORT_TREE = Path(__file__).resolve().parent / "data" / "sosreport" / "sosreport-vm-debian12"
+
+
+def copy_sosreport(destination: Path) -> Path:
+    """A writable copy of :data:`SOSREPORT_TREE` (symlinks kept) at ``destination``/<its name>.
+
+    >>> import tempfile
+    >>> copy = copy_sosreport(Path(tempfile.mkdtemp()))
+    >>> (copy / "proc" / "mounts").is_symlink(), copy.name
+    (True, 'sosreport-vm-debian12')
+    """
+    target = destination / SOSREPORT_TREE.name
+    shutil.copytree(SOSREPORT_TREE, target, symlinks=True)
+    return target
+
+
+def tar_tree(tree: Path, tarball: Path) -> Path:
+    """Pack ``tree`` as sos does: one top directory named like the tree, symlinks kept, xz-compressed.
+
+    >>> import tempfile
+    >>> ball = tar_tree(SOSREPORT_TREE, Path(tempfile.mkdtemp()) / "sosreport.tar.xz")
+    >>> with tarfile.open(ball) as tar:
+    ...     tar.getmember("sosreport-vm-debian12/proc/mounts").linkname
+    'self/mounts'
+    """
+    with tarfile.open(tarball, "w:xz") as tar:
+        tar.add(tree, arcname=tree.name)
+    return tarball

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Install the system packages a target needs, only when they are missing.
 #   tools/system-packages.sh venv   -> Python's venv module (python3-venv on Debian)
-#   tools/system-packages.sh test   -> OpenSSH server and client, sudo; Chromium and a font (the report's browser test)
+#   tools/system-packages.sh test   -> OpenSSH server and client, sudo; Chromium and a font (the report's browser test);
+#                                      sos with numactl and xz (the real-sosreport test: sos copies NUMA node files only
+#                                      where numactl or numad is installed)
 #   tools/system-packages.sh report -> a Java runtime and Node.js with npm (the Allure 2 command line of `make report`)
 # Works on Debian/Ubuntu (apt-get) and RHEL-likes (dnf/yum); needs root or sudo.
 set -eu
@@ -47,6 +49,14 @@ test)
     # The report's browser test renders the Allure report in headless Chromium.
     if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
         install chromium
+    fi
+    # The real-sosreport test makes a sosreport of this machine (`sos report`) and unpacks it with tar/xz.
+    if ! command -v sos >/dev/null 2>&1; then
+        if command -v apt-get >/dev/null 2>&1; then install sosreport; else install sos; fi
+    fi
+    command -v numactl >/dev/null 2>&1 || install numactl
+    if ! command -v xz >/dev/null 2>&1; then
+        if command -v apt-get >/dev/null 2>&1; then install xz-utils; else install xz; fi
     fi
     if [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && [ ! -e /usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf ]; then
         if command -v apt-get >/dev/null 2>&1; then install fonts-dejavu-core; else install dejavu-sans-fonts; fi

@@ -103,6 +103,21 @@ class HostFacts:
         """Every source that was absent or unreadable, in capture order."""
         return tuple(Unavailable(c.path, c.status, c.error) for c in self.captures.values() if not c.ok)
 
+    def why_missing(self, path: str) -> str:
+        """Why ``path`` gave no text, in the words the facts report uses (one wording for every check).
+
+        >>> from vrouter_preflight.capture import Capture
+        >>> fifo = Capture("/proc/buddyinfo", "unreadable", error="not a regular file: FIFO")
+        >>> HostFacts("c0", {fifo.path: fifo}).why_missing("/proc/buddyinfo")
+        '/proc/buddyinfo: unreadable (not a regular file: FIFO)'
+        >>> HostFacts("c0", {}).why_missing("/proc/zoneinfo")
+        '/proc/zoneinfo: absent'
+        """
+        capture = self.captures.get(path)
+        if capture is None:
+            return Unavailable(path, "absent").describe()
+        return Unavailable(capture.path, capture.status, capture.error).describe()
+
     @cached_property
     def kernel_release(self) -> str | None:
         """``uname -r``, from /proc/sys/kernel/osrelease."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,12 @@ from vrouter_preflight.capture import (
     FactSource,
 )
 from vrouter_preflight.errors import HostError, HostUnreachable, NotLiveError
+from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.inventory import HostSpec, load_inventory
 from vrouter_preflight.transport import open_transport
 from vrouter_preflight.transport.local import LocalTransport
 from vrouter_preflight.transport.snapshot import SnapshotTransport
+from vrouter_preflight.transport.snapshot_tree import MAX_FILE_BYTES
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -112,28 +115,104 @@ def test_missing_file_is_absent_not_empty(tmp_path: Path) -> None:
     assert captures["/proc/buddyinfo/x"].status == "absent"
 
 
-def test_a_directory_where_a_file_should_be_is_unreadable(tmp_path: Path) -> None:
-    # chmod 000 does not stop root; a directory cannot be read by anyone.
-    (tmp_path / "proc" / "pagetypeinfo").mkdir(parents=True)
-    capture = snapshot(tmp_path).capture([FactSource("/proc/pagetypeinfo")])["/proc/pagetypeinfo"]
-    assert capture == Capture("/proc/pagetypeinfo", "unreadable", error="Is a directory")
+def _not_regular_entries(root: Path) -> dict[str, str]:
+    """A directory, a FIFO and a symlink loop where files are expected, plain and under a glob."""
+    for parent in ("proc", "sys/devices/system/node/node0", "sys/devices/system/node/node1"):
+        (root / parent).mkdir(parents=True, exist_ok=True)
+    (root / "proc" / "pagetypeinfo").mkdir()  # chmod 000 does not stop root; a directory cannot be read
+    os.mkfifo(root / "proc" / "buddyinfo")
+    (root / "proc" / "zoneinfo").symlink_to("zoneinfo.d")
+    (root / "proc" / "zoneinfo.d").symlink_to("zoneinfo")
+    os.mkfifo(root / "sys/devices/system/node/node0/meminfo")
+    (root / "sys/devices/system/node/node1/meminfo").symlink_to("meminfo")
+    return {
+        "/proc/pagetypeinfo": "not a regular file: directory",
+        "/proc/buddyinfo": "not a regular file: FIFO",
+        "/proc/zoneinfo": "not a regular file: symlink loop",
+        "/sys/devices/system/node/node0/meminfo": "not a regular file: FIFO",
+        "/sys/devices/system/node/node1/meminfo": "not a regular file: symlink loop",
+    }
 
 
 @pytest.mark.timeout(10)
-def test_a_fifo_is_unreadable_and_never_opened(tmp_path: Path) -> None:
-    (tmp_path / "proc").mkdir()
+def test_a_fifo_directory_or_symlink_loop_is_one_status_wherever_it_is_met(tmp_path: Path) -> None:
+    expected = _not_regular_entries(tmp_path)
+    sources = [
+        FactSource("/proc/pagetypeinfo"),
+        FactSource("/proc/buddyinfo"),
+        FactSource("/proc/zoneinfo"),
+        FactSource("/sys/devices/system/node/node*/meminfo"),  # a glob meets them too
+    ]
+    captures = snapshot(tmp_path).capture(sources)
+    assert {key: (c.status, c.error) for key, c in captures.items()} == {
+        key: ("unreadable", reason) for key, reason in expected.items()
+    }
+    # The facts report and every check word it the same way.
+    facts = HostFacts("compute-7", captures)
+    assert facts.why_missing("/proc/buddyinfo") == "/proc/buddyinfo: unreadable (not a regular file: FIFO)"
+    assert "/proc/zoneinfo: unreadable (not a regular file: symlink loop)" in [u.describe() for u in facts.unavailable]
+
+
+@pytest.mark.timeout(10)
+def test_a_fifo_in_the_full_capture_never_blocks(tmp_path: Path) -> None:
+    two_node_tree(tmp_path)
+    (tmp_path / "proc" / "buddyinfo").unlink()
     os.mkfifo(tmp_path / "proc" / "buddyinfo")
-    capture = snapshot(tmp_path).capture([FactSource("/proc/buddyinfo")])["/proc/buddyinfo"]
-    assert capture == Capture("/proc/buddyinfo", "unreadable", error="not a regular file")
+    os.mkfifo(tmp_path / "proc" / "cpuinfo")  # read by the cpuinfo command source
+    captures = snapshot(tmp_path).capture(FACT_SOURCES)
+    assert captures["/proc/buddyinfo"] == Capture("/proc/buddyinfo", "unreadable", error="not a regular file: FIFO")
+    assert captures[CPUINFO_KEY] == Capture(CPUINFO_KEY, "unreadable", error="not a regular file: FIFO")
 
 
-def test_symlink_loop_is_unreadable(tmp_path: Path) -> None:
+def test_a_100_mb_file_is_not_read(tmp_path: Path) -> None:
     (tmp_path / "proc").mkdir()
-    (tmp_path / "proc" / "a").symlink_to("b")
-    (tmp_path / "proc" / "b").symlink_to("a")
-    capture = snapshot(tmp_path).capture([FactSource("/proc/a")])["/proc/a"]
-    assert capture.status == "unreadable"
-    assert capture.error == "Too many levels of symbolic links"
+    with open(tmp_path / "proc" / "zoneinfo", "wb") as handle:
+        handle.truncate(100 * 1024 * 1024)  # sparse: 100 MB to read, nothing on disk
+    _ = (tmp_path / "proc" / "buddyinfo").write_bytes(corpus_bytes("buddyinfo", "debian11-5.10-2g.txt"))
+    tracemalloc.start()
+    try:
+        captures = snapshot(tmp_path).capture([FactSource("/proc/zoneinfo"), FactSource("/proc/buddyinfo")])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert captures["/proc/zoneinfo"] == Capture(
+        "/proc/zoneinfo", "unreadable", error=f"104857600 bytes, over the limit of {MAX_FILE_BYTES} bytes per file"
+    )
+    assert captures["/proc/buddyinfo"].ok  # the limit costs that file only
+    assert peak < 1024 * 1024, f"peak {peak} bytes: the file was read"
+
+
+def test_a_file_at_the_limit_is_read_whole(tmp_path: Path) -> None:
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc" / "zoneinfo").write_bytes(b"x" * MAX_FILE_BYTES)
+    capture = snapshot(tmp_path).capture([FactSource("/proc/zoneinfo")])["/proc/zoneinfo"]
+    assert capture.ok and len(capture.text) == MAX_FILE_BYTES
+
+
+@pytest.mark.parametrize("spelling", ["/", "{tmp}/../../../../../../../..", "{tmp}/root-link"])
+def test_the_machines_own_root_is_refused(tmp_path: Path, spelling: str) -> None:
+    (tmp_path / "root-link").symlink_to("/")
+    path = spelling.format(tmp=tmp_path)
+    with pytest.raises(HostUnreachable) as info:
+        snapshot(Path(path)).capture(FACT_SOURCES)
+    assert info.value.cause == (
+        "snapshot path is this machine's own root directory: "
+        "it would judge the live machine as a capture (use transport: local)"
+    )
+
+
+def test_the_root_named_relative_to_an_inventory_is_refused(tmp_path: Path) -> None:
+    inventory = tmp_path / "inv.yaml"
+    up = "/".join([".."] * (len(tmp_path.parts) + 2))  # more '..' than the path is deep: stops at /
+    inventory.write_text(f"hosts:\n  c7: {{transport: snapshot, path: '{up}'}}\n")
+    with pytest.raises(HostUnreachable, match=r"^c7 \(.*\): snapshot path is this machine's own root directory"):
+        open_transport(load_inventory(inventory).host("c7")).capture(FACT_SOURCES)
+
+
+def test_a_snapshot_path_that_is_a_fifo_is_refused_without_opening_it(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "capture")
+    with pytest.raises(HostUnreachable, match="snapshot path is a FIFO, not a directory or a sosreport tarball"):
+        snapshot(tmp_path / "capture").capture(FACT_SOURCES)
 
 
 def test_absolute_symlinks_stay_inside_the_tree(tmp_path: Path) -> None:

@@ -1,10 +1,16 @@
 """The snapshot transport: facts read from a captured tree instead of a live host.
 
-The tree at ``spec.path`` is laid out like ``/`` (``proc/``, ``sys/``,
-``etc/`` at its root); an unpacked sosreport works. Capture keys are the
-paths as on the live host (``/proc/buddyinfo``), so a snapshot and a live host
-give the same records. Symlinks in the tree are followed as if the tree were
-``/``: an absolute link target never reaches this machine's own files.
+``spec.path`` is a tree laid out like ``/`` (``proc/``, ``sys/``, ``etc/`` at
+its root), an unpacked sosreport, or a sosreport tarball (``.tar.xz``), which
+is unpacked into a temporary directory for the capture and removed right
+after, whatever happens. Capture keys are the paths as on the live host
+(``/proc/buddyinfo``), so a snapshot and a live host give the same records;
+a sosreport's ``sysctl -a`` and ``uname -a`` stand in for the ``/proc/sys``
+files sos does not copy (:mod:`vrouter_preflight.transport.sosreport`).
+Reads stay inside the tree and are bounded
+(:class:`~vrouter_preflight.transport.snapshot_tree.SnapshotTree`). A path
+that is this machine's own root (``/``, ``../../..``) or holds a mounted
+``proc``/``sys`` is refused: it would judge the live machine as a capture.
 
 Nothing runs: :meth:`SnapshotTransport.run` raises
 :class:`~vrouter_preflight.errors.NotLiveError`.
@@ -12,22 +18,32 @@ Nothing runs: :meth:`SnapshotTransport.run` raises
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 from collections.abc import Sequence
-from fnmatch import fnmatchcase
 from pathlib import Path
 
 from vrouter_preflight.capture import CPUINFO_KEY, PAGE_SIZE_KEY, Capture, FactSource
 from vrouter_preflight.errors import HostUnreachable, NotLiveError
 from vrouter_preflight.transport.base import CommandResult, Transport
-
-_MAX_SYMLINKS = 40  # as Linux (MAXSYMLINKS)
+from vrouter_preflight.transport.snapshot_tree import SnapshotTree, file_kind
+from vrouter_preflight.transport.sos_archive import ArchiveRefused, unpacked_archive
+from vrouter_preflight.transport.sosreport import (
+    COMMANDS_DIR,
+    SYSCTL_FILE,
+    UNAME_FILE,
+    VERSION_FILE,
+    SosreportEvidence,
+    fill_from_sosreport,
+    looks_like_sosreport,
+    parse_sysctl_all,
+    plugins_in_version_txt,
+    release_from_uname,
+)
 
 
 class SnapshotTransport(Transport):
-    """Reads fact files from a captured tree; read-only, runs no command.
+    """Reads fact files from a captured tree or sosreport; read-only, runs no command.
 
     >>> import tempfile, pathlib
     >>> from vrouter_preflight.inventory import HostSpec
@@ -42,7 +58,7 @@ class SnapshotTransport(Transport):
 
     @property
     def root(self) -> Path:
-        """The tree that stands for ``/``."""
+        """The tree (or tarball) that stands for ``/``."""
         return Path(self.spec.path or "")
 
     def run(self, command: str, *, timeout: float | None = None, privileged: bool = False) -> CommandResult:
@@ -61,129 +77,142 @@ class SnapshotTransport(Transport):
 
         A missing file (or a glob with no match, keyed by the pattern) is
         ``absent``; a file that exists but cannot be read is ``unreadable``
-        with the OS error. Of the command sources, ``/proc/cpuinfo`` is read
+        with the reason. Of the command sources, ``/proc/cpuinfo`` is read
         from the tree (first processor block, as the live command does) and
         the page size comes from the inventory's ``page_size`` (absent when
-        not set); any other command is ``unreadable``.
+        not set); any other command is ``unreadable``. In a sosreport, facts
+        sos keeps elsewhere are filled in and facts it lacks say so.
         """
-        self._check_root()
-        captures: dict[str, Capture] = {}
-        for source in sources:
-            if source.command is not None:
-                captures[source.key] = self._command_source(source)
-            elif source.is_glob:
-                matches = self._glob(source.pattern)
-                if not matches:
-                    captures[source.pattern] = Capture(source.pattern, "absent")
-                for path in matches:
-                    captures[path] = self._read(path)
-            else:
-                captures[source.pattern] = self._read(source.pattern)
-        return captures
+        info = self._path_info()
+        if stat.S_ISDIR(info.st_mode):
+            return self._capture_tree(SnapshotTree(self.root), sources)
+        try:
+            with unpacked_archive(self.root, live_prefixes=live_prefixes(sources)) as unpacked:
+                return self._capture_tree(SnapshotTree(unpacked.root, oversized=unpacked.oversized), sources)
+        except ArchiveRefused as exc:
+            raise HostUnreachable(self.spec.name, self.address, f"sosreport tarball refused: {exc.cause}") from None
 
     # ------------------------------------------------------------------
 
-    def _check_root(self) -> None:
-        root = self.root
-        if not self.spec.path or not root.is_dir():
-            raise HostUnreachable(self.spec.name, self.address, "snapshot directory does not exist")
-        if not any((root / top).is_dir() for top in ("proc", "sys")):
-            raise HostUnreachable(
-                self.spec.name,
-                self.address,
-                "snapshot has neither proc/ nor sys/ at its top: expected a tree laid out like / "
-                "(point 'path' at the unpacked sosreport directory itself)",
-            )
+    def _unreachable(self, cause: str) -> HostUnreachable:
+        return HostUnreachable(self.spec.name, self.address, cause)
 
-    def _command_source(self, source: FactSource) -> Capture:
+    def _path_info(self) -> os.stat_result:
+        """The stat of ``path``: a directory or a regular file (a tarball), else the host is unreachable."""
+        if not self.spec.path:
+            raise self._unreachable("snapshot directory does not exist")
+        try:
+            info = os.stat(self.root)
+        except FileNotFoundError:
+            raise self._unreachable("snapshot directory does not exist") from None
+        except OSError as exc:
+            raise self._unreachable(f"snapshot path unusable: {exc.strerror or exc}") from None
+        if stat.S_ISDIR(info.st_mode):
+            problem = live_root_problem(self.root)
+            if problem:
+                raise self._unreachable(problem)
+        elif not stat.S_ISREG(info.st_mode):
+            raise self._unreachable(
+                f"snapshot path is a {file_kind(info.st_mode)}, not a directory or a sosreport tarball"
+            )
+        return info
+
+    def _capture_tree(self, tree: SnapshotTree, sources: Sequence[FactSource]) -> dict[str, Capture]:
+        if not any(tree.is_dir(top) for top in ("/proc", "/sys")):
+            raise self._unreachable(
+                "snapshot has neither proc/ nor sys/ at its top: expected a tree laid out like / "
+                "(point 'path' at the unpacked sosreport directory itself, or at its .tar.xz)"
+            )
+        captures: dict[str, Capture] = {}
+        for source in sources:
+            if source.command is not None:
+                captures[source.key] = self._command_source(tree, source)
+            elif source.is_glob:
+                matches = tree.glob(source.pattern)
+                if not matches:
+                    captures[source.pattern] = Capture(source.pattern, "absent")
+                for path in matches:
+                    captures[path] = tree.read(path)
+            else:
+                captures[source.pattern] = tree.read(source.pattern)
+        evidence = sosreport_evidence(tree)
+        return captures if evidence is None else fill_from_sosreport(captures, evidence)
+
+    def _command_source(self, tree: SnapshotTree, source: FactSource) -> Capture:
         key = source.key
         if key == PAGE_SIZE_KEY:
             if self.spec.page_size is None:
                 return Capture(key, "absent")
             return Capture(key, "ok", text=f"{self.spec.page_size}\n")  # as `getconf PAGESIZE` prints it
         if key == CPUINFO_KEY:
-            capture = self._read(key)
+            capture = tree.read(key)
             return Capture(key, "ok", text=first_block(capture.text)) if capture.ok else capture
         return Capture(key, "unreadable", error=f"`{_short(source.command or '')}` needs a live host")
 
-    def _resolve(self, path: str) -> str:
-        """The real path in the tree for the live path ``path``.
 
-        Symlinks are followed inside the tree: an absolute target starts again
-        at the tree's root and ``..`` stops at it. Raises OSError(ELOOP) on a
-        symlink loop.
-        """
-        root = str(self.root)
-        pending = [part for part in path.split("/") if part]
-        resolved: list[str] = []
-        hops = 0
-        while pending:
-            part = pending.pop(0)
-            if part == ".":
-                continue
-            if part == "..":
-                if resolved:
-                    resolved.pop()
-                continue
-            candidate = os.path.join(root, *resolved, part)
-            if os.path.islink(candidate):
-                hops += 1
-                if hops > _MAX_SYMLINKS:
-                    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
-                target = os.readlink(candidate)
-                if target.startswith("/"):
-                    resolved = []
-                pending = [p for p in target.split("/") if p] + pending
-                continue
-            resolved.append(part)
-        return os.path.join(root, *resolved)
+def live_root_problem(root: Path) -> str:
+    """Why the directory ``root`` is this machine itself rather than a capture ('' when it is not).
 
-    def _read(self, path: str) -> Capture:
-        try:
-            real = self._resolve(path)
-            info = os.stat(real)
-        except (FileNotFoundError, NotADirectoryError):
-            return Capture(path, "absent")
-        except OSError as exc:
-            return Capture(path, "unreadable", error=exc.strerror or str(exc))
-        if stat.S_ISDIR(info.st_mode):
-            return Capture(path, "unreadable", error=os.strerror(errno.EISDIR))
-        if not stat.S_ISREG(info.st_mode):
-            # A FIFO or device in a tree would block or never end; never open it.
-            return Capture(path, "unreadable", error="not a regular file")
-        try:
-            with open(real, "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            return Capture(path, "unreadable", error=exc.strerror or str(exc))
-        return Capture(path, "ok", text=data.decode("utf-8", "replace"))
+    ``/`` (however it is spelt: ``../../..``, a symlink) and a tree with a
+    mounted ``proc`` or ``sys`` would judge the live machine as if it were a capture.
 
-    def _glob(self, pattern: str) -> list[str]:
-        """Live paths in the tree matching ``pattern``, sorted, as ``sh`` expands it."""
-        candidates = [""]
-        for part in (p for p in pattern.split("/") if p):
-            if not any(ch in part for ch in "*?["):
-                candidates = [f"{c}/{part}" for c in candidates]
-                continue
-            expanded: list[str] = []
-            for candidate in candidates:
-                try:
-                    names = os.listdir(self._resolve(candidate or "/"))
-                except OSError:
-                    continue
-                expanded.extend(
-                    f"{candidate}/{name}"
-                    for name in names
-                    if fnmatchcase(name, part) and (part.startswith(".") or not name.startswith("."))
-                )
-            candidates = expanded
-        return sorted(c for c in candidates if self._exists(c))
+    >>> live_root_problem(Path("/")).startswith("snapshot path is this machine's own root directory")
+    True
+    >>> import tempfile
+    >>> live_root_problem(Path(tempfile.mkdtemp()))
+    ''
+    """
+    if os.path.samefile(root, "/"):
+        return (
+            "snapshot path is this machine's own root directory: "
+            "it would judge the live machine as a capture (use transport: local)"
+        )
+    for top in ("proc", "sys"):
+        if os.path.ismount(root / top):
+            return f"snapshot has a mounted filesystem at {top}/ (a live {top}), not a capture"
+    return ""
 
-    def _exists(self, path: str) -> bool:
-        try:
-            return os.path.exists(self._resolve(path))
-        except OSError:
-            return False
+
+def live_prefixes(sources: Sequence[FactSource]) -> list[str]:
+    """The live paths (up to any glob character) a capture of ``sources`` reads, sosreport files included.
+
+    >>> sources = [FactSource("/sys/devices/system/node/node*/meminfo"), FactSource("getconf:PAGESIZE", "getconf")]
+    >>> live_prefixes(sources)[-1]
+    '/sys/devices/system/node/node'
+    """
+    prefixes = [VERSION_FILE, SYSCTL_FILE, UNAME_FILE]
+    for source in sources:
+        if source.pattern.startswith("/"):
+            cut = min((source.pattern.index(ch) for ch in "*?[" if ch in source.pattern), default=len(source.pattern))
+            prefixes.append(source.pattern[:cut])
+    return prefixes
+
+
+def sosreport_evidence(tree: SnapshotTree) -> SosreportEvidence | None:
+    """What the tree holds as a sosreport (sysctl values, release, plugins run); None when it is not one.
+
+    >>> import tempfile
+    >>> sosreport_evidence(SnapshotTree(Path(tempfile.mkdtemp()))) is None
+    True
+    """
+    version = _text(tree, VERSION_FILE)
+    has_commands = tree.is_dir(COMMANDS_DIR)
+    if not looks_like_sosreport(version, has_commands):
+        return None
+    sysctl = _text(tree, SYSCTL_FILE)
+    uname = _text(tree, UNAME_FILE)
+    plugins = set(plugins_in_version_txt(version or ""))
+    plugins.update(path.rsplit("/", 1)[1] for path in tree.glob(f"{COMMANDS_DIR}/*") if tree.is_dir(path))
+    return SosreportEvidence(
+        sysctl=None if sysctl is None else parse_sysctl_all(sysctl),
+        release=None if uname is None else release_from_uname(uname),
+        plugins=frozenset(plugins),
+    )
+
+
+def _text(tree: SnapshotTree, path: str) -> str | None:
+    capture = tree.read(path)
+    return capture.text if capture.ok else None
 
 
 def first_block(cpuinfo: str) -> str:
