@@ -260,5 +260,5 @@ def test_cannot_judge_is_an_error_and_one_node_machines_work(tmp_path: Path) -> 
     assert "only Normal zones counted" in no_zoneinfo["message"]
     blind = checks_of(summary, "no-buddyinfo")[("contiguous_blocks", None)]
     assert blind["outcome"] == "error"
-    assert "cannot judge: /proc/buddyinfo is absent" in blind["message"]
+    assert "cannot judge: /proc/buddyinfo: absent" in blind["message"]
     assert summary["hosts"]["no-buddyinfo"]["verdict"] == "error"

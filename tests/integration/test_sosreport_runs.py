@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.suite_runs import ROOT, run_suite
 from vrouter_preflight.capture import FACT_SOURCES
 from vrouter_preflight.errors import HostUnreachable
 from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.inventory import HostSpec
 from vrouter_preflight.transport.local import LocalTransport
 from vrouter_preflight.transport.snapshot import SnapshotTransport
-
-from tests.suite_runs import ROOT, run_suite
 
 #: The sos plugins that copy what the suite reads (README "Sosreports"); `hardware` (DMI) is left out: it
 #: takes ~9 s here and this VM has no DMI.

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from vrouter_preflight.capture import FACT_SOURCES, Capture, FactSource
 from vrouter_preflight.errors import HostUnreachable
 from vrouter_preflight.inventory import HostSpec

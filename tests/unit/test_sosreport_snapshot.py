@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
+from tests.snapshot_trees import SOSREPORT_TREE, copy_sosreport, tar_tree
 from vrouter_preflight.capture import CPUINFO_KEY, FACT_SOURCES, PAGE_SIZE_KEY, Capture
 from vrouter_preflight.errors import HostUnreachable
 from vrouter_preflight.host_facts import HostFacts
@@ -15,8 +17,6 @@ from vrouter_preflight.inventory import HostSpec
 from vrouter_preflight.transport.snapshot import SnapshotTransport, live_prefixes
 from vrouter_preflight.transport.sos_archive import unpacked_archive
 from vrouter_preflight.transport.sosreport import NOT_IN_SOSREPORT, parse_sysctl_all
-
-from tests.snapshot_trees import SOSREPORT_TREE, copy_sosreport, tar_tree
 
 SYSCTL = (SOSREPORT_TREE / "sos_commands" / "kernel" / "sysctl_-a").read_text()
 UNAME = (SOSREPORT_TREE / "sos_commands" / "kernel" / "uname_-a").read_text()

@@ -79,7 +79,7 @@ def host_zone_supplies(host: HostUnderTest) -> tuple[ZoneSupply, ...]:
     [(0, 'Normal', (1043, 541, 96), None)]
     """
     facts = host.facts
-    buddyinfo = require(facts.buddyinfo, host.name, "/proc/buddyinfo is absent")
+    buddyinfo = require(facts.buddyinfo, host.name, facts.why_missing("/proc/buddyinfo"))
     try:
         return zone_supplies(buddyinfo, facts.zoneinfo, facts.pagetypeinfo_if_parsed)
     except ValueError as exc:
@@ -125,7 +125,7 @@ def node_pools(host: HostUnderTest, node: int | None) -> tuple[HugepagePool, ...
 @pytest.fixture
 def cmdline(host: HostUnderTest) -> KernelCmdline:
     """The kernel command line (ERROR when /proc/cmdline is absent)."""
-    return require(host.facts.cmdline, host.name, "/proc/cmdline is absent")
+    return require(host.facts.cmdline, host.name, host.facts.why_missing("/proc/cmdline"))
 
 
 @pytest.fixture
