@@ -23,6 +23,7 @@ import pytest
 
 from vrouter_preflight.plugin import SUITE_REQUEST_ATTRIBUTE
 from vrouter_preflight.reporting.merge import MergeError, merge_summaries, read_summary
+from vrouter_preflight.reporting.metrics import write_metrics
 from vrouter_preflight.reporting.summary import write_summary
 from vrouter_preflight.wiring.options import GROUP
 
@@ -77,6 +78,7 @@ def merge_command(argv: Sequence[str]) -> int:
     """
     parser = argparse.ArgumentParser(prog=f"{PROG} merge", description=merge_summaries.__doc__)
     parser.add_argument("--summary-json", required=True, type=Path, metavar="OUT", help="the merged summary")
+    parser.add_argument("--metrics", type=Path, metavar="PATH", help="also write the merged run's Prometheus metrics")
     parser.add_argument("summaries", nargs="+", type=Path, metavar="SUMMARY", help="the shards' summaries")
     args = parser.parse_args(list(argv))
     try:
@@ -85,6 +87,8 @@ def merge_command(argv: Sequence[str]) -> int:
         print(f"{PROG} merge: {exc}", file=sys.stderr)
         return 2
     write_summary(args.summary_json, merged)
+    if args.metrics is not None:
+        write_metrics(args.metrics, merged)
     print(
         f"{args.summary_json}: {len(merged['hosts'])} hosts from {len(args.summaries)} summaries, "
         f"verdict {merged['verdict']}, exit status {merged['exit_status']}"

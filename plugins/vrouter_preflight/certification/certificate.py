@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from vrouter_preflight.json_files import write_json_atomic
+from vrouter_preflight.atomic_files import write_json_atomic
 from vrouter_preflight.records import CheckRecord
 
 SCHEMA_VERSION = 1

@@ -15,6 +15,7 @@ import vrouter_preflight
 from vrouter_preflight.fleet import Fleet
 from vrouter_preflight.records import CheckRecord, host_verdict, utc_timestamp
 from vrouter_preflight.reporting.allure_report import write_categories, write_environment
+from vrouter_preflight.reporting.metrics import write_metrics
 from vrouter_preflight.reporting.summary import build_summary, run_meta, write_summary
 from vrouter_preflight.text_table import render_table
 from vrouter_preflight.wiring.destructive import not_run_reasons, rollout_report
@@ -70,6 +71,9 @@ class RunReport:
         if self.rollout is not None:
             summary["rollout"] = self.rollout
         self.summary_written = write_summary(self.summary_path, summary)
+        metrics = self.config.getoption("metrics")
+        if metrics:
+            write_metrics(Path(self.config.invocation_params.dir) / str(metrics), summary)
         alluredir = getattr(self.config.option, "allure_report_dir", None)
         if alluredir:
             write_environment(

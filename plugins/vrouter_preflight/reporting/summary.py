@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from vrouter_preflight.json_files import write_json_atomic
+from vrouter_preflight.atomic_files import write_json_atomic
 from vrouter_preflight.records import OUTCOMES, CheckRecord, host_verdict, overall_verdict, utc_timestamp
 
 SCHEMA_VERSION = 1
@@ -115,7 +115,7 @@ def build_summary(
 
 
 def write_summary(path: str | os.PathLike[str], summary: Mapping[str, Any]) -> Path:
-    """Write the summary atomically (:func:`~vrouter_preflight.json_files.write_json_atomic`); returns the path.
+    """Write the summary atomically (:func:`~vrouter_preflight.atomic_files.write_json_atomic`); returns the path.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:

@@ -11,16 +11,16 @@ The JSON summary, the terminal table and the certificates read only these.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
+from vrouter_preflight.contiguity import count_usable_blocks
 from vrouter_preflight.errors import PreflightError
 from vrouter_preflight.figures import demand_json, supply_json
-from vrouter_preflight.fleet import Fleet
+from vrouter_preflight.fleet import Fleet, HostUnderTest
 from vrouter_preflight.records import HostResult
-from vrouter_preflight.wiring.check_inputs import host_demand
+from vrouter_preflight.wiring.check_inputs import host_demand, host_zone_supplies
 from vrouter_preflight.wiring.stash import DESTRUCTIVE_NOT_RUN, FLEET, HOST_RESULTS, LIVE_ONLY_NOT_RUN
 
 WORKER_OUTPUT_KEY = "vrouter_preflight_hosts"
@@ -44,15 +44,22 @@ def host_result(fleet: Fleet, name: str) -> HostResult:
         return HostResult(name, spec.transport, spec.display_address, None, None, error.cause, None, None)
     host = fleet.host(name)
     facts = host.facts
+    chunk_order: int | None = None
     try:
         demand = host_demand(host)
-        demand_figures: Mapping[str, Any] | None = demand_json(demand.blocks_with_margin(), demand.hugepages_needed)
+        chunk_order = demand.chunk_order
+        demand_figures: dict[str, Any] | None = {
+            **demand_json(demand.blocks_with_margin(), demand.hugepages_needed),
+            "chunk_order": chunk_order,
+        }
     except PreflightError:
         demand_figures = None
     try:
-        supply_figures: Mapping[str, Any] | None = supply_json(facts.buddyinfo, facts.hugepages)
+        supply_figures: dict[str, Any] | None = supply_json(facts.buddyinfo, facts.hugepages)
     except PreflightError:
         supply_figures = None
+    if supply_figures is not None:
+        supply_figures["usable_chunks"] = usable_chunks_by_node(host, chunk_order)
     try:
         nodes: tuple[int, ...] | None = tuple(facts.numa_nodes) or None
     except PreflightError:
@@ -60,6 +67,31 @@ def host_result(fleet: Fleet, name: str) -> HostResult:
     return HostResult(
         name, spec.transport, spec.display_address, facts.kernel_release, nodes, None, demand_figures, supply_figures
     )
+
+
+def usable_chunks_by_node(host: HostUnderTest, chunk_order: int | None) -> dict[str, int] | None:
+    """Free 4 MiB blocks (``chunk_order``) a GFP_ATOMIC reload could take, per NUMA node: each zone's blocks of
+    that order or larger, split down, above the zone's atomic floor; None when that cannot be known.
+
+    >>> from vrouter_preflight.capture import Capture
+    >>> from vrouter_preflight.inventory import HostSpec
+    >>> from vrouter_preflight.transport.pool import TransportPool
+    >>> text = "Node 0, zone   Normal   1 0 0 0 0 0 0 0 0 0 3\\nNode 1, zone   Normal   0 0 0 0 0 0 0 0 0 2 1\\n"
+    >>> buddy = {"/proc/buddyinfo": Capture("/proc/buddyinfo", "ok", text)}
+    >>> usable_chunks_by_node(HostUnderTest(HostSpec(name="c0", transport="local"), buddy, TransportPool()), 10)
+    {'0': 3, '1': 1}
+    """
+    if chunk_order is None:
+        return None
+    try:
+        supplies = host_zone_supplies(host)
+    except PreflightError:
+        return None
+    usable: dict[str, int] = {}
+    for supply in supplies:
+        node = str(supply.node)
+        usable[node] = usable.get(node, 0) + count_usable_blocks(supply, chunk_order)
+    return usable
 
 
 def worker_output(config: pytest.Config, *, gathered_here: bool) -> str:

@@ -93,6 +93,13 @@ def add_options(parser: pytest.Parser) -> None:
         help=f"write the JSON summary here (default: {REPORTS_DIR}/{SUMMARY_DEFAULT} where the run starts)",
     )
 
+    group.addoption(
+        "--metrics",
+        default=None,
+        metavar="PATH",
+        help="also write the run's figures for Prometheus (node_exporter's textfile collector), atomically",
+    )
+
     stage = parser.getgroup(DESTRUCTIVE_GROUP)
     stage.addoption(
         "--destructive",

@@ -1,4 +1,4 @@
-"""Writing JSON files that pipelines read: atomically, so a reader never sees half a file."""
+"""Writing files that pipelines and collectors read: atomically, so a reader never sees half a file."""
 
 from __future__ import annotations
 
@@ -32,9 +32,22 @@ def write_json_atomic(path: str | os.PathLike[str], data: Mapping[str, Any]) -> 
     }
     ['summary.json']
     """
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return write_text_atomic(path, text)
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) atomically: a temporary file in the same directory, fsync, then a rename.
+
+    Parent directories are created; the file is world-readable (0644), as
+    node_exporter's textfile collector and CI artifact uploads expect.
+
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     write_text_atomic(Path(d, "m.prom"), "up 1\\n").read_text(encoding="utf-8")
+    'up 1\\n'
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
