@@ -22,7 +22,7 @@ from vrouter_preflight.remediation.deployments import (
     VrouterOperations,
     resolve_operations,
 )
-from vrouter_preflight.remediation.host_marker import MARKER_PATH, HostMarker
+from vrouter_preflight.remediation.host_marker import MARKER_PATH, HostMarker, parse_marker
 from vrouter_preflight.remediation.journal import (
     Journal,
     JournalError,
@@ -78,6 +78,7 @@ __all__ = [
     "journal_path",
     "load_journal",
     "open_journal",
+    "parse_marker",
     "persisted_hugepage_settings",
     "plain_step",
     "plan_remediation",

@@ -135,7 +135,7 @@ class ForwardPath:
             self.progress.claim_sent = True
             result = self._run(claim_command(marker))
             decision = decide_claim(parse_marker_reply(result.stdout), self.journal.run, result.stderr)
-            figures.after["claimed"] = decision.claimed
+            figures.after["claimed"] = self.progress.claimed = decision.claimed
             if decision.refusal is not None:
                 raise StepFailed(decision.refusal)
 

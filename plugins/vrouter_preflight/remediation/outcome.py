@@ -145,6 +145,7 @@ class Progress:
     interrupted: str | None = None
     unreachable: str | None = None
     claim_sent: bool = False
+    claimed: bool = False
     recorded: bool = False
     rolled_back: bool = False
 

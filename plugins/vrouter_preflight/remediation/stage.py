@@ -218,7 +218,7 @@ def _finish(
 def _release_marker(transport: Transport, journal: Journal, progress: Progress) -> bool:
     """Remove this run's host marker; True when the host no longer holds it."""
     reply = release_marker(transport, journal.run)
-    if reply.status == "other" and reply.holder is not None:
+    if reply.status == "other" and reply.holder is not None and progress.claimed:  # ours was replaced
         progress.warnings.append(f"the host marker names another run: {reply.holder.describe()}")
     return reply.status in ("removed", "absent", "other")
 
