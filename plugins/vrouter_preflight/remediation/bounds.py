@@ -19,6 +19,8 @@ HEALTH_WAIT_CAP = 3600.0
 """The longest the stage polls the health command (``vrouter.health_timeout``)."""
 HEALTH_INTERVAL_CAP = 300.0
 """The longest pause between two health tries (``vrouter.health_interval``)."""
+COMMAND_CAP = 600.0
+"""The longest any other command of the forward path may take (the host's ``command_timeout`` above it is clamped)."""
 RECONNECT_CAP = 600.0
 """The longest the rollback tries to reconnect to a host that dropped the connection."""
 ROLLBACK_COMMAND_SECONDS = 120.0

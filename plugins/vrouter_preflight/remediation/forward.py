@@ -43,6 +43,7 @@ from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.inventory import HostSpec
 from vrouter_preflight.remediation.baseline import buddy_record, pools_record, state_record
 from vrouter_preflight.remediation.bounds import (
+    COMMAND_CAP,
     HEALTH_INTERVAL_CAP,
     HEALTH_WAIT_CAP,
     RELOAD_WAIT_CAP,
@@ -121,7 +122,8 @@ class ForwardPath:
         self.scan()
 
     def _run(self, command: str, timeout: float | None = None) -> CommandResult:
-        return self.transport.run(command, timeout=timeout, privileged=True)
+        limit = bounded_seconds(self.spec.command_timeout, COMMAND_CAP) if timeout is None else timeout
+        return self.transport.run(command, timeout=limit, privileged=True)
 
     def facts(self) -> HostFacts:
         return HostFacts(self.spec.name, self.transport.capture(FACT_SOURCES))
