@@ -9,9 +9,12 @@ and health commands are the stand-ins in tests/standins/.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,7 @@ from tests.suite_runs import ROOT, run_suite
 from vrouter_preflight.capture import FACT_SOURCES
 from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.inventory import HostSpec
-from vrouter_preflight.remediation import load_journal
+from vrouter_preflight.remediation import MARKER_PATH, load_journal, parse_marker
 from vrouter_preflight.transport.local import LocalTransport
 
 require_kernel_tests()
@@ -30,6 +33,17 @@ pytestmark = pytest.mark.timeout(300)
 
 GIB_KIB = 1048576
 STANDINS = ROOT / "tests" / "standins"
+
+
+@pytest.fixture(autouse=True)
+def no_marker_left() -> Iterator[None]:
+    """Every test here leaves the host unclaimed; a marker left behind fails it (and is removed for the next)."""
+    assert not os.path.exists(MARKER_PATH), f"a host marker from elsewhere: {Path(MARKER_PATH).read_text()}"
+    yield
+    if os.path.exists(MARKER_PATH):
+        left = Path(MARKER_PATH).read_text()
+        os.unlink(MARKER_PATH)
+        pytest.fail(f"the test left a host marker behind:\n{left}")
 
 
 def margin_for_a_small_gap(extra_blocks: int = 60) -> float:
@@ -147,13 +161,12 @@ def test_serial_1_never_overlaps_two_hosts_under_xdist(two_1g_pages: int, tmp_pa
     assert all(remediation_of(summary, name)["outcome"] == "passed" for name in hosts), result.stdout
 
 
-def test_crash_mid_reload_then_rollback_journal_restores(two_1g_pages: int, tmp_path: Path) -> None:
+def crash_mid_reload(tmp_path: Path, journal_dir: Path, margin: float) -> Path:
+    """Run the destructive stage on node-a and kill -9 it from inside its reload; returns the open journal."""
     pid_file = tmp_path / "pytest.pid"
     crash = f"kill -9 $(cat {pid_file}); sleep 1"
-    host = destructive_host(tmp_path, "node-a", margin_for_a_small_gap(), reload=crash)
-    inventory = write_inventory(tmp_path / "inv.yaml", {"node-a": host})
-    journal_dir = tmp_path / "journal"
-    nr_before = read_pool(GIB_KIB, node=0)
+    host = destructive_host(tmp_path, "node-a", margin, reload=crash)
+    inventory = write_inventory(tmp_path / f"crash-{journal_dir.name}.yaml", {"node-a": host})
     argv = [
         sys.executable,
         "-m",
@@ -172,12 +185,102 @@ def test_crash_mid_reload_then_rollback_journal_restores(two_1g_pages: int, tmp_
     assert run.wait(timeout=120) == -9, "the run was meant to be killed by its reload command"
     journal = journal_dir / "node-a.json"
     assert load_journal(journal).is_open
-    assert read_pool(GIB_KIB, node=0) == nr_before - 1, "the crash left the released page released"
     time.sleep(1.5)  # the crashing reload has finished
-    replay = run_suite("--inventory", str(inventory), "--rollback-journal", str(journal))
-    assert replay.returncode == 0, replay.stdout + replay.stderr
+    return journal
+
+
+def replay(tmp_path: Path, journal: Path) -> subprocess.CompletedProcess[str]:
+    inventory = write_inventory(tmp_path / "replay.yaml", {"node-a": destructive_host(tmp_path, "node-a", 1.0)})
+    return run_suite("--inventory", str(inventory), "--rollback-journal", str(journal))
+
+
+def test_crash_mid_reload_then_rollback_journal_restores(two_1g_pages: int, tmp_path: Path) -> None:
+    nr_before = read_pool(GIB_KIB, node=0)
+    journal = crash_mid_reload(tmp_path, tmp_path / "journal", margin_for_a_small_gap())
+    assert read_pool(GIB_KIB, node=0) == nr_before - 1, "the crash left the released page released"
+    result = replay(tmp_path, journal)
+    assert result.returncode == 0, result.stdout + result.stderr
     assert read_pool(GIB_KIB, node=0) == nr_before
     assert load_journal(journal).state == "closed"
-    again = run_suite("--inventory", str(inventory), "--rollback-journal", str(journal))
+    again = replay(tmp_path, journal)
     assert again.returncode == 0
     assert "nothing to roll back" in again.stdout
+
+
+def test_another_journal_dir_is_refused_while_the_first_journal_holds_the_host(
+    two_1g_pages: int, tmp_path: Path
+) -> None:
+    """Issue 13 item 7: the guard holds per host, whatever --journal-dir the second run is given."""
+    nr_before = read_pool(GIB_KIB, node=0)
+    first = crash_mid_reload(tmp_path, tmp_path / "first", margin_for_a_small_gap())
+    marker = parse_marker(Path(MARKER_PATH).read_text())
+    assert marker is not None and marker.journal == str(first.resolve()) and marker.controller == socket.gethostname()
+    inventory = write_inventory(
+        tmp_path / "inv.yaml", {"node-a": destructive_host(tmp_path, "node-a", margin_for_a_small_gap())}
+    )
+    second = [
+        "--inventory",
+        str(inventory),
+        "--destructive",
+        f"--journal-dir={tmp_path / 'second'}",
+        f"--summary-json={tmp_path / 's.json'}",
+    ]
+    refused = run_suite(*second)
+    remediation = remediation_of(json.loads((tmp_path / "s.json").read_text()), "node-a")
+    assert remediation["outcome"] == "failed" and remediation["changed"] is False, refused.stdout
+    assert (
+        f"not run, nothing changed: the host is held by the open journal {first.resolve()} "
+        f"on controller {socket.gethostname()}"
+    ) in remediation["message"]
+    assert remediation["message"].endswith(f"replay it there with --rollback-journal {first.resolve()}")
+    assert read_pool(GIB_KIB, node=0) == nr_before - 1, "the refused run changed nothing"
+    assert load_journal(tmp_path / "second" / "node-a.json").outcome == "not-run"
+    assert parse_marker(Path(MARKER_PATH).read_text()) == marker
+    replayed = replay(tmp_path, first)
+    assert replayed.returncode == 0, replayed.stdout
+    assert read_pool(GIB_KIB, node=0) == nr_before and not os.path.exists(MARKER_PATH)
+    allowed = run_suite(*second)
+    remediation = remediation_of(json.loads((tmp_path / "s.json").read_text()), "node-a")
+    assert remediation["outcome"] == "passed", allowed.stdout
+    assert read_pool(GIB_KIB, node=0) == nr_before
+
+
+@pytest.mark.parametrize("order", [("older", "newer"), ("newer", "older")])
+def test_two_open_journals_replayed_in_either_order_leave_the_oldest_baseline(
+    two_1g_pages: int, tmp_path: Path, order: tuple[str, str]
+) -> None:
+    """Issue 13 item 7: two open journals of one host (the second written with the marker removed by hand,
+    as by a version without the guard); each replay compares with the pools the host has now."""
+    nr_before = read_pool(GIB_KIB, node=0)
+    journals = {"older": crash_mid_reload(tmp_path, tmp_path / "older", margin_for_a_small_gap())}
+    os.unlink(MARKER_PATH)
+    journals["newer"] = crash_mid_reload(tmp_path, tmp_path / "newer", margin_for_a_small_gap())
+    assert read_pool(GIB_KIB, node=0) == nr_before - 2
+    said = {}
+    for name in order:
+        result = replay(tmp_path, journals[name])
+        assert result.returncode == 0, result.stdout + result.stderr
+        said[name] = next(line for line in result.stdout.splitlines() if line.startswith(str(journals[name])))
+    assert read_pool(GIB_KIB, node=0) == nr_before
+    assert all(load_journal(path).state == "closed" for path in journals.values())
+    assert not os.path.exists(MARKER_PATH)
+    b = nr_before
+    if order == ("older", "newer"):
+        assert (
+            f"node 0: held {b - 2}, fewer than the {b - 1} this run left (changed since by another run or by hand), "
+            f"set to its baseline {b}"
+        ) in said["older"]
+        assert f"the host is still held by the open journal {journals['newer'].resolve()}" in said["older"]
+        assert (
+            f"nothing to write from {journals['newer']} (node 0: held {b}, at or above its baseline {b - 1}: "
+            "not written); journal closed"
+        ) in said["newer"]
+    else:
+        assert (
+            f"pools restored from {journals['newer']} (node 0: held {b - 2}, set to its baseline {b - 1})"
+            in (said["newer"])
+        )
+        assert (
+            f"pools restored from {journals['older']} (node 0: held {b - 1}, set to its baseline {b})"
+            in (said["older"])
+        )

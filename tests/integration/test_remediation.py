@@ -10,12 +10,15 @@ inside the reload. Pools are always put back (``reserved_pages`` verifies).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,10 +27,13 @@ from tests.kernel_pools import read_pool, require_kernel_tests, usable_order10_s
 from tests.sshd_rig import SshdServer
 from vrouter_preflight.capture import FACT_SOURCES
 from vrouter_preflight.host_facts import HostFacts
-from vrouter_preflight.inventory import HostSpec, VrouterOverrides
+from vrouter_preflight.inventory import HostSpec, RemediationSteps, VrouterOverrides
 from vrouter_preflight.remediation import (
+    MARKER_PATH,
     RemediationInterrupted,
+    RemediationOutcome,
     RemediationPlan,
+    StepFigures,
     load_journal,
     open_journal,
     plan_remediation_for,
@@ -48,30 +54,61 @@ HEALTH = STANDINS / "health.sh"
 OpenSsh = Callable[[HostSpec], SshTransport]
 
 
-def local_spec(tmp_path: Path, *, seconds: float = 0, succeed_on: int = 1, agent_line: str = "") -> HostSpec:
+@pytest.fixture(autouse=True)
+def no_marker_left() -> Iterator[None]:
+    """Every run here removes its host marker; one left behind fails the test (and is removed for the next)."""
+    assert not os.path.exists(MARKER_PATH), f"a host marker from elsewhere: {Path(MARKER_PATH).read_text()}"
+    yield
+    if os.path.exists(MARKER_PATH):
+        left = Path(MARKER_PATH).read_text()
+        os.unlink(MARKER_PATH)
+        pytest.fail(f"the run left its host marker behind:\n{left}")
+
+
+def local_spec(
+    tmp_path: Path,
+    *,
+    seconds: float = 0,
+    succeed_on: int = 1,
+    agent_line: str = "",
+    remediation: RemediationSteps | None = None,
+    **vrouter: Any,
+) -> HostSpec:
     agent_log = tmp_path / "agent.log"
     agent_log.write_text("old line: Assertion from an earlier life\n")
     reload = f"sh {RELOAD} {tmp_path / 'observed'} {seconds}"
     if agent_line:
         reload += f" {agent_log} '{agent_line}'"
+    overrides = {"health_timeout": 5, **vrouter}
     return HostSpec(
         name="remediation-test",
         transport="local",
+        remediation=remediation or RemediationSteps(),
         vrouter=VrouterOverrides(
             reload_command=reload,
             health_command=f"sh {HEALTH} {tmp_path / 'health-tries'} {succeed_on}",
-            health_timeout=5,
             agent_log=str(agent_log),
+            **overrides,
         ),
     )
 
 
 def stand_in_plan(spec: HostSpec, transport: Transport, extra_blocks: int) -> RemediationPlan:
-    """A plan whose demand is the live usable order-10 supply plus ``extra_blocks``."""
+    """A plan whose demand is the live usable order-10 supply plus ``extra_blocks`` (health polled every 0.2 s
+    unless the spec names its own interval)."""
     facts = HostFacts(spec.name, transport.capture(FACT_SOURCES))
     supplies, usable = usable_order10_supply(facts)
     plan = plan_remediation_for({10: usable + extra_blocks}, supplies, facts.hugepages, spec, page_size=4096)
+    if spec.vrouter.health_interval is not None:
+        return plan
     return replace(plan, operations=replace(plan.operations, health_interval=0.2))
+
+
+def local_run(tmp_path: Path, extra_blocks: int, **spec: Any) -> tuple[HostSpec, LocalTransport, RemediationPlan]:
+    """A local host (``local_spec(tmp_path, **spec)``), its transport, and its stand-in plan."""
+    host = local_spec(tmp_path, **spec)
+    transport = LocalTransport(host)
+    return host, transport, stand_in_plan(host, transport, extra_blocks)
 
 
 def observed(tmp_path: Path) -> dict[int, tuple[int, int]]:
@@ -96,7 +133,7 @@ def test_full_cycle_locally_releases_observes_and_restores(two_1g_pages: int, tm
     assert outcome.signatures == ()  # the agent log's old assertion is not counted
     assert outcome.journal_closed and load_journal(journal.path).outcome == "ok"
     events = [r.event for r in load_journal(journal.path).records]
-    assert events == ["begin", "baseline", "release", "released", "memory", "measured", "reload", "reloaded",
+    assert events == ["begin", "claim", "baseline", "release", "released", "memory", "measured", "reload", "reloaded",
                       "health", "signatures", "rollback", "restored", "close"]  # fmt: skip
     measured = next(r for r in load_journal(journal.path).records if r.event == "measured")
     assert measured.data["fits"] is True
@@ -104,9 +141,7 @@ def test_full_cycle_locally_releases_observes_and_restores(two_1g_pages: int, tm
 
 
 def test_fitting_gate_only_proves_the_reload(two_1g_pages: int, tmp_path: Path) -> None:
-    spec = local_spec(tmp_path)
-    transport = LocalTransport(spec)
-    plan = stand_in_plan(spec, transport, extra_blocks=-50)
+    spec, transport, plan = local_run(tmp_path, -50)
     assert plan.fits_now and not plan.changes_pools
     outcome = run_remediation(spec, transport, plan, open_journal(tmp_path, spec, plan))
     assert outcome.ok and not outcome.changed and outcome.back, outcome.message
@@ -114,9 +149,7 @@ def test_fitting_gate_only_proves_the_reload(two_1g_pages: int, tmp_path: Path) 
 
 
 def test_health_never_succeeds_rolls_back_and_fails(two_1g_pages: int, tmp_path: Path) -> None:
-    spec = local_spec(tmp_path, succeed_on=0)
-    transport = LocalTransport(spec)
-    plan = stand_in_plan(spec, transport, extra_blocks=100)
+    spec, transport, plan = local_run(tmp_path, 100, succeed_on=0)
     assert dict(plan.release) == {0: 1}
     outcome = run_remediation(spec, transport, plan, open_journal(tmp_path, spec, plan))
     assert not outcome.ok and outcome.health_ok is False and outcome.health_attempts > 3
@@ -128,38 +161,147 @@ def test_health_never_succeeds_rolls_back_and_fails(two_1g_pages: int, tmp_path:
 
 def test_agent_log_signature_after_the_reload_fails_the_run(two_1g_pages: int, tmp_path: Path) -> None:
     line = "ksync_memory.cc:100: void KSyncMemory::Mmap(bool): Assertion table_size_ != 0 failed."
-    spec = local_spec(tmp_path, agent_line=line)
-    transport = LocalTransport(spec)
-    plan = stand_in_plan(spec, transport, extra_blocks=100)
+    spec, transport, plan = local_run(tmp_path, 100, agent_line=line)
     outcome = run_remediation(spec, transport, plan, open_journal(tmp_path, spec, plan))
     assert not outcome.ok and [s.needle for s in outcome.signatures] == ["Assertion"]
     assert outcome.back and read_pool(GIB_KIB, node=0) == 2
 
 
-def test_sigterm_during_the_reload_rolls_back_first(two_1g_pages: int, tmp_path: Path) -> None:
-    spec = local_spec(tmp_path, seconds=3)
-    transport = LocalTransport(spec)
-    plan = stand_in_plan(spec, transport, extra_blocks=100)
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_a_signal_during_the_reload_rolls_back_first(two_1g_pages: int, tmp_path: Path, sig: signal.Signals) -> None:
+    spec, transport, plan = local_run(tmp_path, 100, seconds=3)
     journal = open_journal(tmp_path, spec, plan)
-    killer = threading.Thread(target=_signal_when, args=(tmp_path / "observed",), daemon=True)
+    killer = threading.Thread(target=_signal_when, args=(tmp_path / "observed", sig), daemon=True)
     killer.start()
     with pytest.raises(RemediationInterrupted) as info:
         run_remediation(spec, transport, plan, journal)
     outcome = info.value.outcome
-    assert outcome.interrupted == "SIGTERM" and not outcome.ok
+    assert outcome.interrupted == sig.name and not outcome.ok and outcome.changed
     assert observed(tmp_path)[0] == (1, 1)
     assert outcome.back and read_pool(GIB_KIB, node=0) == 2 and load_journal(journal.path).state == "closed"
+    # the rollback waited for the reload already started (its own status poll), then put the page back
+    assert [s.title for s in outcome.steps][-2:] == ["wait for the reload already started", "roll back the 1G pools"]
+    assert outcome.reload_rc == 0
 
 
-def _signal_when(path: Path) -> None:
+def _signal_when(path: Path, sig: signal.Signals = signal.SIGTERM) -> None:
     _wait_for(path)
-    os.kill(os.getpid(), 15)
+    os.kill(os.getpid(), sig)
 
 
 def _wait_for(path: Path, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def test_timeouts_of_1e308_are_clamped_and_the_run_completes(two_1g_pages: int, tmp_path: Path) -> None:
+    """Issue 13 item 1: ``reload_timeout: 1.0e+308`` raised OverflowError in the wait and again in the rollback."""
+    spec, transport, plan = local_run(
+        tmp_path, 100, reload_timeout=1.0e308, health_timeout=1.0e308, health_interval=1.0e308
+    )
+    assert plan.operations.reload_timeout == 1.0e308
+    outcome = run_remediation(spec, transport, plan, open_journal(tmp_path, spec, plan))
+    assert outcome.ok and outcome.changed and outcome.back, outcome.message
+    assert "vrouter.reload_timeout 1e+308s is out of range: 3600s used" in outcome.warnings
+    assert "vrouter.health_interval 1e+308s is out of range: 300s used" in outcome.warnings
+    assert observed(tmp_path)[0] == (1, 1) and read_pool(GIB_KIB, node=0) == 2
+    assert load_journal(outcome.journal_path).outcome == "ok"
+
+
+def failing_hook(raise_at: Mapping[str, BaseException]) -> Callable[..., Any]:
+    """A step hook (the caller's report) that raises ``raise_at[title]`` when that step starts."""
+
+    @contextlib.contextmanager
+    def hook(title: str, before: Mapping[str, Any]) -> Iterator[StepFigures]:
+        if title in raise_at:
+            raise raise_at[title]
+        yield StepFigures(title, before)
+
+    return hook
+
+
+def test_an_overflow_in_a_step_and_a_broken_report_in_the_rollback_still_put_the_page_back(
+    two_1g_pages: int, tmp_path: Path
+) -> None:
+    spec, transport, plan = local_run(tmp_path, 100)
+    overflow = OverflowError("cannot convert float infinity to integer")
+    hook = failing_hook({"wait for vRouter health": overflow, "roll back the 1G pools": overflow})
+    outcome = run_remediation(spec, transport, plan, open_journal(tmp_path, spec, plan), step=hook)
+    assert not outcome.ok and outcome.changed and dict(outcome.released) == {0: 1}
+    assert "unexpected OverflowError: cannot convert float infinity to integer" in outcome.message
+    assert outcome.back and dict(outcome.restored) == {0: 1} and read_pool(GIB_KIB, node=0) == 2
+    assert any("the report of step 'roll back the 1G pools' failed" in w for w in outcome.warnings)
+    assert load_journal(outcome.journal_path).outcome == "failed-restored"
+
+
+def test_systemexit_mid_run_rolls_back_then_goes_on(two_1g_pages: int, tmp_path: Path) -> None:
+    spec, transport, plan = local_run(tmp_path, 100)
+    journal = open_journal(tmp_path, spec, plan)
+    hook = failing_hook({"sync, drop caches, compact": SystemExit(3)})
+    with pytest.raises(SystemExit):
+        run_remediation(spec, transport, plan, journal, step=hook)
+    loaded = load_journal(journal.path)
+    assert loaded.outcome == "failed-restored" and read_pool(GIB_KIB, node=0) == 2
+    assert [r.event for r in loaded.records].count("rollback") == 1
+
+
+def test_a_reload_that_hangs_past_its_timeout_is_waited_for_a_bounded_grace_then_rolled_back(
+    two_1g_pages: int, tmp_path: Path
+) -> None:
+    spec, transport, plan = local_run(tmp_path, 100, seconds=40, reload_timeout=2)
+    outcome = run_remediation(spec, transport, plan, open_journal(tmp_path, spec, plan))
+    # the stand-in sleeps 40 s: the rollback gave up waiting at the deadline + grace, while it still ran
+    assert "the reload command did not finish within 2s" in outcome.message
+    assert "the reload was still running at its deadline: the pools were put back anyway" in outcome.warnings
+    assert outcome.back and read_pool(GIB_KIB, node=0) == 2
+
+
+STEPS = [
+    "claim the host",
+    "record the pools and buddy state",
+    "release 1G pages",
+    "sync, drop caches, compact",
+    "re-measure the buddy state",
+    "reload vRouter",
+    "wait for vRouter health",
+    "look for failure signatures",
+]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+@pytest.mark.parametrize("at", STEPS)
+def test_a_signal_at_any_step_leads_to_the_rollback_exactly_once(
+    two_1g_pages: int, tmp_path: Path, at: str, sig: signal.Signals
+) -> None:
+    spec, transport, plan = local_run(
+        tmp_path, 100, remediation=RemediationSteps(sync=True, drop_caches=False, compact_memory=False)
+    )
+    assert dict(plan.release) == {0: 1}
+
+    @contextlib.contextmanager
+    def signalling(title: str, before: Mapping[str, Any]) -> Iterator[StepFigures]:
+        if title == at:
+            os.kill(os.getpid(), sig)
+        if title == "roll back the 1G pools":
+            os.kill(os.getpid(), signal.SIGTERM)  # a second signal, during the rollback: noted, not obeyed
+        yield StepFigures(title, before)
+
+    journal = open_journal(tmp_path, spec, plan)
+    with pytest.raises(RemediationInterrupted) as info:
+        run_remediation(spec, transport, plan, journal, step=signalling)
+    outcome: RemediationOutcome = info.value.outcome
+    loaded = load_journal(journal.path)
+    changes = STEPS.index(at) > STEPS.index("release 1G pages")  # the signal comes as the step starts
+    assert outcome.interrupted == sig.name and f"interrupted by {sig.name}" in outcome.message
+    assert outcome.changed is changes and loaded.state == "closed" and read_pool(GIB_KIB, node=0) == 2
+    rollbacks = [r for r in loaded.records if r.event == "rollback"]
+    recorded = STEPS.index(at) > STEPS.index("record the pools and buddy state")
+    assert len(rollbacks) == (1 if recorded else 0), [r.event for r in loaded.records]
+    assert [s.title for s in outcome.steps].count("roll back the 1G pools") == len(rollbacks)
+    if rollbacks:
+        assert "SIGTERM received during the rollback: noted, the rollback went on" in outcome.warnings
+    assert loaded.outcome == ("failed-restored" if recorded else "not-run")
 
 
 class ShortKernel(Transport):

@@ -16,6 +16,11 @@ from typing import Any
 from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.inventory import BecomeMethod, HostSpec, TransportName
 
+TRANSPORTS: tuple[TransportName, ...] = ("ssh", "local", "snapshot")
+BECOME_METHODS: tuple[BecomeMethod, ...] = ("none", "sudo")
+MAX_FIELD_CHARS = 255
+"""The longest name, address or user a journal may hold."""
+
 
 @dataclass(frozen=True)
 class JournalHost:
@@ -35,20 +40,35 @@ class JournalHost:
 
     @classmethod
     def from_record(cls, data: Mapping[str, Any]) -> JournalHost:
-        """Read back from a ``begin`` record.
+        """Read back from a ``begin`` record; a field of the wrong kind is a ValueError naming it.
 
         >>> JournalHost.from_record({"name": "c0", "transport": "local"}).transport
         'local'
+        >>> JournalHost.from_record({"name": "c0", "port": "22; reboot"})
+        Traceback (most recent call last):
+        ...
+        ValueError: port '22; reboot' is not a port number
         """
         transport = data.get("transport", "ssh")
         become = data.get("become", "none")
+        if transport not in TRANSPORTS:
+            raise ValueError(f"transport {transport!r:.40} is not one of {', '.join(TRANSPORTS)}")
+        if become not in BECOME_METHODS:
+            raise ValueError(f"become {become!r:.40} is not one of {', '.join(BECOME_METHODS)}")
+        port = data.get("port")
+        if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536):
+            raise ValueError(f"port {port!r:.40} is not a port number")
+        for key in ("name", "address", "user"):
+            value = data.get(key)
+            if value is not None and (not isinstance(value, str) or len(value) > MAX_FIELD_CHARS):
+                raise ValueError(f"{key} {value!r:.40} is not a string of at most {MAX_FIELD_CHARS} characters")
         return cls(
             name=str(data.get("name", "")),
-            transport=transport if transport in ("ssh", "local", "snapshot") else "ssh",
+            transport=transport,
             address=data.get("address"),
-            port=data.get("port"),
+            port=port,
             user=data.get("user"),
-            become=become if become in ("none", "sudo") else "none",
+            become=become,
         )
 
     def as_record(self) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from vrouter_preflight.remediation.bounds import RELOAD_WAIT_CAP, bounded_seconds
 from vrouter_preflight.shell import quote
 
 SYNC = "sync"
@@ -118,15 +119,18 @@ def reload_once_command(reload_command: str, run: str, wait_seconds: float = 360
     >>> script = reload_once_command("service supervisor-vrouter restart", "r1")
     >>> "mkdir /tmp/vrouter-preflight.r1/reload" in script, "setsid" in script
     (True, True)
+    >>> "n=18300;" in reload_once_command("x", "r1", 1.0e308)    # the wait is clamped, never overflows
+    True
     """
     directory = run_dir(run)
     lock = quote(f"{directory}/reload")
     out, rc = quote(f"{directory}/reload/out"), quote(f"{directory}/reload/rc")
     inner = f"({reload_command}) >{out} 2>&1 </dev/null; echo $? >{rc}.tmp; mv {rc}.tmp {rc}"
+    ticks = max(1, int(bounded_seconds(wait_seconds, RELOAD_WAIT_CAP + 60) * 5))
     return (
         f"mkdir -p {quote(directory)} && if mkdir {lock} 2>/dev/null; then "
         f"(setsid sh -c {quote(inner)} </dev/null >/dev/null 2>&1 &); fi; "
-        f"n={max(1, int(wait_seconds * 5))}; while [ ! -s {rc} ] && [ $n -gt 0 ]; do sleep 0.2; n=$((n-1)); done; "
+        f"n={ticks}; while [ ! -s {rc} ] && [ $n -gt 0 ]; do sleep 0.2; n=$((n-1)); done; "
         f"if [ ! -s {rc} ]; then echo vrpf-reload-rc=timeout; exit 124; fi; "
         f"cat {out}; printf 'vrpf-reload-rc=%s\\n' \"$(cat {rc})\""
     )
@@ -147,6 +151,43 @@ def parse_reload_status(stdout: str) -> tuple[int | None, str]:
     if match is None:
         return None, stdout.strip()
     return int(match.group(1)), stdout[: match.start()].strip()
+
+
+def reload_status_command(run: str) -> str:
+    """Where the run's reload is, without waiting: and if it never started, make sure it never will.
+
+    Prints ``vrpf-reload=done <status>``, ``vrpf-reload=running``, or
+    ``vrpf-reload=not-started`` -- in which case it has just taken the
+    reload's lock, so a :func:`reload_once_command` still on its way to the
+    host (a dropped connection) cannot start it behind the rollback.
+
+    >>> script = reload_status_command("r1")
+    >>> "if mkdir /tmp/vrouter-preflight.r1/reload 2>/dev/null; then echo vrpf-reload=not-started" in script
+    True
+    """
+    directory = run_dir(run)
+    lock, rc = quote(f"{directory}/reload"), quote(f"{directory}/reload/rc")
+    return (
+        f"mkdir -p {quote(directory)} && if mkdir {lock} 2>/dev/null; then echo vrpf-reload=not-started; "
+        f"elif [ -s {rc} ]; then printf 'vrpf-reload=done %s\\n' \"$(cat {rc})\"; else echo vrpf-reload=running; fi"
+    )
+
+
+_RELOAD_STATE = re.compile(r"^vrpf-reload=(done|running|not-started)(?: (-?\d+))?\s*$", re.MULTILINE)
+
+
+def parse_reload_state(stdout: str) -> tuple[str, int | None]:
+    """``(state, exit status)`` from :func:`reload_status_command`; ``("unknown", None)`` for anything else.
+
+    >>> parse_reload_state("vrpf-reload=done 0\\n"), parse_reload_state("vrpf-reload=running\\n")
+    (('done', 0), ('running', None))
+    >>> parse_reload_state("sudo: a password is required")
+    ('unknown', None)
+    """
+    match = _RELOAD_STATE.search(stdout)
+    if match is None:
+        return "unknown", None
+    return match.group(1), int(match.group(2)) if match.group(2) else None
 
 
 def cleanup_command(run: str) -> str:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -41,6 +42,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vrouter_preflight.errors import PreflightError
+from vrouter_preflight.remediation.baseline import JournalHost
 
 JournalState = Literal["open", "closed", "empty"]
 
@@ -48,8 +50,34 @@ BEGIN = "begin"
 CLOSE = "close"
 
 
+MAX_JOURNAL_BYTES = 64 * 1024 * 1024
+"""A journal file larger than this is refused (a run writes a few dozen KiB; move an old file away)."""
+MAX_NODE = 1023
+"""The highest NUMA node number a journal may name (the kernel's MAX_NUMNODES is at most 1024)."""
+MAX_POOL_PAGES = 1 << 28
+"""The most pages a journal may name for one pool (2**28: more than any real host holds, whatever the page size)."""
+MAX_PAGE_KIB = 16 * 1024 * 1024
+"""The largest hugepage size a journal may name (16 GiB, the largest the kernel knows)."""
+POOL_READING_EVENTS = ("released", "restored")
+"""Events holding the pools as read back (``nr`` per node)."""
+CHANGE_EVENTS = ("release",)
+"""Events announcing a change to a pool: once one is recorded, the run counts as having changed the host."""
+
+
 class JournalError(PreflightError):
-    """The journal cannot be used as asked (unreadable, or a run is still open)."""
+    """A journal cannot be used as asked: unreadable, not a file, empty or truncated, a bad entry, or still open.
+
+    ``path`` names the file (or the journal directory) and ``cause`` says what is wrong with it.
+
+    >>> error = JournalError("reports/journal/c0.json", "no run recorded")
+    >>> str(error), error.cause
+    ('reports/journal/c0.json: no run recorded', 'no run recorded')
+    """
+
+    def __init__(self, path: str | os.PathLike[str], cause: str, *, message: str | None = None) -> None:
+        self.path = str(path)
+        self.cause = cause
+        super().__init__(message or f"{self.path}: {cause}")
 
 
 class OpenJournal(JournalError):
@@ -60,12 +88,13 @@ class OpenJournal(JournalError):
     """
 
     def __init__(self, path: str, host: str) -> None:
-        self.path = path
         self.host = host
         super().__init__(
-            f"{host}: the journal {path} of an earlier run is still OPEN (that run did not finish putting the "
-            f"hugepage pools back); refusing to start. Replay its rollback with --rollback-journal {path} "
-            f"(or, after restoring by hand, close it)"
+            path,
+            "the journal of an earlier run is still OPEN",
+            message=f"{host}: the journal {path} of an earlier run is still OPEN (that run did not finish putting "
+            f"the hugepage pools back); refusing to start. Replay its rollback with --rollback-journal {path} "
+            f"(or, after restoring by hand, close it)",
         )
 
 
@@ -125,6 +154,50 @@ class LoadedJournal:
         """True when the last run has no ``close`` record."""
         return self.state == "open"
 
+    @property
+    def changed(self) -> bool:
+        """True when the run announced a change to a pool (a ``release`` record), whether or not it took.
+
+        >>> rec = JournalRecord(2, "t", "r1", "release", {})
+        >>> LoadedJournal("j", "open", "r1", (rec,), (), None, {}, ()).changed
+        True
+        """
+        return any(record.event in CHANGE_EVENTS for record in self.records)
+
+    def last_nr(self, events: tuple[str, ...]) -> dict[int, int]:
+        """Per node, ``nr_hugepages`` as last read back in one of ``events`` (``released``, ``restored``).
+
+        A reading that is not a node number and a plausible page count is a
+        :class:`JournalError` (a hand-edited or corrupted journal).
+
+        >>> rec = JournalRecord(3, "t", "r1", "released", {"nr": {"0": 3, "1": None}})
+        >>> LoadedJournal("j", "open", "r1", (rec,), (), None, {}, ()).last_nr(("released",))
+        {0: 3}
+        >>> bad = JournalRecord(3, "t", "r1", "released", {"nr": {"0": 1e30}})
+        >>> LoadedJournal("j", "open", "r1", (bad,), (), None, {}, ()).last_nr(("released",))
+        Traceback (most recent call last):
+        ...
+        vrouter_preflight.remediation.journal.JournalError: j: record 3 (released): bad pool reading '0': 1e+30
+        """
+        last: dict[int, int] = {}
+        for record in self.records:
+            if record.event not in events:
+                continue
+            readings = record.data.get("nr", {})
+            if not isinstance(readings, dict):
+                raise JournalError(
+                    self.path, f"record {record.seq} ({record.event}): bad pool readings {readings!r:.80}"
+                )
+            for node, nr in readings.items():
+                if nr is None:
+                    continue
+                if not (_is_count(node, MAX_NODE) and _is_count(nr, MAX_POOL_PAGES)):
+                    raise JournalError(
+                        self.path, f"record {record.seq} ({record.event}): bad pool reading {node!r:.40}: {nr!r:.40}"
+                    )
+                last[int(node)] = int(nr)
+        return last
+
     def describe(self) -> str:
         """One paragraph for the operator.
 
@@ -149,11 +222,16 @@ def journal_path(directory: str | os.PathLike[str], host: str) -> Path:
     'reports/journal/compute-0.json'
     """
     if not host or "/" in host or host in (".", ".."):
-        raise JournalError(f"not a usable host name for a journal file: {host!r}")
+        raise JournalError(directory, f"not a usable host name for a journal file: {host[:80]!r}")
     return Path(directory) / f"{host}.json"
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """The time now, UTC, to the microsecond (every record's ``at``).
+
+    >>> utc_now().endswith("Z")
+    True
+    """
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -177,13 +255,18 @@ def refuse_if_open(directory: str | os.PathLike[str], host: str) -> None:
 
 
 class Journal:
-    """An open run of one host's journal; every :meth:`record` is on disk when it returns."""
+    """An open run of one host's journal; every :meth:`record` is on disk when it returns.
 
-    def __init__(self, path: Path, run: str, seq: int) -> None:
+    ``changed`` turns True once a record announcing a pool change (:data:`CHANGE_EVENTS`) is written:
+    the run's outcome says "changed" from it, whatever step failed afterwards.
+    """
+
+    def __init__(self, path: Path, run: str, seq: int, *, changed: bool = False) -> None:
         self.path = path
         self.run = run
         self._seq = seq
         self.closed = False
+        self.changed = changed
 
     @classmethod
     def open(
@@ -195,7 +278,10 @@ class Journal:
         ``host``); it is written and fsync'd before this returns.
         """
         path = journal_path(directory, host)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JournalError(path.parent, f"cannot create the journal directory: {exc.strerror or exc}") from None
         seq = 0
         if path.exists():
             loaded = load_journal(path)
@@ -218,23 +304,27 @@ class Journal:
         """
         loaded = load_journal(path)
         if not loaded.is_open or loaded.run is None:
-            raise JournalError(f"{path}: no open run to resume ({loaded.state})")
-        return cls(Path(path), loaded.run, max(r.seq for r in loaded.records))
+            raise JournalError(path, f"no open run to resume ({loaded.state})")
+        return cls(Path(path), loaded.run, max(r.seq for r in loaded.records), changed=loaded.changed)
 
     def record(self, event: str, **data: Any) -> None:
         """Append one record and fsync it; call BEFORE the change it announces."""
         if self.closed:
-            raise JournalError(f"{self.path}: run {self.run} is closed; nothing more may be recorded")
+            raise JournalError(self.path, f"run {self.run} is closed; nothing more may be recorded")
         self._seq += 1
         line = json.dumps(
-            {"seq": self._seq, "at": _now(), "run": self.run, "event": event, **data}, sort_keys=False, default=str
+            {"seq": self._seq, "at": utc_now(), "run": self.run, "event": event, **data}, sort_keys=False, default=str
         )
-        with open(self.path, "ab") as handle:
-            if handle.tell() > 0 and not _ends_with_newline(self.path):
-                handle.write(b"\n")  # after a torn line, start a fresh one
-            handle.write(line.encode("utf-8") + b"\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            with open(self.path, "ab") as handle:
+                if handle.tell() > 0 and not _ends_with_newline(self.path):
+                    handle.write(b"\n")  # after a torn line, start a fresh one
+                handle.write(line.encode("utf-8") + b"\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise JournalError(self.path, f"cannot write the journal: {exc.strerror or exc}") from None
+        self.changed = self.changed or event in CHANGE_EVENTS
 
     def close(self, outcome: str, **data: Any) -> None:
         """Mark the run finished (the pools are as they were); no record may follow."""
@@ -248,10 +338,21 @@ def _ends_with_newline(path: Path) -> bool:
         return handle.read(1) == b"\n"
 
 
+def _is_count(value: object, maximum: int) -> bool:
+    """An int (or a string of digits: a JSON key) from 0 to ``maximum``; never a bool or a float.
+
+    >>> _is_count("3", 10), _is_count(3, 10), _is_count(True, 10), _is_count(1e3, 10_000), _is_count(-1, 10)
+    (True, True, False, False, False)
+    """
+    if isinstance(value, str):
+        return value.isdigit() and len(value) <= 12 and int(value) <= maximum
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= maximum
+
+
 def _parse_line(text: str) -> JournalRecord | None:
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(value, dict):
         return None
@@ -261,20 +362,61 @@ def _parse_line(text: str) -> JournalRecord | None:
     return JournalRecord(seq, at, run, event, value)
 
 
-def _targets(begin: JournalRecord | None) -> tuple[PoolTarget, ...]:
+def _pool_target(item: object) -> PoolTarget | None:
+    """One ``restore`` entry, or None when it is not a plausible pool."""
+    if not isinstance(item, dict):
+        return None
+    node, size, nr = item.get("node"), item.get("size_kib"), item.get("nr")
+    if not (_is_count(node, MAX_NODE) and _is_count(size, MAX_PAGE_KIB) and _is_count(nr, MAX_POOL_PAGES)):
+        return None
+    size_kib = int(size)  # type: ignore[arg-type]
+    if size_kib < 4 or size_kib & (size_kib - 1):
+        return None  # a page size is a power of two
+    return PoolTarget(int(node), size_kib, int(nr))  # type: ignore[arg-type]
+
+
+def _targets(path: str, begin: JournalRecord | None) -> tuple[PoolTarget, ...]:
     if begin is None:
         return ()
+    entries = begin.data.get("restore", [])
+    if not isinstance(entries, list):
+        raise JournalError(path, f"begin record {begin.seq}: 'restore' is not a list: {entries!r:.80}")
     targets: list[PoolTarget] = []
-    for item in begin.data.get("restore", ()):
-        try:
-            targets.append(PoolTarget(int(item["node"]), int(item["size_kib"]), int(item["nr"])))
-        except (KeyError, TypeError, ValueError):
-            raise JournalError(f"begin record {begin.seq}: bad restore entry {item!r}") from None
+    for item in entries:
+        target = _pool_target(item)
+        if target is None:
+            raise JournalError(path, f"begin record {begin.seq}: bad restore entry {item!r:.120}")
+        if any((t.node, t.size_kib) == (target.node, target.size_kib) for t in targets):
+            raise JournalError(path, f"begin record {begin.seq}: node {target.node} named twice in 'restore'")
+        targets.append(target)
     return tuple(targets)
+
+
+def _read_capped(path: str | os.PathLike[str]) -> str:
+    """The journal's text; a directory, a device or a file over :data:`MAX_JOURNAL_BYTES` is a JournalError."""
+    try:
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+                raise JournalError(path, f"cannot read the journal: {kind}")
+            data = handle.read(MAX_JOURNAL_BYTES + 1)
+    except IsADirectoryError:
+        raise JournalError(path, "cannot read the journal: a directory") from None
+    except OSError as exc:
+        raise JournalError(path, f"cannot read the journal: {exc.strerror or exc}") from None
+    if len(data) > MAX_JOURNAL_BYTES:
+        raise JournalError(
+            path, f"larger than {MAX_JOURNAL_BYTES // (1024 * 1024)} MiB: not a journal this suite wrote (move it away)"
+        )
+    return data.decode("utf-8", "replace")
 
 
 def load_journal(path: str | os.PathLike[str]) -> LoadedJournal:
     """Read the last run of a journal file; torn lines (a crash mid-write) are skipped and listed.
+
+    A file that cannot be read (a directory, too large) or whose ``begin``
+    record names an implausible pool raises :class:`JournalError`.
 
     >>> import tempfile, os
     >>> d = tempfile.mkdtemp()
@@ -283,11 +425,12 @@ def load_journal(path: str | os.PathLike[str]) -> LoadedJournal:
     >>> loaded = load_journal(j.path)
     >>> loaded.state, loaded.torn_lines, loaded.host["name"]
     ('open', (2,), 'c0')
+    >>> load_journal(d)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.remediation.journal.JournalError: /...: cannot read the journal: a directory
     """
-    try:
-        raw = Path(path).read_bytes().decode("utf-8", "replace")
-    except OSError as exc:
-        raise JournalError(f"{path}: cannot read the journal: {exc.strerror or exc}") from None
+    raw = _read_capped(path)
     records: list[JournalRecord] = []
     torn: list[int] = []
     for number, line in enumerate(raw.splitlines(), start=1):
@@ -315,5 +458,38 @@ def load_journal(path: str | os.PathLike[str]) -> LoadedJournal:
         torn_lines=tuple(torn),
         outcome=None if close is None else str(close.data.get("outcome")),
         host=host if isinstance(host, dict) else {},
-        restore=_targets(begin),
+        restore=_targets(str(path), begin),
     )
+
+
+def replayable_journal(path: str | os.PathLike[str]) -> LoadedJournal:
+    """A journal fit for ``--rollback-journal``: one run with a host to reach and readable pool entries.
+
+    Everything :func:`load_journal` refuses, plus an empty or truncated file
+    (no whole ``begin`` record), a ``begin`` naming no usable host, and a
+    bad pool reading, is one :class:`JournalError` naming the file.
+
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> with open(f"{d}/c0.json", "w") as f: _ = f.write('{"seq": 1, "at": "2026-11-26T10:00:00Z", "run": "ab", "ev')
+    >>> replayable_journal(f"{d}/c0.json")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.remediation.journal.JournalError: /.../c0.json: no run recorded: the file is empty or ...
+    """
+    loaded = load_journal(path)
+    if loaded.state == "empty":
+        raise JournalError(
+            path,
+            f"no run recorded: the file is empty or truncated before its first whole record "
+            f"({len(loaded.torn_lines)} unreadable line(s))",
+        )
+    name = loaded.host.get("name")
+    if not isinstance(name, str) or not name or len(name) > 255 or "/" in name or name in (".", ".."):
+        raise JournalError(path, f"run {loaded.run}: the begin record names no usable host ({name!r:.80})")
+    try:
+        JournalHost.from_record(loaded.host)
+    except ValueError as exc:
+        raise JournalError(path, f"run {loaded.run}: the begin record's host: {exc}") from None
+    loaded.last_nr(POOL_READING_EVENTS)
+    return loaded

@@ -56,6 +56,7 @@ from vrouter_preflight.remediation.commands import (
     write_pool_command,
 )
 from vrouter_preflight.remediation.deployments import VrouterOperations, resolve_operations
+from vrouter_preflight.remediation.host_marker import MARKER_PATH
 from vrouter_preflight.remediation.journal import PoolTarget
 
 Phase = Literal["release", "read back", "memory", "measure", "reload", "health", "rollback"]
@@ -160,6 +161,7 @@ class RemediationPlan:
         ... # doctest: +NORMALIZE_WHITESPACE
         compute-0: the reload does not fit now (100 × order 10 requested); release 1 × 1G page on node 0
           node 0: nr 4, 4 free, keep 0, 0 reserved -> 4 to spare
+          first, the host is claimed: /run/vrouter-preflight/open-journal (refused while another run holds it)
           1. [release] echo 3 > /sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages
              # node 0: nr_hugepages 4 -> 3
           2. [read back] printf ... # expect node 0 nr 3
@@ -171,7 +173,8 @@ class RemediationPlan:
           7. [reload] r    # reload vRouter (inventory); started once, detached, its exit status awaited
              (up to 600s)
           8. [health] h    # every 5s until it succeeds (inventory) (up to 300s)
-          rollback (also on any failure, timeout, Ctrl-C, SIGTERM or lost connection):
+          rollback (also on any failure, timeout, Ctrl-C, SIGTERM, SIGHUP or lost connection; a pool already
+          at its value is not written):
           1. [rollback] echo 4 > /sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages
              # node 0: nr_hugepages back to 4
           2. [read back] printf ... # expect node 0 nr 4
@@ -186,8 +189,12 @@ class RemediationPlan:
             head = f"{self.host}: the reload does not fit now ({wanted} requested); release {parts}"
         lines = [head, *(f"  {budget.describe()}" for budget in self.budgets)]
         if self.feasible:
+            lines.append(f"  first, the host is claimed: {MARKER_PATH} (refused while another run holds it)")
             lines += [f"  {n}. {_short(c)}" for n, c in enumerate(self.commands, start=1)]
-            lines.append("  rollback (also on any failure, timeout, Ctrl-C, SIGTERM or lost connection):")
+            lines.append(
+                "  rollback (also on any failure, timeout, Ctrl-C, SIGTERM, SIGHUP or lost connection; "
+                "a pool already at its value is not written):"
+            )
             lines += [f"  {n}. {_short(c)}" for n, c in enumerate(self.rollback_commands, start=1)]
         return "\n".join(lines)
 
