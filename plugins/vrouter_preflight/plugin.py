@@ -40,11 +40,12 @@ from vrouter_preflight.wiring.stash import FLEET
 
 #: An attribute of the plugin object the console script registers: collect the checks whatever the arguments say.
 SUITE_REQUEST_ATTRIBUTE = "vrouter_preflight_suite_request"
-#: The wiring, in the order its ``pytest_configure`` must run (the gather first).
+#: The wiring, in the order its ``pytest_configure`` must run: the destructive stage's usage errors (--serial,
+#: --journal-dir, --rollback-journal) before the gather contacts any host.
 WIRING = (
+    ("vrouter-preflight-destructive", destructive),
     ("vrouter-preflight-hosts", hosts),
     ("vrouter-preflight-check-inputs", check_inputs),
-    ("vrouter-preflight-destructive", destructive),
     ("vrouter-preflight-trial", trial_inputs),
     ("vrouter-preflight-certification", certification),
 )

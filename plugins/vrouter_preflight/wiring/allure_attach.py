@@ -22,7 +22,7 @@ from typing import Any
 import allure
 import allure_commons
 
-from vrouter_preflight.remediation.engine import StepFigures
+from vrouter_preflight.remediation import StepFigures
 from vrouter_preflight.text_table import render_table
 
 # allure_commons ships py.typed but leaves Dynamic's methods unannotated.

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from vrouter_preflight.inventory import HostSpec
-from vrouter_preflight.remediation import load_journal, rollback_from_journal
+from vrouter_preflight.remediation import JournalError, replayable_journal, rollback_from_journal
 from vrouter_preflight.rollout import Rollout, RolloutError, new_run_id, parse_serial
 from vrouter_preflight.transport import open_transport
 from vrouter_preflight.transport.base import Transport
@@ -60,16 +60,20 @@ def journal_dir(config: pytest.Config) -> Path:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[DESTRUCTIVE_NOT_RUN] = {}
+    workerinput = getattr(config, "workerinput", None)
     try:
         parse_serial(str(config.getoption("serial")))
     except RolloutError as exc:
         raise pytest.UsageError(f"--serial: {exc}") from None
-    for path in rollback_journal_paths(config):
-        if path.is_dir():
-            raise pytest.UsageError(
-                f"--rollback-journal {path}: is a directory; pass the journal files in it (<host>.json)"
-            )
-    workerinput = getattr(config, "workerinput", None)
+    journals = journal_dir(config)
+    if journals.exists() and not journals.is_dir():
+        raise pytest.UsageError(f"--journal-dir {journals}: is not a directory")
+    if workerinput is None:
+        for path in rollback_journal_paths(config):
+            try:
+                replayable_journal(path)
+            except JournalError as exc:
+                raise pytest.UsageError(f"--rollback-journal {exc}") from None
     if workerinput is not None and WIRE_KEY in workerinput:
         config.stash[RUN_ID] = json.loads(workerinput[WIRE_KEY])["run_id"]
     elif workerinput is None:
@@ -150,13 +154,18 @@ def replay_journals(config: pytest.Config, paths: list[Path]) -> tuple[list[str]
             lines.append(f"{path}: no such journal")
             ok = False
             continue
-        name = str(load_journal(path).host.get("name", ""))
+        name = str(replayable_journal(path).host["name"])
         if fleet is None or name not in fleet.host_names:
             lines.append(f"{path}: host {name!r} is not in the inventory (pass the inventory it was run with)")
             ok = False
             continue
         spec = fleet.inventory.host(name)
-        outcome = rollback_from_journal(path, _transport_for(spec))
+        try:
+            outcome = rollback_from_journal(path, _transport_for(spec))
+        except JournalError as exc:
+            lines.append(f"{exc}; the journal stays OPEN")
+            ok = False
+            continue
         lines.append(f"{path}: {outcome.message}")
         ok = ok and outcome.ok and outcome.journal_closed
     return lines, ok
