@@ -173,7 +173,7 @@ def test_wrong_user_key_is_authentication_refused(
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     error = _unreachable(open_ssh(make_spec(identity_file=stranger_key.private)))
     assert error.cause == (
-        f"authentication refused for user root (tried: key file {stranger_key.private}, "
+        f"authentication refused for user root (tried: key file {stranger_key.private}; "
         "agent (none running or no keys))"
     )
 

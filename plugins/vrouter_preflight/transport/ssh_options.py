@@ -21,8 +21,12 @@ from dataclasses import dataclass
 import paramiko
 
 from vrouter_preflight.inventory import HostKeyPolicy, HostSpec, JumpHost, parse_jump
+from vrouter_preflight.shell import unsafe_host_name, unsafe_user_name
+from vrouter_preflight.transport.local_files import MIB, LocalFileError, read_local_file
 
 DEFAULT_PORT = 22
+#: The largest ssh_config read (a generated config with a block per host stays far below).
+SSH_CONFIG_LIMIT = 16 * MIB
 #: Keys OpenSSH tries when nothing names one (those that exist are used).
 DEFAULT_IDENTITIES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
 GLOBAL_KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts"
@@ -32,6 +36,10 @@ class SshConfigError(ValueError):
     """The ssh_config file cannot be used (missing, unreadable, bad ProxyJump)."""
 
 
+class UnsafeName(ValueError):
+    """A host or user name from the inventory that must not reach a local shell (``%h``/``%r``)."""
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """Where one SSH server is reached and who logs in there.
@@ -39,11 +47,15 @@ class Endpoint:
     ``identity_files`` are absolute paths; ``default_identities`` is True when
     none was configured and the OpenSSH defaults were filled in (missing ones
     are then skipped quietly). ``host_key_name`` is the name looked up in
-    known_hosts: ``host`` on port 22, ``[host]:port`` otherwise.
+    known_hosts: ``host`` on port 22, ``[host]:port`` otherwise, and the bare
+    ``HostKeyAlias`` whatever the port when ssh_config sets one (as OpenSSH:
+    the alias replaces ``[host]:port`` whole).
 
     >>> e = Endpoint(alias="c0", hostname="127.0.0.1", port=2222, user="stack")
     >>> e.display, e.host_key_name
     ('stack@127.0.0.1:2222', '[127.0.0.1]:2222')
+    >>> Endpoint(alias="c0", hostname="127.0.0.1", port=2222, host_key_alias="myalias").host_key_name
+    'myalias'
     """
 
     alias: str
@@ -63,7 +75,9 @@ class Endpoint:
     @property
     def host_key_name(self) -> str:
         """The known_hosts name of this server."""
-        return known_hosts_name(self.host_key_alias or self.hostname, self.port)
+        if self.host_key_alias is not None:
+            return self.host_key_alias
+        return known_hosts_name(self.hostname, self.port)
 
 
 @dataclass(frozen=True)
@@ -139,10 +153,13 @@ def load_ssh_config(path: str | None) -> tuple[str, str | None]:
         if not os.path.isfile(full):
             return "", None
     try:
-        with open(full, encoding="utf-8") as handle:
-            return handle.read(), full
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SshConfigError(f"cannot read ssh_config file {full}: {exc}") from None
+        return read_local_file(full, SSH_CONFIG_LIMIT, "ssh_config file").decode("utf-8"), full
+    except FileNotFoundError:
+        raise SshConfigError(f"ssh_config file {full} does not exist") from None
+    except LocalFileError as exc:
+        raise SshConfigError(str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise SshConfigError(f"cannot read ssh_config file {full}: not UTF-8 text (byte {exc.start})") from None
 
 
 def _parse_config(text: str, source: str | None) -> paramiko.SSHConfig:
@@ -202,7 +219,10 @@ def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOpti
     target's ``StrictHostKeyChecking`` / ``ConnectTimeout`` in ssh_config
     (:func:`host_key_policy_from_config`), else ``strict`` and 10 s.
 
-    Raises :class:`SshConfigError` for an unusable config file.
+    Raises :class:`SshConfigError` for an unusable config file, and
+    :class:`UnsafeName` (before the config is even read) for an inventory
+    address, name or user that a ``ProxyCommand``'s ``%h``/``%r`` would put
+    into a local shell (:func:`check_names`).
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -215,6 +235,7 @@ def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOpti
     >>> opts.host_key_policy, opts.connect_timeout
     ('strict', 10.0)
     """
+    check_names(spec)
     text, config_file = load_ssh_config(spec.ssh_config)
     config = _parse_config(text, config_file)
     me = local_user or getpass.getuser()
@@ -282,6 +303,40 @@ def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOpti
         or DEFAULT_CONNECT_TIMEOUT,
         config_file=config_file,
     )
+
+
+def check_names(spec: HostSpec) -> None:
+    """Refuse host and user names with shell metacharacters, as OpenSSH 9.6+ does for its command line.
+
+    These values stand for ``%h``/``%n`` and ``%r`` in an ssh_config
+    ``ProxyCommand`` (run by a local shell) and in ``Match exec``; names in
+    the ssh_config file itself are trusted, as OpenSSH trusts them.
+
+    >>> check_names(HostSpec(name="c0", address="192.0.2.10", user="heat-admin"))
+    >>> check_names(HostSpec(name="c0", address="$(touch${IFS}pwned)"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.transport.ssh_options.UnsafeName: address '$(touch${IFS}pwned)' is refused: it contains the...
+    """
+    hosts = [("address", spec.address or spec.name)] + [("jump host", hop.address) for hop in spec.jump]
+    users = [("user", spec.user)] + [("jump host user", hop.user) for hop in spec.jump]
+    for what, host in hosts:
+        why = unsafe_host_name(host)
+        if why is not None:
+            raise UnsafeName(f"{what} {_excerpt(host)} is refused: {why}")
+    for what, user in users:
+        why = None if user is None else unsafe_user_name(user)
+        if why is not None:
+            raise UnsafeName(f"{what} {_excerpt(user or '')} is refused: {why}")
+
+
+def _excerpt(value: str, limit: int = 60) -> str:
+    """``repr`` of a value, cut for a message.
+
+    >>> _excerpt("x" * 100, 5)
+    "'xxxxx'… (100 characters)"
+    """
+    return repr(value) if len(value) <= limit else f"{value[:limit]!r}… ({len(value)} characters)"
 
 
 def _config_value(entry: paramiko.SSHConfigDict, key: str) -> str | None:
