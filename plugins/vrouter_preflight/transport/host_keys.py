@@ -13,20 +13,21 @@ key; lines OpenSSH would skip are skipped (:mod:`vrouter_preflight.transport.kno
 New entries are written unhashed, one ``name type base64`` line each.
 
 Each file is read and indexed once per process (:data:`KNOWN_HOSTS_FILES`)
-and read again only when it changed (its size, mtime or inode): when it grew
-in place (an append by ``accept-new`` here, by another worker or by ``ssh``)
-only the new lines are read. A file that is a directory, a FIFO, a device or
+and read again only when it changed (its size, mtime or inode); when it only
+grew (an append by ``accept-new`` here, by another worker or by ``ssh``) only
+the new lines are parsed. A file that is a directory, a FIFO, a device or
 larger than :data:`KNOWN_HOSTS_LIMIT` is one clear error.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import paramiko
 
@@ -38,8 +39,6 @@ log = logging.getLogger(__name__)
 _write_lock = threading.Lock()
 #: The largest known_hosts file read (about 100,000 hashed RSA entries).
 KNOWN_HOSTS_LIMIT = 64 * MIB
-#: Bytes kept from the end of a file to check that it only grew since it was read.
-_TAIL = 64
 
 
 class HostKeyError(Exception):
@@ -56,33 +55,43 @@ class HostKeyChanged(HostKeyError):
 
 @dataclass
 class _Loaded:
-    """One file as last read: its status, its index, and its last bytes."""
+    """One file as last read: its status, its index, and a digest of the bytes indexed."""
 
     signature: tuple[int, int, int, int] | None
     index: KnownHostsIndex
-    tail: bytes = b""
+    size: int = 0
+    digest: bytes = b""
+    whole_lines: bool = True
 
 
 def _signature(info: os.stat_result) -> tuple[int, int, int, int]:
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
-class KnownHostsFiles:
-    """This process's known_hosts files, each parsed once and re-read only when it changes.
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
 
-    ``full_reads`` and ``tail_reads`` count the reads (tests and the bench
-    read them).
+
+class KnownHostsFiles:
+    """This process's known_hosts files, each parsed once and parsed again only where it changed.
+
+    A file is stat'ed at each lookup. When its size, mtime or inode changed it
+    is read again (bounded, cheap), and when its old bytes are still its first
+    bytes (an append: by ``accept-new`` here, by another worker, by ``ssh``)
+    only the new lines are parsed; otherwise (``ssh-keygen -R``, an editor)
+    the whole file is. ``full_parses`` and ``tail_parses`` count them (tests
+    and the bench read them).
 
     >>> files = KnownHostsFiles()
-    >>> files.index("/nonexistent/known_hosts").lines, files.full_reads
+    >>> files.index("/nonexistent/known_hosts").lines, files.full_parses
     (0, 0)
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._files: dict[str, _Loaded] = {}
-        self.full_reads = 0
-        self.tail_reads = 0
+        self.full_parses = 0
+        self.tail_parses = 0
 
     def index(self, path: str) -> KnownHostsIndex:
         """The index of ``path`` as the file is now; raises LocalFileError for an unusable file."""
@@ -90,7 +99,7 @@ class KnownHostsFiles:
             return self._current(path).index
 
     def forget(self) -> None:
-        """Drop every cached file (tests and the bench start cold with it)."""
+        """Drop every cached file (the bench starts cold with it)."""
         with self._lock:
             self._files.clear()
 
@@ -109,42 +118,30 @@ class KnownHostsFiles:
         signature = None if info is None else _signature(info)
         if cached is not None and cached.signature == signature:
             return cached
-        if info is None:
-            loaded = _Loaded(None, KnownHostsIndex(path))
-        elif cached is not None and _grew_in_place(cached, info):
-            loaded = self._read_tail(path, cached)
-        else:
-            loaded = self._read_whole(path)
+        loaded = _Loaded(None, KnownHostsIndex(path)) if info is None else self._read(path, cached)
         self._files[path] = loaded
         return loaded
 
-    def _read_whole(self, path: str) -> _Loaded:
+    def _read(self, path: str, cached: _Loaded | None) -> _Loaded:
         data, info = read_regular_file(path, KNOWN_HOSTS_LIMIT, "known_hosts")
-        self.full_reads += 1
+        old = cached if cached is not None and cached.signature is not None else None
+        if old is not None and old.size <= len(data) and _digest(data[: old.size]) == old.digest:
+            if len(data) == old.size:  # touched, not changed
+                return replace(old, signature=_signature(info))
+            if old.whole_lines:  # appended to
+                self.tail_parses += 1
+                old.index.add_text(data[old.size :].decode("utf-8", "replace"))
+                return _Loaded(_signature(info), old.index, len(data), _digest(data), data.endswith(b"\n"))
+        return self._parse(data, info, path)
+
+    def _parse(self, data: bytes, info: os.stat_result, path: str) -> _Loaded:
+        self.full_parses += 1
         index = KnownHostsIndex(path)
         index.add_text(data.decode("utf-8", "replace"))
         if index.skipped:
             first = index.skipped[0]
             log.debug("%s: %d lines skipped (line %d: %s)", path, len(index.skipped), first.lineno, first.reason)
-        return _Loaded(_signature(info), index, data[-_TAIL:])
-
-    def _read_tail(self, path: str, cached: _Loaded) -> _Loaded:
-        assert cached.signature is not None
-        kept = len(cached.tail)
-        start = cached.signature[2] - kept
-        data, info = read_regular_file(path, KNOWN_HOSTS_LIMIT, "known_hosts", start=start)
-        if data[:kept] != cached.tail or (info.st_dev, info.st_ino) != cached.signature[:2]:
-            return self._read_whole(path)  # rewritten, not appended to
-        self.tail_reads += 1
-        cached.index.add_text(data[kept:].decode("utf-8", "replace"))
-        return _Loaded(_signature(info), cached.index, (cached.tail + data[kept:])[-_TAIL:])
-
-
-def _grew_in_place(cached: _Loaded, info: os.stat_result) -> bool:
-    """True when the file is the same inode, longer, and its last read ended with a whole line."""
-    if cached.signature is None or not cached.tail.endswith(b"\n"):
-        return False
-    return (info.st_dev, info.st_ino) == cached.signature[:2] and info.st_size > cached.signature[2]
+        return _Loaded(_signature(info), index, len(data), _digest(data), data.endswith(b"\n") or not data)
 
 
 KNOWN_HOSTS_FILES = KnownHostsFiles()

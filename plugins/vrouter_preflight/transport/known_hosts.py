@@ -29,7 +29,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-#: Plain (non-certificate) key types OpenSSH 9 reads from known_hosts.
+#: Plain (non-certificate) key types OpenSSH 9 reads from known_hosts (XMSS is left out, as in default builds).
 KEY_TYPES = frozenset(
     {
         "ssh-ed25519",
@@ -40,7 +40,6 @@ KEY_TYPES = frozenset(
         "ecdsa-sha2-nistp521",
         "sk-ssh-ed25519@openssh.com",
         "sk-ecdsa-sha2-nistp256@openssh.com",
-        "ssh-xmss@openssh.com",
     }
 )
 REVOKED = "@revoked"

@@ -76,17 +76,15 @@ def read_local_file(path: str, limit: int, what: str) -> bytes:
     return read_regular_file(path, limit, what)[0]
 
 
-def read_regular_file(path: str, limit: int, what: str, *, start: int = 0) -> tuple[bytes, os.stat_result]:
-    """Like :func:`read_local_file`, from byte ``start`` on, with the file's status as read.
-
-    ``limit`` bounds the whole file, not only the part read.
+def read_regular_file(path: str, limit: int, what: str) -> tuple[bytes, os.stat_result]:
+    """Like :func:`read_local_file`, with the file's status as read (the same open file).
 
     >>> import tempfile
     >>> with tempfile.NamedTemporaryFile() as handle:
-    ...     _ = handle.write(b"line 1\\nline 2\\n"); handle.flush()
-    ...     data, info = read_regular_file(handle.name, 100, "known_hosts", start=7)
+    ...     _ = handle.write(b"line 1\\n"); handle.flush()
+    ...     data, info = read_regular_file(handle.name, 100, "known_hosts")
     >>> data, info.st_size
-    (b'line 2\\n', 14)
+    (b'line 1\\n', 7)
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
@@ -100,10 +98,8 @@ def read_regular_file(path: str, limit: int, what: str, *, start: int = 0) -> tu
             raise LocalFileError(f"{what} {path} is {describe_kind(info.st_mode)}, not a regular file")
         if info.st_size > limit:
             raise LocalFileError(f"{what} {path} is {info.st_size} bytes, more than the {human_size(limit)} allowed")
-        if start:
-            os.lseek(fd, start, os.SEEK_SET)
         chunks: list[bytes] = []
-        total = start
+        total = 0
         while total <= limit:
             chunk = os.read(fd, min(MIB, limit + 1 - total))
             if not chunk:
