@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ from vrouter_preflight.transport.identities import KEY_FILES
 from vrouter_preflight.transport.ssh import SshTransport
 
 from tests.integration.conftest import SpecFactory
+from tests.secret_leaks import assert_secret_absent, capture_all_logs
 from tests.sshd_rig import ClientKey, SshdServer
 
 OpenSsh = Callable[[HostSpec], SshTransport]
@@ -41,11 +41,18 @@ def agent_socket(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize("key_file", ["none", "encrypted, its clear copy in the agent"])
 def test_key_from_the_agent_logs_in(
-    agent_socket: str, client_key: ClientKey, make_spec: SpecFactory, open_ssh: OpenSsh
+    key_file: str,
+    agent_socket: str,
+    client_key: ClientKey,
+    make_spec: SpecFactory,
+    open_ssh: OpenSsh,
+    request: pytest.FixtureRequest,
 ) -> None:
+    identity = None if key_file == "none" else request.getfixturevalue("encrypted_key")
     subprocess.run(["ssh-add", "-q", client_key.private], check=True, env=dict(os.environ))
-    transport = open_ssh(make_spec(identity_file=None))
+    transport = open_ssh(make_spec(identity_file=identity))
     assert transport.run("echo via-agent").stdout == "via-agent\n"
 
 
@@ -90,26 +97,7 @@ def encrypted_key(client_key: ClientKey, tmp_path: Path) -> str:
 @pytest.fixture
 def passphrase_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Capture everything, paramiko's debug output included."""
-    caplog.set_level(logging.DEBUG)
-    caplog.set_level(logging.DEBUG, logger="paramiko")
-    return caplog
-
-
-def _assert_no_passphrase(caplog: pytest.LogCaptureFixture, *texts: str) -> None:
-    for record in caplog.records:
-        assert KEY_PASSPHRASE not in record.getMessage()
-        assert KEY_PASSPHRASE not in str(record.args)
-    for text in (caplog.text, *texts):
-        assert KEY_PASSPHRASE not in text
-
-
-@pytest.mark.timeout(60)
-def test_an_encrypted_key_file_falls_through_to_its_agent_copy(
-    agent_socket: str, client_key: ClientKey, encrypted_key: str, make_spec: SpecFactory, open_ssh: OpenSsh
-) -> None:
-    subprocess.run(["ssh-add", "-q", client_key.private], check=True, env=dict(os.environ))
-    transport = open_ssh(make_spec(identity_file=encrypted_key))
-    assert transport.run("echo agent-twin").stdout == "agent-twin\n"
+    return capture_all_logs(caplog)
 
 
 @pytest.mark.timeout(60)
@@ -160,7 +148,7 @@ def test_the_passphrase_from_the_environment_opens_the_key_once_per_run_and_neve
     outputs = [open_ssh(spec).run("echo with-passphrase").stdout for _ in range(3)]
     assert outputs == ["with-passphrase\n"] * 3
     assert KEY_FILES.decoded - decoded_before == 1  # one key derivation for three connections
-    _assert_no_passphrase(passphrase_logs)
+    assert_secret_absent(passphrase_logs, KEY_PASSPHRASE)
 
 
 @pytest.mark.timeout(60)
@@ -182,7 +170,7 @@ def test_a_wrong_passphrase_falls_through_to_the_agent_or_says_so(
     )
     subprocess.run(["ssh-add", "-q", client_key.private], check=True, env=dict(os.environ))
     assert open_ssh(spec).run("echo agent-after-all").stdout == "agent-after-all\n"
-    _assert_no_passphrase(passphrase_logs, str(caught.value))
+    assert_secret_absent(passphrase_logs, KEY_PASSPHRASE, str(caught.value))
 
 
 @pytest.mark.timeout(30)

@@ -8,9 +8,7 @@ appends the bare alias, ``myalias ssh-ed25519 …``, whatever the port).
 
 from __future__ import annotations
 
-import base64
 import os
-import struct
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +19,7 @@ from vrouter_preflight.errors import HostError
 from vrouter_preflight.inventory import HostSpec
 from vrouter_preflight.transport.ssh import SshTransport
 
-from tests.sshd_rig import ClientKey, SshdServer, generate_client_key
+from tests.sshd_rig import ClientKey, SshdServer, fido_public_key, generate_client_key
 
 OpenSsh = Callable[[HostSpec], SshTransport]
 ALIAS = "myalias"
@@ -35,14 +33,6 @@ def _server_key(server: SshdServer) -> str:
 def _other_key(tmp_path: Path) -> str:
     """``type base64`` of a fresh ed25519 key that no server has."""
     return " ".join(generate_client_key(str(tmp_path / "other_key")).public_line.split()[:2])
-
-
-def security_key_line() -> str:
-    """``type base64`` of an ``sk-ssh-ed25519@openssh.com`` key (a FIDO key; paramiko cannot load it)."""
-    blob = b"".join(
-        struct.pack(">I", len(part)) + part for part in (b"sk-ssh-ed25519@openssh.com", os.urandom(32), b"ssh:")
-    )
-    return f"sk-ssh-ed25519@openssh.com {base64.b64encode(blob).decode()}"
 
 
 def _cases(server: SshdServer, other: str) -> dict[str, str]:
@@ -62,7 +52,7 @@ def _cases(server: SshdServer, other: str) -> dict[str, str]:
         "wildcard naming the alias, another key": f"my* {other}\n",
         "wildcard negating the alias, another key": f"*,!{ALIAS} {other}\n",
         "other hosts' unusable lines, then the alias": (
-            f"other {security_key_line()}\n"
+            f"other {fido_public_key()}\n"
             "just junk on a line\n"
             f"@cert-authority *.lab {other}\n"
             f"@future-marker {ALIAS} {other}\n"

@@ -9,16 +9,16 @@ CRLF and upper case.
 
 from __future__ import annotations
 
-import base64
 import os
 import re
-import struct
 import subprocess
 from pathlib import Path
 
 import pytest
 from vrouter_preflight.transport.host_keys import KnownHosts, KnownHostsFiles
 from vrouter_preflight.transport.known_hosts import KnownHostsIndex, scan_lines
+
+from tests.sshd_rig import fido_public_key
 
 QUERIES = (
     "c0",
@@ -52,11 +52,6 @@ def _public_key(directory: Path, name: str, kind: str) -> str:
     return " ".join(Path(f"{path}.pub").read_text().split()[:2])
 
 
-def _security_key() -> str:
-    blob = b"".join(struct.pack(">I", len(p)) + p for p in (b"sk-ssh-ed25519@openssh.com", os.urandom(32), b"ssh:"))
-    return f"sk-ssh-ed25519@openssh.com {base64.b64encode(blob).decode()}"
-
-
 @pytest.fixture(scope="module")
 def mixed_known_hosts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("known_hosts")
@@ -83,7 +78,7 @@ def mixed_known_hosts(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "c0 ssh-ed25519 not*base64",
         f"typed ssh-rsa {ed1.split()[1]}",  # an ed25519 blob on an ssh-rsa line
         f"UPPER.example {ed2}",
-        f"sk-host {_security_key()}",
+        f"sk-host {fido_public_key()}",
         f"c0 {rsa}",
         hashed.rstrip("\n"),
         f"!nobody {ed1}",
