@@ -1,4 +1,4 @@
-"""What a host key check costs per host as the fleet grows: the known_hosts index against a scan per lookup.
+"""What a host's lookups in the run's shared files cost as the fleet grows: known_hosts and ssh_config.
 
     python -m bench.known_hosts_bench [--hosts 1000] [--lines 1000]
 
@@ -17,6 +17,13 @@ Measured in one run, on the same files and the same host names:
   cache (its one parse is included).
 
 Both for a plain file and for the same file hashed (``HashKnownHosts yes``).
+
+The same holds for an ssh_config with a ``Host`` block per compute: before,
+each host's settings came from reading and parsing the whole file and
+paramiko's lookup walking every block (baseline); now the file is read and
+checked once and each host is looked up in the blocks that can apply to it
+(``resolve_options``, all its other work included).
+
 CPU seconds of this process; the JSON lands in reports/bench/known_hosts.json.
 """
 
@@ -36,6 +43,8 @@ from pathlib import Path
 import paramiko
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.transport import ssh_options
 from vrouter_preflight.transport.host_keys import KnownHosts, KnownHostsFiles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,6 +133,17 @@ def cpu_seconds(run: Callable[[], None]) -> float:
     return time.process_time() - started
 
 
+def compare(baseline_seconds: float, index_seconds: float, hosts: int) -> dict[str, float]:
+    """One result row: both ways' seconds, per host, and their ratio."""
+    return {
+        "baseline_seconds": baseline_seconds,
+        "index_seconds": index_seconds,
+        "baseline_ms_per_host": 1000 * baseline_seconds / hosts,
+        "index_ms_per_host": 1000 * index_seconds / hosts,
+        "ratio": baseline_seconds / index_seconds,
+    }
+
+
 def measure(path: str, names: Sequence[str], keys: Sequence[paramiko.PKey]) -> dict[str, float]:
     """CPU seconds of every host's check, the baseline's way and the index's way."""
 
@@ -137,15 +157,23 @@ def measure(path: str, names: Sequence[str], keys: Sequence[paramiko.PKey]) -> d
         for name, key in zip(names, keys):
             baseline_check(path, name, key)
 
-    index_seconds = cpu_seconds(indexed)
-    baseline_seconds = cpu_seconds(scanned)
-    return {
-        "baseline_seconds": baseline_seconds,
-        "index_seconds": index_seconds,
-        "baseline_ms_per_host": 1000 * baseline_seconds / len(names),
-        "index_ms_per_host": 1000 * index_seconds / len(names),
-        "ratio": baseline_seconds / index_seconds,
-    }
+    return compare(cpu_seconds(scanned), cpu_seconds(indexed), len(names))
+
+
+def measure_ssh_config(path: str, names: Sequence[str]) -> dict[str, float]:
+    """CPU seconds of every host's ssh_config lookup, before (whole file per host) and now."""
+
+    def now() -> None:
+        ssh_options.SSH_CONFIG_FILES = ssh_options.SshConfigFiles()  # cold: its one read is counted
+        for name in names:
+            ssh_options.resolve_options(HostSpec(name=name, user="root", ssh_config=path), local_user="bench")
+
+    def before() -> None:
+        for name in names:
+            with open(path, encoding="utf-8") as handle:
+                paramiko.SSHConfig.from_text(handle.read()).lookup(name)
+
+    return compare(cpu_seconds(before), cpu_seconds(now), len(names))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,12 +196,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             path = os.path.join(workdir, f"known_hosts-{kind}")
             write_known_hosts(path, names, keys, hashed=kind == "hashed")
             results[kind] = measure(path, lookup_names, lookup_keys)
+        config = os.path.join(workdir, "ssh_config")
+        with open(config, "w", encoding="utf-8") as handle:
+            for i in range(args.lines):
+                handle.write(f"Host c{i}\n    HostName 10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}\n    Port 22\n")
+            handle.write("Host *\n    IdentitiesOnly yes\n")
+        results["ssh_config"] = measure_ssh_config(config, [f"c{i}" for i in order])
 
-    print(f"\n{args.hosts} hosts checked against a {args.lines}-line known_hosts (CPU seconds, this process)")
+    print(f"\n{args.hosts} hosts looked up in a {args.lines}-host known_hosts / ssh_config (CPU seconds, this process)")
     for kind, row in results.items():
         print(
-            f"  {kind:<7} before the index {row['baseline_seconds']:8.2f}s ({row['baseline_ms_per_host']:7.2f} ms/host)"
-            f"   index {row['index_seconds']:6.3f}s ({row['index_ms_per_host']:6.3f} ms/host)   x{row['ratio']:7.1f}"
+            f"  {kind:<10} before {row['baseline_seconds']:8.2f}s ({row['baseline_ms_per_host']:7.2f} ms/host)"
+            f"   now {row['index_seconds']:6.3f}s ({row['index_ms_per_host']:6.3f} ms/host)   x{row['ratio']:7.1f}"
         )
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)

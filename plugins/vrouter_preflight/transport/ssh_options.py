@@ -2,7 +2,11 @@
 
 :func:`resolve_options` is pure apart from reading the ssh_config file and
 ``$HOME``/the local user name; it opens no connection. The SSH transport
-calls it once per connection.
+calls it once per connection. The ssh_config is read, checked and indexed
+once per process (:data:`SSH_CONFIG_FILES`, again when it changes); each host
+is looked up in the blocks that can apply to it
+(:mod:`vrouter_preflight.transport.ssh_config_index`), so a config with a
+block per compute does not make every lookup cost the whole fleet.
 
 Precedence, per setting: a value set in the inventory wins; otherwise the
 value ``~/.ssh/config`` (or the file named by ``ssh_config:``) gives for the
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +28,7 @@ import paramiko
 from vrouter_preflight.inventory import HostKeyPolicy, HostSpec, JumpHost, parse_jump
 from vrouter_preflight.shell import unsafe_host_name, unsafe_user_name
 from vrouter_preflight.transport.local_files import MIB, LocalFileError, read_local_file
+from vrouter_preflight.transport.ssh_config_index import SshConfigIndex
 
 DEFAULT_PORT = 22
 #: The largest ssh_config read (a generated config with a block per host stays far below).
@@ -162,6 +168,51 @@ def load_ssh_config(path: str | None) -> tuple[str, str | None]:
         raise SshConfigError(f"cannot read ssh_config file {full}: not UTF-8 text (byte {exc.start})") from None
 
 
+@dataclass(frozen=True)
+class LoadedConfig:
+    """One ssh_config as read: where from, its text, and its blocks indexed by host name."""
+
+    path: str | None
+    text: str
+    index: SshConfigIndex
+
+
+class SshConfigFiles:
+    """This process's ssh_config files, each read, checked and indexed once per version (size, mtime, inode).
+
+    >>> SshConfigFiles().load("/dev/null").text
+    ''
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._files: dict[str | None, tuple[tuple[int, ...], LoadedConfig]] = {}
+        self.loads = 0
+
+    def load(self, path: str | None) -> LoadedConfig:
+        """The config :func:`load_ssh_config` reads for ``path``; SshConfigError when unusable."""
+        full = os.path.expanduser(path if path is not None else "~/.ssh/config")
+        try:
+            info = os.stat(full)
+            signature: tuple[int, ...] = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+        except OSError:
+            signature = ()  # missing or unreadable: load_ssh_config says how
+        with self._lock:
+            cached = self._files.get(path)
+            if cached is not None and cached[0] == signature and signature:
+                return cached[1]
+            text, source = load_ssh_config(path)
+            _parse_config(text, source)  # the whole file must parse, once per version
+            loaded = LoadedConfig(source, text, SshConfigIndex.parse(text))
+            self._files[path] = (signature, loaded)
+            self.loads += 1
+            return loaded
+
+
+SSH_CONFIG_FILES = SshConfigFiles()
+"""The ssh_config files this process has read."""
+
+
 def _parse_config(text: str, source: str | None) -> paramiko.SSHConfig:
     try:
         return paramiko.SSHConfig.from_text(text)
@@ -236,8 +287,8 @@ def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOpti
     ('strict', 10.0)
     """
     check_names(spec)
-    text, config_file = load_ssh_config(spec.ssh_config)
-    config = _parse_config(text, config_file)
+    loaded = SSH_CONFIG_FILES.load(spec.ssh_config)
+    config_file = loaded.path
     me = local_user or getpass.getuser()
     lookup_name = spec.address or spec.name
     # Inventory Port/User go in first (first value wins in ssh_config), so the
@@ -245,8 +296,9 @@ def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOpti
     overrides = "".join(
         f"    {key} {value}\n" for key, value in (("Port", spec.port), ("User", spec.user)) if value is not None
     )
-    target_config = _parse_config(f"Host {lookup_name}\n{overrides}\n{text}", config_file) if overrides else config
-    entry = target_config.lookup(lookup_name)
+    text = loaded.index.text_for(lookup_name)
+    prefix = f"Host {lookup_name}\n{overrides}\n" if overrides else ""
+    entry = _parse_config(prefix + text, config_file).lookup(lookup_name)
 
     target = _endpoint(
         alias=lookup_name,
@@ -267,6 +319,7 @@ def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOpti
         elif "proxycommand" in entry and str(entry["proxycommand"]).lower() != "none":
             proxy_command = str(entry["proxycommand"])
     fallback = (spec.identity_file,) if spec.identity_file else ()
+    config = _parse_config(loaded.index.text_for(*(hop.address for hop in jump_hosts)), config_file)
     jumps = tuple(
         _endpoint(
             alias=hop.address,
