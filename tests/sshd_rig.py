@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import shutil
@@ -43,6 +44,16 @@ def generate_client_key(path: str, comment: str = "vrpf-test") -> ClientKey:
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path], check=True)
     with open(path + ".pub", encoding="utf-8") as handle:
         return ClientKey(private=path, public_line=handle.read().strip())
+
+
+def fido_public_key() -> str:
+    """``type base64`` of a random ``sk-ssh-ed25519@openssh.com`` (FIDO) public key, as known_hosts may hold one.
+
+    paramiko cannot load this key type; OpenSSH can.
+    """
+    fields = (b"sk-ssh-ed25519@openssh.com", os.urandom(32), b"ssh:")
+    blob = b"".join(len(field).to_bytes(4, "big") + field for field in fields)
+    return f"sk-ssh-ed25519@openssh.com {base64.b64encode(blob).decode()}"
 
 
 def free_port() -> int:

@@ -70,3 +70,63 @@ def with_host_deadline(command: str, seconds: float, *, grace: int = 2) -> str:
     """
     limit = math.ceil(seconds) + grace
     return f"if command -v timeout >/dev/null 2>&1; then exec timeout -k 5 {limit} {command}; else exec {command}; fi"
+
+
+#: Characters OpenSSH (9.6+, ``misc.c``) refuses in a host name given on the command line.
+_HOST_METACHARACTERS = frozenset("'`\"$\\;&<>|(){},")
+#: Characters OpenSSH refuses in a user name given on the command line.
+_USER_METACHARACTERS = frozenset("'`\";&<>|(){}")
+#: The longest host name a resolver accepts (NI_MAXHOST is 1025; DNS names stop at 253).
+MAX_HOST_NAME = 255
+
+
+def unsafe_host_name(value: str) -> str | None:
+    """Why ``value`` may not stand for ``%h`` in a local shell command, or None when it may.
+
+    The rule is OpenSSH's (``valid_hostname``, 9.6 and later): no leading
+    ``-``, no whitespace or control characters, none of ``'`"$\\;&<>|(){},``;
+    and at most :data:`MAX_HOST_NAME` characters.
+
+    >>> unsafe_host_name("compute-0.lab") is None, unsafe_host_name("fd00::1") is None
+    (True, True)
+    >>> unsafe_host_name("$(touch${IFS}pwned)")
+    "it contains the shell metacharacter '$'"
+    >>> unsafe_host_name("-oProxyCommand=x")
+    "it starts with '-'"
+    """
+    if len(value) > MAX_HOST_NAME:
+        return f"it is {len(value)} characters long (at most {MAX_HOST_NAME})"
+    if value.startswith("-"):
+        return "it starts with '-'"
+    for ch in value:
+        if ch in _HOST_METACHARACTERS:
+            return f"it contains the shell metacharacter {ch!r}"
+        if ch.isspace() or not ch.isprintable():
+            return "it contains whitespace or control characters"
+    return None
+
+
+def unsafe_user_name(value: str) -> str | None:
+    """Why ``value`` may not stand for ``%r`` in a local shell command, or None when it may.
+
+    OpenSSH's rule (``valid_ruser``): no leading ``-``, no control
+    characters, none of ``'`";&<>|(){}``, no ``-`` after whitespace and no
+    trailing backslash.
+
+    >>> unsafe_user_name("heat-admin") is None
+    True
+    >>> unsafe_user_name("root;id")
+    "it contains the shell metacharacter ';'"
+    """
+    if value.startswith("-"):
+        return "it starts with '-'"
+    for index, ch in enumerate(value):
+        if ch in _USER_METACHARACTERS:
+            return f"it contains the shell metacharacter {ch!r}"
+        if not ch.isprintable():
+            return "it contains control characters"
+        if ch.isspace() and value[index + 1 : index + 2] == "-":
+            return "it has '-' after whitespace"
+    if value.endswith("\\"):
+        return "it ends with a backslash"
+    return None

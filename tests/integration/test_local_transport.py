@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from vrouter_preflight.capture import FACT_SOURCES
+from vrouter_preflight.capture import FACT_SOURCES, FactSource
 from vrouter_preflight.errors import CommandTimeout
 from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.inventory import HostSpec
 from vrouter_preflight.transport.local import LocalTransport
+from vrouter_preflight.transport.local_files import human_size
+from vrouter_preflight.transport.output_limits import STDERR_LIMIT, STDOUT_LIMIT, OutputTooLarge
 
 
 @pytest.fixture
@@ -62,7 +64,28 @@ def test_a_hanging_command_is_killed_at_its_timeout(local: LocalTransport) -> No
 
 def test_large_stdout_and_stderr_do_not_deadlock(local: LocalTransport) -> None:
     size = 5_000_000
-    script = f"head -c {size} /dev/zero | tr '\\0' a; head -c {size} /dev/zero | tr '\\0' b >&2; exit 3"
+    script = f"head -c 60000 /dev/zero | tr '\\0' b >&2; head -c {size} /dev/zero | tr '\\0' a; echo b >&2; exit 3"
     result = local.run(script, timeout=30)
-    assert (result.rc, len(result.stdout), len(result.stderr)) == (3, size, size)
-    assert set(result.stdout) == {"a"} and set(result.stderr) == {"b"}
+    assert (result.rc, len(result.stdout), len(result.stderr)) == (3, size, 60002)
+    assert set(result.stdout) == {"a"} and set(result.stderr) == {"b", "\n"}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(("stream", "limit"), [("stderr", STDERR_LIMIT), ("stdout", STDOUT_LIMIT)])
+def test_an_endless_stream_is_cut_at_its_limit_and_killed(local: LocalTransport, stream: str, limit: int) -> None:
+    marker = f"vrpf-flood-{stream}-local"
+    redirect = " >&2" if stream == "stderr" else ""
+    with pytest.raises(OutputTooLarge) as caught:
+        local.run(f"yes {marker}{redirect}", timeout=50)  # never ends by itself
+    assert caught.value.cause == (
+        f"output too large: more than {human_size(limit)} on {stream} ({limit + 1} bytes read when reading stopped) "
+        f"while running: yes {marker}{redirect}"
+    )
+    leftover = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
+    assert leftover.stdout.strip() == "", "the flooding command's process group must be killed"
+
+
+def test_a_flooding_fact_source_is_one_fact_gathering_error(local: LocalTransport) -> None:
+    expected = r"^this-machine \(local\): fact gathering: output too large: more than 16 MiB on stdout"
+    with pytest.raises(OutputTooLarge, match=expected):
+        local.capture([FactSource("/proc/version"), FactSource("flood", command="yes vrpf-local-capture-flood")])

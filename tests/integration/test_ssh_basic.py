@@ -74,22 +74,25 @@ def test_capture_reads_every_fact_in_one_exec(make_spec: SpecFactory, open_ssh: 
 def test_large_stdout_and_stderr_do_not_deadlock(make_spec: SpecFactory, open_ssh: OpenSsh) -> None:
     transport = open_ssh(make_spec())
     size = 5 * 1024 * 1024
-    # stderr first, then stdout: a reader draining one stream at a time would stall.
-    script = f"head -c {size} /dev/zero | tr '\\0' e >&2; head -c {size} /dev/zero | tr '\\0' o; echo done >&2"
+    # stdout first, then stderr, then stdout again: a reader draining one stream at a time would stall.
+    script = (
+        f"head -c {size} /dev/zero | tr '\\0' o; head -c 60000 /dev/zero | tr '\\0' e >&2; "
+        f"head -c {size} /dev/zero | tr '\\0' o; echo done >&2"
+    )
     result = transport.run(script, timeout=90)
     assert result.rc == 0
-    assert len(result.stdout) == size
+    assert len(result.stdout) == 2 * size
     assert set(result.stdout) == {"o"}
-    assert len(result.stderr) == size + 5
+    assert len(result.stderr) == 60000 + 5
     assert result.stderr.endswith("done\n")
 
 
 @pytest.mark.timeout(60)
 def test_interleaved_large_output(make_spec: SpecFactory, open_ssh: OpenSsh) -> None:
     transport = open_ssh(make_spec())
-    script = "i=0; while [ $i -lt 200 ]; do head -c 40000 /dev/zero >&2; head -c 40000 /dev/zero; i=$((i+1)); done"
+    script = "i=0; while [ $i -lt 200 ]; do head -c 300 /dev/zero >&2; head -c 40000 /dev/zero; i=$((i+1)); done"
     result = transport.run(script, timeout=50)
-    assert (len(result.stdout), len(result.stderr)) == (8_000_000, 8_000_000)
+    assert (len(result.stdout), len(result.stderr)) == (8_000_000, 60_000)
 
 
 @pytest.mark.timeout(30)

@@ -11,10 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.integration.conftest import SpecFactory
-from tests.sshd_rig import ClientKey, SshdServer
-from vrouter_preflight.errors import HostUnreachable
-from vrouter_preflight.inventory import HostSpec
-from vrouter_preflight.transport.ssh import SshTransport
+from tests.sshd_rig import ClientKey, SshdServer, fido_public_key
 
 OpenSsh = Callable[[HostSpec], SshTransport]
 
@@ -128,14 +125,29 @@ def test_missing_known_hosts_file_strict(make_spec: SpecFactory, open_ssh: OpenS
     assert not os.path.exists(path)
 
 
+def _other_hosts_lines(kind: str, sshd: SshdServer) -> str:
+    if kind == "comments and a bad key":
+        return "# comment\n\nother.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ+garbage+ignored\n"
+    key = " ".join(sshd.known_hosts_line().split()[1:])
+    skipped_by_openssh = (
+        f"fido.lab {fido_public_key()}",  # a type paramiko cannot load
+        "this is not a known_hosts line",
+        f"@cert-authority *.lab {key}",
+        f"@someday-marker other.lab {key}",
+        "broken.lab ssh-ed25519 AAAA!!!!",
+    )
+    return "\n".join(skipped_by_openssh) + "\n"
+
+
 @pytest.mark.timeout(30)
-def test_hashed_known_hosts_entry(
-    make_spec: SpecFactory, open_ssh: OpenSsh, sshd: SshdServer, tmp_path: object
+@pytest.mark.parametrize(("kind", "hashed"), [("comments and a bad key", True), ("lines OpenSSH skips", False)])
+def test_lines_for_other_hosts_never_break_this_one(
+    kind: str, hashed: bool, make_spec: SpecFactory, open_ssh: OpenSsh, sshd: SshdServer, tmp_path: object
 ) -> None:
-    path = os.path.join(str(tmp_path), "hashed")
+    path = os.path.join(str(tmp_path), "known_hosts")
     with open(path, "w", encoding="utf-8") as handle:
-        handle.write("# comment\n\nother.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ+garbage+ignored\n")
-    sshd.write_known_hosts(path, hashed=True)
+        handle.write(_other_hosts_lines(kind, sshd))
+    sshd.write_known_hosts(path, hashed=hashed)
     assert open_ssh(make_spec(known_hosts=path)).run("echo ok").stdout == "ok\n"
 
 
@@ -173,7 +185,7 @@ def test_wrong_user_key_is_authentication_refused(
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     error = _unreachable(open_ssh(make_spec(identity_file=stranger_key.private)))
     assert error.cause == (
-        f"authentication refused for user root (tried: key file {stranger_key.private}, "
+        f"authentication refused for user root (tried: key file {stranger_key.private}; "
         "agent (none running or no keys))"
     )
 
@@ -190,3 +202,17 @@ def test_missing_ssh_config_file(make_spec: SpecFactory, open_ssh: OpenSsh, tmp_
     missing = os.path.join(str(tmp_path), "ssh_config")
     error = _unreachable(open_ssh(make_spec(ssh_config=missing)))
     assert error.cause == f"ssh_config file {missing} does not exist"
+
+
+@pytest.mark.timeout(30)
+def test_a_revoked_key_for_this_host_is_refused(
+    make_spec: SpecFactory, open_ssh: OpenSsh, sshd: SshdServer, tmp_path: object
+) -> None:
+    path = os.path.join(str(tmp_path), "known_hosts")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(f"fido.lab {fido_public_key()}\n@revoked {sshd.known_hosts_line()}\n")
+    sshd.write_known_hosts(path)
+    error = _unreachable(open_ssh(make_spec(known_hosts=path, host_key_policy="accept-new")))
+    assert error.cause == (
+        f"host key for [127.0.0.1]:{sshd.port} is marked @revoked in {path} line 2; refusing to connect"
+    )

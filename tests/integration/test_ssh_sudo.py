@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 import pytest
 
 from tests.integration.conftest import SUDO_PASSWORD_ENV, SUDO_TEST_PASSWORD, SpecFactory
+from tests.secret_leaks import assert_secret_absent, capture_all_logs
 from vrouter_preflight.capture import FACT_SOURCES
 from vrouter_preflight.errors import HostError
 from vrouter_preflight.inventory import HostSpec
@@ -19,18 +19,7 @@ OpenSsh = Callable[[HostSpec], SshTransport]
 @pytest.fixture
 def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Capture everything, paramiko's debug output included."""
-    caplog.set_level(logging.DEBUG)
-    caplog.set_level(logging.DEBUG, logger="paramiko")
-    return caplog
-
-
-def _assert_no_password(caplog: pytest.LogCaptureFixture, *texts: str) -> None:
-    for record in caplog.records:
-        assert SUDO_TEST_PASSWORD not in record.getMessage()
-        assert SUDO_TEST_PASSWORD not in str(record.args)
-    assert SUDO_TEST_PASSWORD not in caplog.text
-    for text in texts:
-        assert SUDO_TEST_PASSWORD not in text
+    return capture_all_logs(caplog)
 
 
 @pytest.mark.timeout(60)
@@ -64,7 +53,7 @@ def test_password_sudo(
     assert captures["/proc/pagetypeinfo"].ok
     # Not privileged: no sudo, no password sent.
     assert transport.run("id -u").stdout != "0\n"
-    _assert_no_password(debug_logs, repr(result), repr(captures))
+    assert_secret_absent(debug_logs, SUDO_TEST_PASSWORD, repr(result), repr(captures))
 
 
 @pytest.mark.timeout(60)
@@ -116,7 +105,7 @@ def test_wrong_sudo_password(
     assert caught.value.cause == f"sudo password rejected (from ${SUDO_PASSWORD_ENV})"
     assert wrong not in str(caught.value)
     assert wrong not in debug_logs.text
-    _assert_no_password(debug_logs, str(caught.value))
+    assert_secret_absent(debug_logs, SUDO_TEST_PASSWORD, str(caught.value))
 
 
 @pytest.mark.timeout(60)

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+
 from vrouter_preflight.remediation import Journal, JournalError, rollback_from_journal
 from vrouter_preflight.remediation.baseline import JournalHost
 from vrouter_preflight.remediation.bounds import RELOAD_WAIT_CAP, Deadline, bounded_seconds

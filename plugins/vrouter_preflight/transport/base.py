@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from vrouter_preflight.capture import Capture, FactSource, build_capture_script, new_boundary, parse_capture_stream
 from vrouter_preflight.errors import CommandFailed, HostError
 from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.transport.output_limits import OutputTooLarge, excerpt
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,17 @@ class Transport(ABC):
         result = self.run(command, timeout=timeout, privileged=privileged)
         if not result.succeeded:
             detail = result.stderr.strip().splitlines()[-1:] or [f"exit status {result.rc}"]
-            raise CommandFailed(self.spec.name, self.address, f"`{command}` failed (rc {result.rc}): {detail[0]}")
+            raise CommandFailed(
+                self.spec.name, self.address, f"`{excerpt(command, 80)}` failed (rc {result.rc}): {excerpt(detail[0])}"
+            )
         return result
 
     def capture(self, sources: Sequence[FactSource]) -> dict[str, Capture]:
         """Read every fact source with ONE command on the host.
+
+        Output the capture script did not frame (a shell that prints a
+        banner, a broken ``sh``) is an error quoting its start, never "printed
+        nothing"; so is output past the transport's limit.
 
         >>> from vrouter_preflight.inventory import HostSpec
         >>> from vrouter_preflight.transport.local import LocalTransport
@@ -85,15 +92,39 @@ class Transport(ABC):
         'ok'
         """
         boundary = new_boundary()
-        result = self.run(build_capture_script(sources, boundary), privileged=True)
+        try:
+            result = self.run(build_capture_script(sources, boundary), privileged=True)
+        except OutputTooLarge as exc:
+            raise OutputTooLarge(self.spec.name, self.address, f"fact gathering: {exc.detail}") from None
         captures = parse_capture_stream(result.stdout, boundary)
         if not captures:
-            cause = result.stderr.strip() or f"fact gathering printed nothing (rc {result.rc})"
-            raise HostError(self.spec.name, self.address, cause)
+            raise HostError(self.spec.name, self.address, capture_failure(result))
         return captures
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the connection; safe to call twice."""
+
+
+def capture_failure(result: CommandResult) -> str:
+    """Why a capture gave no file at all, quoting (briefly) what the host did print.
+
+    >>> capture_failure(CommandResult("x", 127, "", "sh: 1: cat: not found\\n", 0.1))
+    'fact gathering failed (rc 127): sh: 1: cat: not found'
+    >>> capture_failure(CommandResult("x", 0, "", "", 0.1))
+    'fact gathering printed nothing (rc 0)'
+    >>> print(capture_failure(CommandResult("x", 0, "garbage" * 1000, "", 0.1))[:90])
+    fact gathering printed 7000 bytes without its boundary lines (rc 0), starting: 'garbagegar
+    """
+    stderr = result.stderr.strip()
+    if stderr:
+        return f"fact gathering failed (rc {result.rc}): {excerpt(stderr)}"
+    if result.stdout:
+        size = len(result.stdout.encode("utf-8", "replace"))
+        return (
+            f"fact gathering printed {size} bytes without its boundary lines (rc {result.rc}), "
+            f"starting: {excerpt(result.stdout.strip(), 120)!r}"
+        )
+    return f"fact gathering printed nothing (rc {result.rc})"
 
 
 def running_as_root() -> bool:

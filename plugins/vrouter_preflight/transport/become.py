@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from vrouter_preflight.errors import HostError
+from vrouter_preflight.transport.output_limits import excerpt
 
 _NEEDS_PASSWORD = ("a password is required", "a terminal is required")
 _BAD_PASSWORD = ("incorrect password attempt", "Sorry, try again", "no password was provided")
@@ -70,5 +71,5 @@ def scrub(text: str, secret: str | None) -> str:
 def _sudo_line(stderr: str) -> str:
     for line in stderr.splitlines():
         if "sudo" in line:
-            return line.strip()
-    return stderr.strip()[:200]
+            return excerpt(line.strip())
+    return excerpt(stderr.strip())

@@ -86,7 +86,7 @@ class JumpHostPool:
         """
         chain: list[paramiko.Transport] = []
         try:
-            for key, hop in zip(hop_keys(options), options.jumps):
+            for key, hop in zip(hop_keys(options), options.jumps):  # one key per hop (no strict=: Python 3.9)
                 chain.append(self._take(key if self.share else object(), hop, chain[-1] if chain else None, open_hop))
         except BaseException:
             self.release(chain)

@@ -10,7 +10,9 @@ traceback.
 Performance notes (see the shared notes, gotcha G1): the TCP socket is made
 here with ``TCP_NODELAY`` (paramiko sets none, and every exec would pay a
 40 ms delayed-ACK stall), and a command's stdout and stderr are drained
-together in one loop, so a command flooding either stream cannot deadlock.
+together in one loop, so a command flooding either stream cannot deadlock;
+past a stream's limit (:mod:`vrouter_preflight.transport.output_limits`) the
+channel is closed and the host gets one error.
 """
 
 from __future__ import annotations
@@ -28,17 +30,21 @@ from typing import Union
 import paramiko
 
 from vrouter_preflight.errors import CommandTimeout, HostError, HostUnreachable
-from vrouter_preflight.inventory import HostKeyPolicy, HostSpec
+from vrouter_preflight.inventory import HostSpec
 from vrouter_preflight.shell import become_command, with_host_deadline
 from vrouter_preflight.transport.base import CommandResult, Transport
 from vrouter_preflight.transport.become import scrub, sudo_failure, sudo_password
 from vrouter_preflight.transport.host_keys import HostKeyError, KnownHosts
+from vrouter_preflight.transport.identities import KEY_FILES, KeyLocked, KeyUnusable, identity_passphrase
 from vrouter_preflight.transport.jump_hosts import JumpHostPool
+from vrouter_preflight.transport.local_files import LocalFileError
+from vrouter_preflight.transport.output_limits import OutputCollector, short_command
 from vrouter_preflight.transport.ssh_options import (
     DEFAULT_CONNECT_TIMEOUT,
     Endpoint,
     SshConfigError,
     SshOptions,
+    UnsafeName,
     resolve_options,
 )
 
@@ -78,8 +84,11 @@ class SshTransport(Transport):
     running ssh-agent (``$SSH_AUTH_SOCK``), unless ssh_config says
     ``IdentitiesOnly yes``. When neither names a key, the OpenSSH default
     files (``~/.ssh/id_ed25519``, ``id_ecdsa``, ``id_rsa``) that exist are
-    tried before the agent. Password login is never attempted: the suite
-    runs unattended.
+    tried before the agent. An encrypted key file is opened with the
+    passphrase from ``identity_passphrase_env``; without it (or with a wrong
+    one) the agent's copy of the same key is used, even with
+    ``IdentitiesOnly yes`` (:mod:`vrouter_preflight.transport.identities`).
+    Password login is never attempted: the suite runs unattended.
 
     A dropped connection (sshd restarted, network blip) is reopened once and
     the command retried once; a second failure is :class:`HostUnreachable`.
@@ -121,12 +130,15 @@ class SshTransport(Transport):
                 return self._chain[-1]
             try:
                 options = resolve_options(self.spec)
+            except UnsafeName as exc:
+                raise HostError(self.spec.name, self.address, str(exc)) from None
             except SshConfigError as exc:
                 raise HostUnreachable(self.spec.name, self.address, str(exc)) from None
+            passphrase = identity_passphrase(self.spec)
             self._open_timeout = options.connect_timeout
             started = time.monotonic()
             try:
-                self._chain = _open_chain(options)
+                self._chain = _open_chain(options, passphrase)
             except _ConnectFailure as exc:
                 log.info("%s: cannot connect: %s", self.spec.name, exc)
                 raise HostUnreachable(self.spec.name, self.address, str(exc)) from None
@@ -178,7 +190,8 @@ class SshTransport(Transport):
                     raise HostUnreachable(
                         self.spec.name,
                         self.address,
-                        f"connection lost again after reconnecting once{_detail(exc)} while running: {_short(command)}",
+                        f"connection lost again after reconnecting once{_detail(exc)} while running: "
+                        f"{short_command(command)}",
                     ) from None
                 log.warning("%s: connection lost%s; reconnecting once", self.spec.name, _detail(exc))
         stdout = scrub(out.decode("utf-8", "replace"), password)
@@ -199,8 +212,7 @@ class SshTransport(Transport):
         except (paramiko.SSHException, EOFError, OSError) as exc:
             raise _Dropped(_reason(exc)) from None
         deadline = time.monotonic() + limit
-        out: list[bytes] = []
-        err: list[bytes] = []
+        output = OutputCollector()
         try:
             try:
                 channel.exec_command(wrapped)
@@ -214,9 +226,11 @@ class SshTransport(Transport):
                 raise _Dropped(_reason(exc)) from None
             while True:
                 while channel.recv_ready():
-                    out.append(channel.recv(_CHUNK))
+                    if not output.add("stdout", channel.recv(output.room("stdout", _CHUNK))):
+                        raise output.too_large(self.spec.name, self.address, command)
                 while channel.recv_stderr_ready():
-                    err.append(channel.recv_stderr(_CHUNK))
+                    if not output.add("stderr", channel.recv_stderr(output.room("stderr", _CHUNK))):
+                        raise output.too_large(self.spec.name, self.address, command)
                 # paramiko's exit_status_ready() is also True for a channel closed
                 # without a status; exit_status stays -1 until "exit-status" arrives.
                 if channel.closed or (channel.exit_status >= 0 and channel.eof_received):
@@ -228,7 +242,7 @@ class SshTransport(Transport):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise CommandTimeout(
-                        self.spec.name, self.address, f"command timed out after {limit:g}s: {_short(command)}"
+                        self.spec.name, self.address, f"command timed out after {limit:g}s: {short_command(command)}"
                     )
                 if channel.eof_received:
                     # EOF seen, exit status not yet: the pipe stays readable, wait on the status.
@@ -240,8 +254,8 @@ class SshTransport(Transport):
                 # still up) the command was killed by a signal, which paramiko does not report.
                 if not channel.eof_received or not _stays_up(transport):
                     raise _Dropped("connection lost")
-                return -1, b"".join(out), b"".join(err)
-            return channel.exit_status, b"".join(out), b"".join(err)
+                return -1, output.output("stdout"), output.output("stderr")
+            return channel.exit_status, output.output("stdout"), output.output("stderr")
         finally:
             channel.close()
 
@@ -263,15 +277,18 @@ JUMP_HOSTS = JumpHostPool()
 """This process's jump-host connections, shared by every target behind them."""
 
 
-def _open_chain(options: SshOptions) -> list[paramiko.Transport]:
-    """The jump hosts' connections in order (shared, :data:`JUMP_HOSTS`), then the target's through the last."""
+def _open_chain(options: SshOptions, passphrase: str | None = None) -> list[paramiko.Transport]:
+    """The jump hosts' connections in order (shared, :data:`JUMP_HOSTS`), then the target's through the last.
+
+    ``passphrase`` opens encrypted key files (never logged, never in a message).
+    """
     deadline = time.monotonic() + options.connect_timeout
     known = KnownHosts(options.known_hosts, options.extra_known_hosts)
 
     def open_hop(via: paramiko.Transport | None, hop: Endpoint) -> paramiko.Transport:
         try:
             sock = _tcp(hop, options) if via is None else _forward(via, hop, deadline, options)
-            return _handshake(sock, hop, known, options.host_key_policy, deadline, options)
+            return _handshake(sock, hop, known, deadline, options, passphrase)
         except _ConnectFailure as exc:
             raise _ConnectFailure(f"jump host {hop.display}: {exc}") from None
 
@@ -286,7 +303,7 @@ def _open_chain(options: SshOptions) -> list[paramiko.Transport]:
                 sock = _proxy(options.proxy_command, options)
             else:
                 sock = _tcp(target, options)
-            return [*hops, _handshake(sock, target, known, options.host_key_policy, deadline, options)]
+            return [*hops, _handshake(sock, target, known, deadline, options, passphrase)]
         except _HopGone:
             # A shared hop died since its last use (bastion restarted): once more, on a fresh one.
             JUMP_HOSTS.discard(hops[-1])
@@ -359,9 +376,9 @@ def _handshake(
     sock: _Sock,
     endpoint: Endpoint,
     known: KnownHosts,
-    policy: HostKeyPolicy,
     deadline: float,
     options: SshOptions,
+    passphrase: str | None,
 ) -> paramiko.Transport:
     """SSH key exchange, host key check and public-key login over ``sock``."""
     name = endpoint.host_key_name
@@ -376,7 +393,10 @@ def _handshake(
         transport.banner_timeout = remaining
         transport.handshake_timeout = remaining
         transport.auth_timeout = remaining
-        _prefer_known_key_types(transport, known.known_key_types(name))
+        try:
+            _prefer_known_key_types(transport, known.known_key_types(name))
+        except HostKeyError as exc:
+            raise _ConnectFailure(str(exc)) from None
         try:
             transport.start_client(timeout=remaining)
             if not transport.remote_version:
@@ -387,14 +407,14 @@ def _handshake(
         except (EOFError, OSError) as exc:
             raise _ConnectFailure(f"SSH handshake failed: {_socket_reason(exc, options.connect_timeout)}") from None
         try:
-            added = known.verify(name, key, policy)
+            added = known.verify(name, key, options.host_key_policy)
         except HostKeyError as exc:
             raise _ConnectFailure(str(exc)) from None
         except OSError as exc:
             raise _ConnectFailure(f"cannot record the host key in {known.path}: {exc.strerror}") from None
         if added:
             log.warning("%s: added %s key %s to %s", name, key.get_name(), key.fingerprint, known.path)
-        _authenticate(transport, endpoint)
+        _authenticate(transport, endpoint, passphrase)
         transport.set_keepalive(30)
         ok = True
         return transport
@@ -416,35 +436,70 @@ def _prefer_known_key_types(transport: paramiko.Transport, known_types: list[str
     options.key_types = wanted + [n for n in available if n not in wanted]
 
 
-def _authenticate(transport: paramiko.Transport, endpoint: Endpoint) -> None:
+def _authenticate(transport: paramiko.Transport, endpoint: Endpoint, passphrase: str | None) -> None:
     tried: list[str] = []
-    for path in endpoint.identity_files:
-        try:
-            key = paramiko.PKey.from_path(path)
-        except FileNotFoundError:
-            if not endpoint.default_identities:
-                tried.append(f"key file {path} (missing)")
-            continue
-        except paramiko.PasswordRequiredException:
-            tried.append(f"key file {path} (encrypted: load it into ssh-agent)")
-            continue
-        except (paramiko.SSHException, OSError, ValueError) as exc:
-            tried.append(f"key file {path} (unreadable: {_reason(exc)})")
-            continue
-        if _try_key(transport, endpoint, key):
-            return
-        tried.append(f"key file {path}")
-    if not endpoint.identities_only:
-        agent = paramiko.Agent()
-        try:
-            agent_keys = agent.get_keys()
+    offered: set[bytes] = set()
+    agent = _Agent()
+    try:
+        for path in endpoint.identity_files:
+            try:
+                key = KEY_FILES.load(path, passphrase)
+            except FileNotFoundError:
+                if not endpoint.default_identities:
+                    tried.append(f"key file {path} (missing)")
+                continue
+            except LocalFileError as exc:
+                raise _ConnectFailure(str(exc)) from None
+            except KeyLocked as exc:
+                twin = agent.key_like(exc.public_blob)
+                if twin is None:
+                    tried.append(f"key file {path} ({exc}; no agent holds it)")
+                    continue
+                key = twin
+                path = f"{path} (from the agent)"
+            except KeyUnusable as exc:
+                tried.append(f"key file {path} (unusable: {exc})")
+                continue
+            if _try_key(transport, endpoint, key):
+                return
+            offered.add(key.asbytes())
+            tried.append(f"key file {path}")
+        if not endpoint.identities_only:
+            agent_keys = agent.keys()
             for agent_key in agent_keys:
-                if _try_key(transport, endpoint, agent_key):
+                if agent_key.asbytes() not in offered and _try_key(transport, endpoint, agent_key):
                     return
             tried.append(f"agent ({len(agent_keys)} keys)" if agent_keys else "agent (none running or no keys)")
-        finally:
-            agent.close()
-    raise _ConnectFailure(f"authentication refused for user {endpoint.user} (tried: {', '.join(tried) or 'no keys'})")
+    finally:
+        agent.close()
+    raise _ConnectFailure(f"authentication refused for user {endpoint.user} (tried: {'; '.join(tried) or 'no keys'})")
+
+
+class _Agent:
+    """The ssh-agent, asked for its keys once and only when needed."""
+
+    def __init__(self) -> None:
+        self._agent: paramiko.Agent | None = None
+        self._keys: tuple[paramiko.AgentKey, ...] | None = None
+
+    def keys(self) -> tuple[paramiko.AgentKey, ...]:
+        if self._keys is None:
+            try:
+                self._agent = paramiko.Agent()
+                self._keys = tuple(self._agent.get_keys())
+            except (paramiko.SSHException, OSError):
+                self._keys = ()
+        return self._keys
+
+    def key_like(self, public_blob: bytes | None) -> paramiko.AgentKey | None:
+        """The agent's key with this public blob, if it holds it."""
+        if public_blob is None:
+            return None
+        return next((key for key in self.keys() if key.asbytes() == public_blob), None)
+
+    def close(self) -> None:
+        if self._agent is not None:
+            self._agent.close()
 
 
 def _try_key(transport: paramiko.Transport, endpoint: Endpoint, key: paramiko.PKey) -> bool:
@@ -521,11 +576,6 @@ def _no_banner(timeout: float) -> str:
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
-
-
-def _short(command: str) -> str:
-    first = command.strip().splitlines()[0] if command.strip() else ""
-    return first[:80] + ("…" if len(first) > 80 or "\n" in command.strip() else "")
 
 
 def _close_quietly(sock: _Sock) -> None:

@@ -2,7 +2,11 @@
 
 :func:`resolve_options` is pure apart from reading the ssh_config file and
 ``$HOME``/the local user name; it opens no connection. The SSH transport
-calls it once per connection.
+calls it once per connection. The ssh_config is read, checked and indexed
+once per process (:data:`SSH_CONFIG_FILES`, again when it changes); each host
+is looked up in the blocks that can apply to it
+(:mod:`vrouter_preflight.transport.ssh_config_index`), so a config with a
+block per compute does not make every lookup cost the whole fleet.
 
 Precedence, per setting: a value set in the inventory wins; otherwise the
 value ``~/.ssh/config`` (or the file named by ``ssh_config:``) gives for the
@@ -15,14 +19,20 @@ from __future__ import annotations
 
 import getpass
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import paramiko
 
 from vrouter_preflight.inventory import HostKeyPolicy, HostSpec, JumpHost, parse_jump
+from vrouter_preflight.shell import unsafe_host_name, unsafe_user_name
+from vrouter_preflight.transport.local_files import MIB, LocalFileError, read_local_file
+from vrouter_preflight.transport.ssh_config_index import SshConfigIndex
 
 DEFAULT_PORT = 22
+#: The largest ssh_config read (a generated config with a block per host stays far below).
+SSH_CONFIG_LIMIT = 16 * MIB
 #: Keys OpenSSH tries when nothing names one (those that exist are used).
 DEFAULT_IDENTITIES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
 GLOBAL_KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts"
@@ -32,6 +42,10 @@ class SshConfigError(ValueError):
     """The ssh_config file cannot be used (missing, unreadable, bad ProxyJump)."""
 
 
+class UnsafeName(ValueError):
+    """A host or user name from the inventory that must not reach a local shell (``%h``/``%r``)."""
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """Where one SSH server is reached and who logs in there.
@@ -39,11 +53,15 @@ class Endpoint:
     ``identity_files`` are absolute paths; ``default_identities`` is True when
     none was configured and the OpenSSH defaults were filled in (missing ones
     are then skipped quietly). ``host_key_name`` is the name looked up in
-    known_hosts: ``host`` on port 22, ``[host]:port`` otherwise.
+    known_hosts: ``host`` on port 22, ``[host]:port`` otherwise, and the bare
+    ``HostKeyAlias`` whatever the port when ssh_config sets one (as OpenSSH:
+    the alias replaces ``[host]:port`` whole).
 
     >>> e = Endpoint(alias="c0", hostname="127.0.0.1", port=2222, user="stack")
     >>> e.display, e.host_key_name
     ('stack@127.0.0.1:2222', '[127.0.0.1]:2222')
+    >>> Endpoint(alias="c0", hostname="127.0.0.1", port=2222, host_key_alias="myalias").host_key_name
+    'myalias'
     """
 
     alias: str
@@ -63,7 +81,9 @@ class Endpoint:
     @property
     def host_key_name(self) -> str:
         """The known_hosts name of this server."""
-        return known_hosts_name(self.host_key_alias or self.hostname, self.port)
+        if self.host_key_alias is not None:
+            return self.host_key_alias
+        return known_hosts_name(self.hostname, self.port)
 
 
 @dataclass(frozen=True)
@@ -139,10 +159,58 @@ def load_ssh_config(path: str | None) -> tuple[str, str | None]:
         if not os.path.isfile(full):
             return "", None
     try:
-        with open(full, encoding="utf-8") as handle:
-            return handle.read(), full
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SshConfigError(f"cannot read ssh_config file {full}: {exc}") from None
+        return read_local_file(full, SSH_CONFIG_LIMIT, "ssh_config file").decode("utf-8"), full
+    except FileNotFoundError:
+        raise SshConfigError(f"ssh_config file {full} does not exist") from None
+    except LocalFileError as exc:
+        raise SshConfigError(str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise SshConfigError(f"cannot read ssh_config file {full}: not UTF-8 text (byte {exc.start})") from None
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """One ssh_config as read: where from, its text, and its blocks indexed by host name."""
+
+    path: str | None
+    text: str
+    index: SshConfigIndex
+
+
+class SshConfigFiles:
+    """This process's ssh_config files, each read, checked and indexed once per version (size, mtime, inode).
+
+    >>> SshConfigFiles().load("/dev/null").text
+    ''
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._files: dict[str | None, tuple[tuple[int, ...], LoadedConfig]] = {}
+        self.loads = 0
+
+    def load(self, path: str | None) -> LoadedConfig:
+        """The config :func:`load_ssh_config` reads for ``path``; SshConfigError when unusable."""
+        full = os.path.expanduser(path if path is not None else "~/.ssh/config")
+        try:
+            info = os.stat(full)
+            signature: tuple[int, ...] = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+        except OSError:
+            signature = ()  # missing or unreadable: load_ssh_config says how
+        with self._lock:
+            cached = self._files.get(path)
+            if cached is not None and cached[0] == signature and signature:
+                return cached[1]
+            text, source = load_ssh_config(path)
+            _parse_config(text, source)  # the whole file must parse, once per version
+            loaded = LoadedConfig(source, text, SshConfigIndex.parse(text))
+            self._files[path] = (signature, loaded)
+            self.loads += 1
+            return loaded
+
+
+SSH_CONFIG_FILES = SshConfigFiles()
+"""The ssh_config files this process has read."""
 
 
 def _parse_config(text: str, source: str | None) -> paramiko.SSHConfig:
@@ -202,7 +270,10 @@ def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOpti
     target's ``StrictHostKeyChecking`` / ``ConnectTimeout`` in ssh_config
     (:func:`host_key_policy_from_config`), else ``strict`` and 10 s.
 
-    Raises :class:`SshConfigError` for an unusable config file.
+    Raises :class:`SshConfigError` for an unusable config file, and
+    :class:`UnsafeName` (before the config is even read) for an inventory
+    address, name or user that a ``ProxyCommand``'s ``%h``/``%r`` would put
+    into a local shell (:func:`check_names`).
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -215,8 +286,9 @@ def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOpti
     >>> opts.host_key_policy, opts.connect_timeout
     ('strict', 10.0)
     """
-    text, config_file = load_ssh_config(spec.ssh_config)
-    config = _parse_config(text, config_file)
+    check_names(spec)
+    loaded = SSH_CONFIG_FILES.load(spec.ssh_config)
+    config_file = loaded.path
     me = local_user or getpass.getuser()
     lookup_name = spec.address or spec.name
     # Inventory Port/User go in first (first value wins in ssh_config), so the
@@ -224,8 +296,9 @@ def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOpti
     overrides = "".join(
         f"    {key} {value}\n" for key, value in (("Port", spec.port), ("User", spec.user)) if value is not None
     )
-    target_config = _parse_config(f"Host {lookup_name}\n{overrides}\n{text}", config_file) if overrides else config
-    entry = target_config.lookup(lookup_name)
+    text = loaded.index.text_for(lookup_name)
+    prefix = f"Host {lookup_name}\n{overrides}\n" if overrides else ""
+    entry = _parse_config(prefix + text, config_file).lookup(lookup_name)
 
     target = _endpoint(
         alias=lookup_name,
@@ -246,6 +319,7 @@ def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOpti
         elif "proxycommand" in entry and str(entry["proxycommand"]).lower() != "none":
             proxy_command = str(entry["proxycommand"])
     fallback = (spec.identity_file,) if spec.identity_file else ()
+    config = _parse_config(loaded.index.text_for(*(hop.address for hop in jump_hosts)), config_file)
     jumps = tuple(
         _endpoint(
             alias=hop.address,
@@ -282,6 +356,40 @@ def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOpti
         or DEFAULT_CONNECT_TIMEOUT,
         config_file=config_file,
     )
+
+
+def check_names(spec: HostSpec) -> None:
+    """Refuse host and user names with shell metacharacters, as OpenSSH 9.6+ does for its command line.
+
+    These values stand for ``%h``/``%n`` and ``%r`` in an ssh_config
+    ``ProxyCommand`` (run by a local shell) and in ``Match exec``; names in
+    the ssh_config file itself are trusted, as OpenSSH trusts them.
+
+    >>> check_names(HostSpec(name="c0", address="192.0.2.10", user="heat-admin"))
+    >>> check_names(HostSpec(name="c0", address="$(touch${IFS}pwned)"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.transport.ssh_options.UnsafeName: address '$(touch${IFS}pwned)' is refused: it contains the...
+    """
+    hosts = [("address", spec.address or spec.name)] + [("jump host", hop.address) for hop in spec.jump]
+    users = [("user", spec.user)] + [("jump host user", hop.user) for hop in spec.jump]
+    for what, host in hosts:
+        why = unsafe_host_name(host)
+        if why is not None:
+            raise UnsafeName(f"{what} {_excerpt(host)} is refused: {why}")
+    for what, user in users:
+        why = None if user is None else unsafe_user_name(user)
+        if why is not None:
+            raise UnsafeName(f"{what} {_excerpt(user or '')} is refused: {why}")
+
+
+def _excerpt(value: str, limit: int = 60) -> str:
+    """``repr`` of a value, cut for a message.
+
+    >>> _excerpt("x" * 100, 5)
+    "'xxxxx'… (100 characters)"
+    """
+    return repr(value) if len(value) <= limit else f"{value[:limit]!r}… ({len(value)} characters)"
 
 
 def _config_value(entry: paramiko.SSHConfigDict, key: str) -> str | None:
