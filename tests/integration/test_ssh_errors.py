@@ -12,6 +12,9 @@ import pytest
 
 from tests.integration.conftest import SpecFactory
 from tests.sshd_rig import ClientKey, SshdServer, fido_public_key
+from vrouter_preflight.errors import HostUnreachable
+from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.transport.ssh import SshTransport
 
 OpenSsh = Callable[[HostSpec], SshTransport]
 
