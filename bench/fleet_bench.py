@@ -338,6 +338,19 @@ def print_run(row: RunRow, run: dict[str, Any], output: Path, cap: float) -> Non
             print(f"    | {line[:200]}")
 
 
+def table_of(report: dict[str, Any]) -> str:
+    """The table and the ratios of a fleet.json report.
+
+    >>> row = {"hosts": 100, "tool": SUITE, "workers": 1, "finished": True, "wall_s": 12.0, "controller_ms": 800,
+    ...        "compute_ms": 55, "sshd_ms": 30, "rss_largest_mb": 400, "rss_tree_mb": 450, "lost": 0,
+    ...        "load_before": 1.0, "others_cores": 0.1}
+    >>> print(table_of({"cap_s": 900, "table": [row]}).splitlines()[-1])
+    | 100 | vrouter-preflight | 1 | 12.0 | 800 | 55.0 | 30.0 | 400 / 450 | 0 | 1.00 | 0.10 |
+    """
+    rows = [RunRow(**row) for row in report["table"]]
+    return "\n".join([render_table(rows, float(report["cap_s"])), *ratio_lines(rows)])
+
+
 def parse_numbers(text: str, what: str) -> list[int]:
     """Space- or comma-separated positive integers (``"100 300 1000"``).
 
@@ -365,7 +378,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port-base", type=int, default=20000, help="first sshd port (default 20000)")
     parser.add_argument("--output", type=Path, default=ROOT / "reports" / "bench" / "fleet.json")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (runs' outputs, sshd logs)")
+    parser.add_argument("--render", type=Path, metavar="FLEET_JSON", help="only print the table of an earlier run")
     args = parser.parse_args(argv)
+    if args.render is not None:
+        print(table_of(json.loads(args.render.read_text())))
+        return 0
     sizes = sorted(set(parse_numbers(args.hosts, "fleet sizes")))
     workers = parse_numbers(args.workers, "workers")
     if os.geteuid() != 0 or not Path("/usr/sbin/sshd").exists():
@@ -409,12 +426,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    table = render_table(rows, args.cap)
-    ratios = ratio_lines(rows)
-    print("\n" + table + "\n" + "\n".join(ratios))
     report["table"] = [asdict(row) for row in rows]
-    report["table_text"] = table
-    report["ratios"] = ratios
+    report["table_text"] = render_table(rows, args.cap)
+    report["ratios"] = ratio_lines(rows)
+    print("\n" + table_of(report))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwritten: {args.output}" + (f" (work directory kept: {workdir})" if args.keep else ""))
