@@ -124,14 +124,15 @@ COLUMNS = (
 def row_cells(row: RunRow, cap_s: float) -> list[str]:
     """The table cells of one run.
 
-    A run stopped at the wall cap says so instead of a wall time, and its
-    CPU and memory figures, what it used until it was stopped, read ``≥``.
+    A run stopped at the wall cap says so instead of a wall time, its CPU
+    and memory figures (what it used until it was stopped) read ``≥``, and
+    it has no summary to count lost hosts in.
 
     >>> row = RunRow(100, "vrouter-preflight", 2, True, 10.24, 812.3, 55.21, 31.04, 412.5, 780.2, 0, 1.37, 0.42)
     >>> row_cells(row, 900)
     ['100', 'vrouter-preflight', '2', '10.2', '812', '55.2', '31.0', '412 / 780', '0', '1.37', '0.42']
-    >>> row_cells(RunRow(1000, "vrouter-preflight", 1, False, 900.1, 640, 45, 30, 300, 500, 1000, 0.5, 0.1), 900)[3:8]
-    ['did not finish (cap 900 s)', '≥ 640', '≥ 45.0', '≥ 30.0', '≥ 300 / 500']
+    >>> row_cells(RunRow(1000, "vrouter-preflight", 1, False, 900.1, 640, 45, 30, 300, 500, 1000, 0.5, 0.1), 900)[3:9]
+    ['did not finish (cap 900 s)', '≥ 640', '≥ 45.0', '≥ 30.0', '≥ 300 / 500', 'no summary']
     """
     wall = f"{row.wall_s:.1f}" if row.finished else f"did not finish (cap {cap_s:.0f} s)"
     at_least = "" if row.finished else "≥ "
@@ -144,7 +145,7 @@ def row_cells(row: RunRow, cap_s: float) -> list[str]:
         f"{at_least}{row.compute_ms:.1f}",
         f"{at_least}{row.sshd_ms:.1f}",
         f"{at_least}{row.rss_largest_mb:.0f} / {row.rss_tree_mb:.0f}",
-        str(row.lost),
+        str(row.lost) if row.finished else "no summary",
         f"{row.load_before:.2f}",
         f"{row.others_cores:.2f}",
     ]
