@@ -206,12 +206,12 @@ def wait_sessions_ended(fleet: Fleet, timeout: float) -> int:
         time.sleep(0.2)
 
 
-def collect_command_records(fleet: Fleet) -> list[CommandCpu]:
-    """Read and delete the wrapper's records of every host (one file per command)."""
-    records = []
+def collect_command_records(fleet: Fleet) -> dict[str, list[CommandCpu]]:
+    """Read and delete the wrapper's records (one file per command), by host directory name."""
+    records: dict[str, list[CommandCpu]] = {}
     for host_dir in (fleet.directory / "hosts").iterdir():
         for record in host_dir.glob("cmd.*"):
-            records.append(parse_bash_times(read_text(str(record))))
+            records.setdefault(host_dir.name, []).append(parse_bash_times(read_text(str(record))))
             record.unlink()
     return records
 
@@ -257,7 +257,8 @@ def measured_run(
     after, machine_after = listeners_cpu(fleet), machine_cpu()
     bracket = time.perf_counter() - started
     tree = json.loads(stats_path.read_text())
-    records = collect_command_records(fleet)
+    by_host = collect_command_records(fleet)
+    records = [record for host_records in by_host.values() for record in host_records]
     listeners = sum(after[pid].total - usage.total for pid, usage in before.items() if pid in after)
     commands = sum(record.command for record in records)
     shells = sum(record.shell for record in records)
@@ -266,6 +267,7 @@ def measured_run(
         "argv": list(argv),
         "tree": tree,
         "commands": len(records),
+        "hosts_without_a_command": sum(1 for name in fleet.names if name not in by_host),
         "compute_cpu_s": commands,
         "wrapper_shell_cpu_s": shells,
         "listeners_cpu_s": listeners,
@@ -296,6 +298,7 @@ def row_of(hosts: int, tool: str, workers: int, run: dict[str, Any], lost: int) 
         lost=lost,
         load_before=float(run["loadavg_start"][0]),
         others_cores=float(run["others_cores"]),
+        silent=int(run["hosts_without_a_command"]),
     )
 
 

@@ -104,6 +104,8 @@ class RunRow:
     lost: int
     load_before: float
     others_cores: float
+    #: Hosts on which no command ran to its end (from the command wrapper's records).
+    silent: int = 0
 
 
 COLUMNS = (
@@ -126,13 +128,14 @@ def row_cells(row: RunRow, cap_s: float) -> list[str]:
 
     A run stopped at the wall cap says so instead of a wall time, its CPU
     and memory figures (what it used until it was stopped) read ``≥``, and
-    it has no summary to count lost hosts in.
+    it has no summary to count lost hosts in: the hosts on which no command
+    ran to its end stand in.
 
     >>> row = RunRow(100, "vrouter-preflight", 2, True, 10.24, 812.3, 55.21, 31.04, 412.5, 780.2, 0, 1.37, 0.42)
     >>> row_cells(row, 900)
     ['100', 'vrouter-preflight', '2', '10.2', '812', '55.2', '31.0', '412 / 780', '0', '1.37', '0.42']
     >>> row_cells(RunRow(1000, "vrouter-preflight", 1, False, 900.1, 640, 45, 30, 300, 500, 1000, 0.5, 0.1), 900)[3:9]
-    ['did not finish (cap 900 s)', '≥ 640', '≥ 45.0', '≥ 30.0', '≥ 300 / 500', 'no summary']
+    ['did not finish (cap 900 s)', '≥ 640', '≥ 45.0', '≥ 30.0', '≥ 300 / 500', 'no summary; 0 ran no command']
     """
     wall = f"{row.wall_s:.1f}" if row.finished else f"did not finish (cap {cap_s:.0f} s)"
     at_least = "" if row.finished else "≥ "
@@ -145,7 +148,7 @@ def row_cells(row: RunRow, cap_s: float) -> list[str]:
         f"{at_least}{row.compute_ms:.1f}",
         f"{at_least}{row.sshd_ms:.1f}",
         f"{at_least}{row.rss_largest_mb:.0f} / {row.rss_tree_mb:.0f}",
-        str(row.lost) if row.finished else "no summary",
+        str(row.lost) if row.finished else f"no summary; {row.silent} ran no command",
         f"{row.load_before:.2f}",
         f"{row.others_cores:.2f}",
     ]

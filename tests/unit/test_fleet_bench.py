@@ -194,10 +194,10 @@ def test_testinfra_hosts_lost_from_junit() -> None:
 def test_table_has_a_line_per_run_and_says_did_not_finish() -> None:
     rows = [
         RunRow(1000, "vrouter-preflight", 1, True, 40.0, 14.5, 9.0, 30.0, 600, 900, 0, 1.5, 0.2),
-        RunRow(1000, "vrouter-preflight", 2, False, 900.2, 900.0, 50.0, 30.0, 700, 1400, 1000, 1.5, 0.2),
+        RunRow(1000, "vrouter-preflight", 2, False, 900.2, 900.0, 50.0, 30.0, 700, 1400, 1000, 1.5, 0.2, silent=92),
     ]
     lines = render_table(rows, 900).splitlines()
     assert len(lines) == 4 and all(line.count("|") == len(fleet_table.COLUMNS) + 1 for line in lines)
     assert "| 40.0 |" in lines[2] and "| 600 / 900 |" in lines[2]
-    assert "did not finish (cap 900 s)" in lines[3] and "| no summary |" in lines[3]
+    assert "did not finish (cap 900 s)" in lines[3] and "| no summary; 92 ran no command |" in lines[3]
     assert ratio_lines(rows) == []  # no ratio with a run that did not finish
