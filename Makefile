@@ -95,3 +95,18 @@ BENCH_LAB_SEED ?= 6
 .PHONY: bench-lab
 bench-lab: $(VENV)/.dev lab
 	$(PY) -m bench.lab_accuracy --n $(BENCH_LAB_N) --near $(BENCH_LAB_NEAR) --seed $(BENCH_LAB_SEED)
+
+# The fleet benchmark (README "Fleet benchmark"): per fleet size in BENCH_FLEET_K, that many loopback
+# sshd's; the suite with -n 1 and -n 2 (and pytest-testinfra -n 2 at 100 hosts) -> reports/bench/fleet.json.
+#   make bench-fleet BENCH_FLEET_K="100 300"
+BENCH_FLEET_K ?= 100 300 1000
+TESTINFRA_VENV := $(VENV)/testinfra
+.PHONY: bench-fleet
+$(TESTINFRA_VENV)/.installed: requirements.txt bench/requirements-testinfra.txt
+	$(PYTHON) -m venv $(TESTINFRA_VENV)
+	$(TESTINFRA_VENV)/bin/python -m pip install -q --disable-pip-version-check -r bench/requirements-testinfra.txt
+	touch $@
+
+bench-fleet: $(VENV)/.dev $(TESTINFRA_VENV)/.installed
+	sh tools/system-packages.sh test
+	$(PY) -m bench.fleet_bench --hosts "$(BENCH_FLEET_K)"

@@ -17,12 +17,15 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import resource
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 SSHD = "/usr/sbin/sshd"
@@ -270,8 +273,8 @@ SetEnv SHLVL=1
             return False
 
 
-def _descendants(root: int) -> list[int]:
-    """Pids below ``root`` (children first found by /proc ppid), deepest last."""
+def _children_by_parent() -> dict[int, list[int]]:
+    """Every process's children, from one scan of /proc (ppid of each pid)."""
     parents: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -283,6 +286,13 @@ def _descendants(root: int) -> list[int]:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         parents.setdefault(ppid, []).append(int(entry))
+    return parents
+
+
+def _descendants(root: int, parents: dict[int, list[int]] | None = None) -> list[int]:
+    """Pids below ``root`` (children first found by /proc ppid), deepest last."""
+    if parents is None:
+        parents = _children_by_parent()
     found: list[int] = []
     todo = [root]
     while todo:
@@ -290,6 +300,111 @@ def _descendants(root: int) -> list[int]:
             found.append(child)
             todo.append(child)
     return found
+
+
+# ---------------------------------------------------------------------- many servers at once
+
+
+def free_ports(count: int, first: int) -> list[int]:
+    """``count`` ports on 127.0.0.1 from ``first`` up that were free a moment ago (busy ones skipped).
+
+    A fixed range below the kernel's ephemeral ports (32768+ by default) keeps
+    a large fleet clear of the ports :func:`free_port` and outgoing
+    connections take.
+
+    >>> ports = free_ports(3, 20500)
+    >>> len(ports), ports == sorted(set(ports)), ports[0] >= 20500
+    (3, True, True)
+    """
+    ports: list[int] = []
+    port = first
+    while len(ports) < count:
+        if port > 65535:
+            raise RuntimeError(f"only {len(ports)} free ports from {first} to 65535, {count} wanted")
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                pass
+            else:
+                ports.append(port)
+        port += 1
+    return ports
+
+
+def raise_open_files_limit(needed: int) -> int:
+    """Raise this process's soft limit of open files to the hard limit; returns the new soft limit.
+
+    Children (sshd's, pytest) inherit it. Raises RuntimeError when even the
+    hard limit is below ``needed``.
+
+    >>> raise_open_files_limit(16) >= 16
+    True
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        raise RuntimeError(f"open files: the hard limit is {hard}, {needed} needed (raise it: ulimit -Hn)")
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    return int(soft)
+
+
+def start_many(
+    directories: Sequence[str],
+    ports: Sequence[int],
+    *,
+    authorized_keys: str,
+    extra_config: Callable[[str], str] = lambda directory: "",
+    workers: int = 32,
+) -> list[SshdServer]:
+    """Start one sshd per directory and port, ``workers`` at a time, all with ONE ed25519 host key.
+
+    One key generation instead of one per server (the key is copied into
+    each directory); ``extra_config(directory)`` adds lines to a server's
+    config. If any server fails to start, the ones started are stopped and
+    the error is raised.
+    """
+    if len(directories) != len(ports):
+        raise ValueError(f"{len(directories)} directories but {len(ports)} ports")
+    servers = [
+        SshdServer(directory, authorized_keys=authorized_keys, port=port, extra_config=extra_config(directory))
+        for directory, port in zip(directories, ports)
+    ]
+    if not servers:
+        return servers
+    servers[0].new_host_key()
+    for server in servers[1:]:
+        for suffix in ("", ".pub"):
+            shutil.copy2(servers[0].host_key + suffix, server.host_key + suffix)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            list(pool.map(SshdServer.start, servers))
+    except BaseException:
+        stop_many(servers)
+        raise
+    return servers
+
+
+def stop_many(servers: Sequence[SshdServer]) -> None:
+    """Stop every server and its sessions with ONE scan of /proc (``stop()`` scans once per server)."""
+    parents = _children_by_parent()
+    for server in servers:
+        if server.pid is not None:
+            for pid in _descendants(server.pid, parents):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+    stopping = []
+    for server in servers:
+        process, server._process = server._process, None
+        if process is not None:
+            if process.poll() is None:
+                process.kill()
+            stopping.append(process)
+    for process in stopping:
+        process.wait(timeout=10)
+        if process.stderr:
+            process.stderr.close()
 
 
 # ---------------------------------------------------------------------- sudo test users
