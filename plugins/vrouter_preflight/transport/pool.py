@@ -34,6 +34,15 @@ class TransportPool:
                 self._transports[spec.name] = transport
             return transport
 
+    def open_count(self) -> int:
+        """How many transports are open now.
+
+        >>> TransportPool().open_count()
+        0
+        """
+        with self._lock:
+            return len(self._transports)
+
     def close_all(self) -> None:
         """Close every transport; errors while closing are ignored (the run is over)."""
         with self._lock:
