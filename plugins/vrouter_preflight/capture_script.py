@@ -50,8 +50,11 @@ from vrouter_preflight.shell import quote
 FILE_BYTE_LIMIT = 4 * 1024 * 1024
 #: Bytes of one host's whole answer before compression; above it the host is an ERROR.
 ANSWER_BYTE_LIMIT = 16 * 1024 * 1024
-#: Answers above this many bytes are compressed, when gzip and base64 are on the host.
-COMPRESS_ABOVE = 16 * 1024
+#: Answers above this many bytes are compressed (``gzip -1``, then base64), when the host has both.
+#: Below it compressing costs the compute two more processes (about 3 ms) and saves the
+#: controller nothing it can measure; above it every 100 KiB sent plain costs the controller
+#: about 1 ms of SSH decoding (``bench/capture_bench.py``), and a big host's zoneinfo is megabytes.
+COMPRESS_ABOVE = 64 * 1024
 #: The most the script can print: base64 (76 columns) of gzip's worst case for ANSWER_BYTE_LIMIT.
 MAX_ANSWER_BYTES = (ANSWER_BYTE_LIMIT + ANSWER_BYTE_LIMIT // 16384 * 5 + 64) * 4 // 3 * 77 // 76 + 64
 
@@ -75,8 +78,8 @@ _SORT_FUNCTION = r"""classify() {
 # The standard command sources, served by ONE awk instead of a process each.
 # Each fragment prints its source's record as the command would print it
 # (``sed '/^$/q'`` keeps the blank line; ``getconf`` runs only where the awk's
-# own /proc/self/smaps has no KernelPageSize); then come ``B M`` and the
-# hugetlbfs mount points, which stay in ``x`` for the shell.
+# own /proc/self/smaps has no KernelPageSize) into the answer; the hugetlbfs
+# mount points go to awk's stderr, which the shell keeps in ``x``.
 _AWK_FRAGMENTS = {
     CPUINFO_SOURCE: (
         r'c = ""; r = 1; while ((s = (getline l < "/proc/cpuinfo")) > 0) { r = 0; c = c l "\n"; if (l == "") break }'
@@ -94,14 +97,13 @@ _AWK_FRAGMENTS = {
     ),
 }
 _AWK_MOUNTS = (
-    r'printf "%s M\n", B'
-    "\n"
-    r'while ((getline l < "/proc/mounts") > 0) { split(l, w, " "); if (w[3] == "hugetlbfs") print w[2] }'
+    r'while ((getline l < "/proc/mounts") > 0) { split(l, w, " "); '
+    r'if (w[3] == "hugetlbfs") print w[2] > "/dev/stderr" }'
 )
 # The table files on those mounts: one stat for all of them (none on most hosts).
 _HUGETLBFS_LINES = (
     f"printf '%s F %s\\n' \"$B\" {HUGETLBFS_TABLES_KEY}",
-    't=; set -f; for h in ${x#*"$B M"}; do for f in "$h/flow" "$h/bridge"; do [ -f "$f" ] && t="$t $f"; done; done',
+    't=; set -f; for h in $x; do for f in "$h/flow" "$h/bridge"; do [ -f "$f" ] && t="$t $f"; done; done',
     "[ -z \"$t\" ] || stat -c '%s %n' -- $t 2>/dev/null; set +f",
     "printf '\\n%s E 0 command-failed\\n' \"$B\"",
 )
@@ -171,8 +173,7 @@ def _awk_lines(sources: Sequence[FactSource]) -> list[str]:
     boundaries = ' "$B"' * 2 * len(served)
     return [
         _FLUSH,
-        f"x=$(awk -v B=\"$B\" '{program}' 2>/dev/null)",
-        f'case $x in *"$B M"*) printf %s "${{x%%"$B M"*}}";; *) x=; printf \'{failed}\'{boundaries};; esac',
+        f"x=$(awk -v B=\"$B\" '{program}' 2>&1 >&3 3>&-) || {{ x=; printf '{failed}'{boundaries}; }}",
     ]
 
 
@@ -231,7 +232,7 @@ def build_capture_script(sources: Sequence[FactSource], boundary: str, *, compre
         f'if [ "$n" -gt {ANSWER_BYTE_LIMIT} ]; then printf \'%s T %s\\n\' "$B" "$n"',
         f'elif [ "$n" -gt {int(compress_above)} ] && command -v gzip >/dev/null 2>&1 &&',
         "command -v base64 >/dev/null 2>&1",
-        "then printf '%s\\n' \"$a\" | gzip -c | base64",
+        "then printf '%s\\n' \"$a\" | gzip -1 -c | base64",
         "else printf '%s\\n' \"$a\"; fi",
     ]
     return "\n".join(lines) + "\n"
