@@ -51,9 +51,9 @@ FILE_BYTE_LIMIT = 4 * 1024 * 1024
 #: Bytes of one host's whole answer before compression; above it the host is an ERROR.
 ANSWER_BYTE_LIMIT = 16 * 1024 * 1024
 #: Answers above this many bytes are compressed (``gzip -1``, then base64), when the host has both.
-#: Below it compressing costs the compute two more processes (about 3 ms) and saves the
-#: controller nothing it can measure; above it every 100 KiB sent plain costs the controller
-#: about 1 ms of SSH decoding (``bench/capture_bench.py``), and a big host's zoneinfo is megabytes.
+#: Below it compressing costs the compute two more processes (about 3.5 ms) and gains nothing; above
+#: it the answer shrinks about 8x on the wire (a big host's zoneinfo nears a megabyte) for about 10 ms
+#: of compute CPU per MB, the controller's CPU about the same (``bench/capture_bench.py``).
 COMPRESS_ABOVE = 64 * 1024
 #: The most the script can print: base64 (76 columns) of gzip's worst case for ANSWER_BYTE_LIMIT.
 MAX_ANSWER_BYTES = (ANSWER_BYTE_LIMIT + ANSWER_BYTE_LIMIT // 16384 * 5 + 64) * 4 // 3 * 77 // 76 + 64
