@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from vrouter_preflight.capture import FACT_SOURCES, Capture, FactSource
+from vrouter_preflight import errors
+from vrouter_preflight.capture import FACT_SOURCES, Capture, CaptureAnswerError, FactSource
 from vrouter_preflight.errors import HostError
 from vrouter_preflight.inventory import HostSpec
 from vrouter_preflight.transport.pool import TransportPool
@@ -70,14 +71,15 @@ def _error_fields(error: HostError) -> dict[str, str]:
 
 
 def _error_class(name: str) -> type[HostError]:
-    import vrouter_preflight.errors as errors
-
     found = getattr(errors, name, HostError)
     return found if isinstance(found, type) and issubclass(found, HostError) else HostError
 
 
 def gather_host(spec: HostSpec, pool: TransportPool, sources: Sequence[FactSource] = FACT_SOURCES) -> HostGather:
     """Read every fact source of one host with one command; never raises.
+
+    An answer that is not a capture (garbage, cut short, too large) is the
+    host's one error, in the words :mod:`~vrouter_preflight.capture_answer` chose.
 
     >>> from vrouter_preflight.inventory import HostSpec
     >>> pool = TransportPool()
@@ -91,6 +93,10 @@ def gather_host(spec: HostSpec, pool: TransportPool, sources: Sequence[FactSourc
         return HostGather(spec.name, captures, None, time.monotonic() - started)
     except HostError as exc:
         return HostGather(spec.name, None, exc, time.monotonic() - started)
+    except CaptureAnswerError as exc:  # what came back was not a whole answer: say what it was
+        return HostGather(
+            spec.name, None, HostError(spec.name, spec.display_address, str(exc)), time.monotonic() - started
+        )
     except Exception as exc:  # one host's surprise must not stop the fleet
         error = HostError(spec.name, spec.display_address, f"unexpected {type(exc).__name__}: {exc}")
         return HostGather(spec.name, None, error, time.monotonic() - started)
