@@ -3,7 +3,8 @@
 #   tools/system-packages.sh venv   -> Python's venv module (python3-venv on Debian)
 #   tools/system-packages.sh test   -> OpenSSH server and client, sudo; Chromium and a font (the report's browser test);
 #                                      sos with numactl and xz (the real-sosreport test: sos copies NUMA node files only
-#                                      where numactl or numad is installed)
+#                                      where numactl or numad is installed); busybox (the capture runs under busybox sh),
+#                                      strace (the capture bench), unshare (util-linux: hugetlbfs mounts in a namespace)
 #   tools/system-packages.sh report -> a Java runtime and Node.js with npm (the Allure 2 command line of `make report`)
 # Works on Debian/Ubuntu (apt-get) and RHEL-likes (dnf/yum); needs root or sudo.
 set -eu
@@ -58,6 +59,10 @@ test)
     if ! command -v xz >/dev/null 2>&1; then
         if command -v apt-get >/dev/null 2>&1; then install xz-utils; else install xz; fi
     fi
+    # The capture is tested under busybox sh too; the capture bench counts fork/exec with strace.
+    command -v busybox >/dev/null 2>&1 || install busybox
+    command -v strace >/dev/null 2>&1 || install strace
+    command -v unshare >/dev/null 2>&1 || install util-linux
     if [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && [ ! -e /usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf ]; then
         if command -v apt-get >/dev/null 2>&1; then install fonts-dejavu-core; else install dejavu-sans-fonts; fi
     fi

@@ -21,7 +21,7 @@ the one place the rest of the suite imports them from.
 from __future__ import annotations
 
 from vrouter_preflight.capture_answer import CaptureAnswerError, parse_capture_stream, read_capture_answer
-from vrouter_preflight.capture_records import Capture, CaptureStatus
+from vrouter_preflight.capture_records import Capture, CaptureStatus, status_words
 from vrouter_preflight.capture_script import (
     ANSWER_BYTE_LIMIT,
     COMPRESS_ABOVE,
@@ -61,4 +61,5 @@ __all__ = [
     "new_boundary",
     "parse_capture_stream",
     "read_capture_answer",
+    "status_words",
 ]

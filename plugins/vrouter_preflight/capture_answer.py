@@ -273,10 +273,11 @@ class _AnswerReader:
 
 
 def _command_capture(key: str, body: str, rc: str, why: str) -> Capture:
-    if rc != "0":
-        return Capture(key, "unreadable", error=why.strip() or f"exit status {rc}")
+    # Too large first: a command cut at the limit ends on SIGPIPE, which is not its failure.
     if too_large(body):
         return Capture(key, "too-large", error=f"more than {FILE_BYTE_LIMIT} bytes")
+    if rc != "0":
+        return Capture(key, "unreadable", error=why.strip() or f"exit status {rc}")
     return Capture(key, "ok", text=body)
 
 

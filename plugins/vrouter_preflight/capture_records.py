@@ -57,5 +57,14 @@ class Capture:
         """
         if self.ok:
             return f"{len(self.text)} characters" if self.text else "empty"
-        words = _STATUS_WORDS.get(self.status, self.status)
-        return f"{words} ({self.error})" if self.error else words
+        return status_words(self.status, self.error)
+
+
+def status_words(status: str, error: str = "") -> str:
+    """A status that is not ``ok``, with its reason, in the words every message uses.
+
+    >>> status_words("not-regular", "fifo"), status_words("absent")
+    ('not a regular file (fifo)', 'absent')
+    """
+    words = _STATUS_WORDS.get(status, status)
+    return f"{words} ({error})" if error else words

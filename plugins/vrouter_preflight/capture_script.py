@@ -156,10 +156,13 @@ def _file_loop(patterns: Sequence[str]) -> str:
 
 
 def _command_lines(source: FactSource) -> list[str]:
+    """A command source: its output through ``head -c`` (a command that floods is cut at the per-file limit and
+    ends on SIGPIPE, never filling the answer), its own exit status kept through fd 4."""
     return [
         _FLUSH,
         f"printf '%s F %s\\n' \"$B\" {quote(source.pattern)}",
-        f"{{ {source.command}; }} 2>/dev/null; r=$?",
+        f"r=$( {{ {{ {{ {source.command}; }} 2>/dev/null 3>&-; echo $? >&4; }} "
+        f"| head -c {FILE_BYTE_LIMIT + 1} >&3; }} 4>&1 )",
         'printf \'\\n%s E %s %s\\n\' "$B" "$r" command-failed',
     ]
 

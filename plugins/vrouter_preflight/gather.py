@@ -17,6 +17,7 @@ from vrouter_preflight import errors
 from vrouter_preflight.capture import FACT_SOURCES, Capture, CaptureAnswerError, FactSource
 from vrouter_preflight.errors import HostError
 from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.transport.output_limits import excerpt
 from vrouter_preflight.transport.pool import TransportPool
 
 
@@ -98,8 +99,10 @@ def gather_host(spec: HostSpec, pool: TransportPool, sources: Sequence[FactSourc
             spec.name, None, HostError(spec.name, spec.display_address, str(exc)), time.monotonic() - started
         )
     except Exception as exc:  # one host's surprise must not stop the fleet
-        error = HostError(spec.name, spec.display_address, f"unexpected {type(exc).__name__}: {exc}")
+        error = HostError(spec.name, spec.display_address, f"unexpected {type(exc).__name__}: {excerpt(str(exc))}")
         return HostGather(spec.name, None, error, time.monotonic() - started)
+    finally:
+        pool.close(spec.name)  # an idle connection is a thread waking ten times a second: a check reopens it
 
 
 def gather_fleet(

@@ -22,6 +22,7 @@ from vrouter_preflight.capture import (
     HUGETLBFS_TABLES_KEY,
     PAGE_SIZE_KEY,
     Capture,
+    status_words,
 )
 from vrouter_preflight.facts.agent_conf import AgentConf, parse_agent_conf
 from vrouter_preflight.facts.buddyinfo import BuddyInfo, parse_buddyinfo
@@ -56,10 +57,12 @@ _PAGE_SIZE_BY_ORDERS = {11: 4096, 14: 65536}
 
 @dataclass(frozen=True)
 class Unavailable:
-    """A fact source that could not be used, and why (absent or unreadable).
+    """A fact source that could not be used, and why, in the capture's words (:meth:`Capture.describe`).
 
     >>> Unavailable("/proc/pagetypeinfo", "unreadable", "permission-denied").describe()
     '/proc/pagetypeinfo: unreadable (permission-denied)'
+    >>> Unavailable("/proc/buddyinfo", "not-regular", "fifo").describe()
+    '/proc/buddyinfo: not a regular file (fifo)'
     """
 
     path: str
@@ -68,7 +71,7 @@ class Unavailable:
 
     def describe(self) -> str:
         """One line for reports."""
-        return f"{self.path}: {self.status}" + (f" ({self.error})" if self.error else "")
+        return f"{self.path}: {status_words(self.status, self.error)}"
 
 
 class HostFacts:
@@ -107,9 +110,9 @@ class HostFacts:
         """Why ``path`` gave no text, in the words the facts report uses (one wording for every check).
 
         >>> from vrouter_preflight.capture import Capture
-        >>> fifo = Capture("/proc/buddyinfo", "unreadable", error="not a regular file: FIFO")
+        >>> fifo = Capture("/proc/buddyinfo", "not-regular", error="fifo")
         >>> HostFacts("c0", {fifo.path: fifo}).why_missing("/proc/buddyinfo")
-        '/proc/buddyinfo: unreadable (not a regular file: FIFO)'
+        '/proc/buddyinfo: not a regular file (fifo)'
         >>> HostFacts("c0", {}).why_missing("/proc/zoneinfo")
         '/proc/zoneinfo: absent'
         """

@@ -7,6 +7,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
+
+from tests.capture_shells import run_capture
+from tests.integration.conftest import SpecFactory
+from tests.sshd_rig import SshdServer
 from vrouter_preflight.capture import (
     FACT_SOURCES,
     FactSource,
@@ -18,10 +22,6 @@ from vrouter_preflight.gather import gather_host
 from vrouter_preflight.inventory import HostSpec
 from vrouter_preflight.transport.pool import TransportPool
 from vrouter_preflight.transport.ssh import SshTransport
-
-from tests.capture_shells import run_capture
-from tests.integration.conftest import SpecFactory
-from tests.sshd_rig import SshdServer
 
 OpenSsh = Callable[[HostSpec], SshTransport]
 STABLE = ("/proc/cmdline", "/proc/mounts", "/etc/os-release", "getconf:PAGESIZE", "hugetlbfs:tables")

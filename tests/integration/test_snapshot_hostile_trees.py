@@ -35,8 +35,8 @@ def test_a_fifo_and_a_100_mb_file_in_a_real_sosreport(tmp_path: Path) -> None:
     assert time.monotonic() - started < 100
     assert checks["reachable"]["outcome"] == "passed"
     message = checks["facts_parse"]["message"]
-    assert "/proc/zoneinfo: unreadable (not a regular file: FIFO)" in message
-    assert "/proc/pagetypeinfo: unreadable (104857600 bytes, over the limit of 8388608 bytes per file)" in message
+    assert "/proc/zoneinfo: not a regular file (fifo)" in message
+    assert "/proc/pagetypeinfo: too large (more than 4194304 bytes: 104857600 bytes)" in message
 
 
 def test_the_machines_own_root_as_a_snapshot_is_one_error(tmp_path: Path) -> None:

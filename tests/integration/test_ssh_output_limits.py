@@ -11,7 +11,7 @@ import pytest
 
 from tests.integration.conftest import SpecFactory
 from tests.sshd_rig import ClientKey, SshdServer
-from vrouter_preflight.capture import FactSource
+from vrouter_preflight.capture import FILE_BYTE_LIMIT, Capture, FactSource
 from vrouter_preflight.errors import CommandFailed, HostError
 from vrouter_preflight.inventory import HostSpec
 from vrouter_preflight.transport.local_files import human_size
@@ -60,14 +60,11 @@ def test_output_just_under_the_limits_is_kept_whole(make_spec: SpecFactory, open
 
 
 @pytest.mark.timeout(60)
-def test_a_flooding_fact_source_is_one_fact_gathering_error(make_spec: SpecFactory, open_ssh: OpenSsh) -> None:
+def test_a_flooding_fact_source_is_cut_at_the_per_file_limit(make_spec: SpecFactory, open_ssh: OpenSsh) -> None:
     transport = open_ssh(make_spec())
-    with pytest.raises(OutputTooLarge) as caught:
-        transport.capture([FactSource("/proc/version"), FactSource("flood", command="yes vrpf-capture-flood")])
-    assert str(caught.value) == (
-        f"compute-test ({transport.address}): fact gathering: output too large: more than 16 MiB on stdout "
-        f"({STDOUT_LIMIT + 1} bytes read when reading stopped)"
-    )
+    captures = transport.capture([FactSource("/proc/version"), FactSource("flood", command="yes vrpf-capture-flood")])
+    assert captures["flood"] == Capture("flood", "too-large", error=f"more than {FILE_BYTE_LIMIT} bytes")
+    assert captures["/proc/version"].ok
     assert _writer_gone("vrpf-capture-flood")
 
 
@@ -102,6 +99,6 @@ def test_garbage_instead_of_facts_is_reported_with_its_size(
     with pytest.raises(HostError) as caught:
         transport.capture([FactSource("/proc/version")])
     assert caught.value.cause.startswith(
-        "fact gathering printed 300000 bytes without its boundary lines (rc 0), starting: '"
+        "fact gathering answered 293 KiB without the capture's boundary markers (rc 0); first bytes: '"
     ), caught.value.cause
     assert len(caught.value.cause) < 300

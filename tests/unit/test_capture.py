@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.capture_shells import SHELLS, busybox_bin_dir, run_capture
 from vrouter_preflight.capture import (
     ANSWER_BYTE_LIMIT,
     FACT_SOURCES,
@@ -19,8 +21,6 @@ from vrouter_preflight.capture import (
     new_boundary,
 )
 from vrouter_preflight.capture_answer import GZIP_BASE64_START
-
-from tests.capture_shells import SHELLS, busybox_bin_dir, run_capture
 
 NEVER = 1 << 40
 

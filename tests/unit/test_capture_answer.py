@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from vrouter_preflight.capture import (
     ANSWER_BYTE_LIMIT,
     FACT_SOURCES,

@@ -16,6 +16,11 @@ from glob import glob
 from pathlib import Path
 
 import pytest
+
+from tests.capture_shells import SHELLS, rooted, run_capture, shell_command
+from tests.capture_v1 import build_v1_script, parse_v1_stream, v1_sources
+from tests.snapshot_trees import build_tree, hugepage_files, write_files
+from tests.unit.facts.corpus import CORPUS
 from vrouter_preflight.capture import (
     FACT_SOURCES,
     HUGETLBFS_TABLES_KEY,
@@ -26,11 +31,6 @@ from vrouter_preflight.capture import (
     new_boundary,
     read_capture_answer,
 )
-
-from tests.capture_shells import SHELLS, rooted, run_capture, shell_command
-from tests.capture_v1 import build_v1_script, parse_v1_stream, v1_sources
-from tests.snapshot_trees import build_tree, hugepage_files, write_files
-from tests.unit.facts.corpus import CORPUS
 
 # Files the kernel rewrites between two reads: compared on their layout only.
 VOLATILE = re.compile(r"^/proc/(meminfo|buddyinfo|zoneinfo|pagetypeinfo|cpuinfo)$|/node\d+/meminfo$")

@@ -16,8 +16,6 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from vrouter_preflight.capture import FACT_SOURCES
-from vrouter_preflight.inventory import load_inventory
 
 from bench import fleet_bench, fleet_inventory, fleet_table, proc_stats, testinfra_capture, tree_run
 from bench.fleet_inventory import SshFiles, host_name, inventory_yaml, openssh_client_config, ssh_uris
@@ -30,6 +28,8 @@ from bench.proc_stats import (
     process_tree,
     read_text,
 )
+from vrouter_preflight.capture import FACT_SOURCES
+from vrouter_preflight.inventory import load_inventory
 
 ROOT = Path(__file__).resolve().parents[2]
 

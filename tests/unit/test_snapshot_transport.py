@@ -126,11 +126,11 @@ def _not_regular_entries(root: Path) -> dict[str, str]:
     os.mkfifo(root / "sys/devices/system/node/node0/meminfo")
     (root / "sys/devices/system/node/node1/meminfo").symlink_to("meminfo")
     return {
-        "/proc/pagetypeinfo": "not a regular file: directory",
-        "/proc/buddyinfo": "not a regular file: FIFO",
-        "/proc/zoneinfo": "not a regular file: symlink loop",
-        "/sys/devices/system/node/node0/meminfo": "not a regular file: FIFO",
-        "/sys/devices/system/node/node1/meminfo": "not a regular file: symlink loop",
+        "/proc/pagetypeinfo": "directory",
+        "/proc/buddyinfo": "fifo",
+        "/proc/zoneinfo": "symlink loop",
+        "/sys/devices/system/node/node0/meminfo": "fifo",
+        "/sys/devices/system/node/node1/meminfo": "symlink loop",
     }
 
 
@@ -145,12 +145,12 @@ def test_a_fifo_directory_or_symlink_loop_is_one_status_wherever_it_is_met(tmp_p
     ]
     captures = snapshot(tmp_path).capture(sources)
     assert {key: (c.status, c.error) for key, c in captures.items()} == {
-        key: ("unreadable", reason) for key, reason in expected.items()
+        key: ("not-regular", reason) for key, reason in expected.items()
     }
     # The facts report and every check word it the same way.
     facts = HostFacts("compute-7", captures)
-    assert facts.why_missing("/proc/buddyinfo") == "/proc/buddyinfo: unreadable (not a regular file: FIFO)"
-    assert "/proc/zoneinfo: unreadable (not a regular file: symlink loop)" in [u.describe() for u in facts.unavailable]
+    assert facts.why_missing("/proc/buddyinfo") == "/proc/buddyinfo: not a regular file (fifo)"
+    assert "/proc/zoneinfo: not a regular file (symlink loop)" in [u.describe() for u in facts.unavailable]
 
 
 @pytest.mark.timeout(10)
@@ -160,8 +160,8 @@ def test_a_fifo_in_the_full_capture_never_blocks(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "proc" / "buddyinfo")
     os.mkfifo(tmp_path / "proc" / "cpuinfo")  # read by the cpuinfo command source
     captures = snapshot(tmp_path).capture(FACT_SOURCES)
-    assert captures["/proc/buddyinfo"] == Capture("/proc/buddyinfo", "unreadable", error="not a regular file: FIFO")
-    assert captures[CPUINFO_KEY] == Capture(CPUINFO_KEY, "unreadable", error="not a regular file: FIFO")
+    assert captures["/proc/buddyinfo"] == Capture("/proc/buddyinfo", "not-regular", error="fifo")
+    assert captures[CPUINFO_KEY] == Capture(CPUINFO_KEY, "not-regular", error="fifo")
 
 
 def test_a_100_mb_file_is_not_read(tmp_path: Path) -> None:
@@ -176,7 +176,7 @@ def test_a_100_mb_file_is_not_read(tmp_path: Path) -> None:
     finally:
         tracemalloc.stop()
     assert captures["/proc/zoneinfo"] == Capture(
-        "/proc/zoneinfo", "unreadable", error=f"104857600 bytes, over the limit of {MAX_FILE_BYTES} bytes per file"
+        "/proc/zoneinfo", "too-large", error=f"more than {MAX_FILE_BYTES} bytes: 104857600 bytes"
     )
     assert captures["/proc/buddyinfo"].ok  # the limit costs that file only
     assert peak < 1024 * 1024, f"peak {peak} bytes: the file was read"
@@ -211,7 +211,7 @@ def test_the_root_named_relative_to_an_inventory_is_refused(tmp_path: Path) -> N
 
 def test_a_snapshot_path_that_is_a_fifo_is_refused_without_opening_it(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "capture")
-    with pytest.raises(HostUnreachable, match="snapshot path is a FIFO, not a directory or a sosreport tarball"):
+    with pytest.raises(HostUnreachable, match="snapshot path is a fifo, not a directory or a sosreport tarball"):
         snapshot(tmp_path / "capture").capture(FACT_SOURCES)
 
 

@@ -160,8 +160,8 @@ def test_a_member_over_the_file_limit_is_not_written(tmp_path: Path, scratch: Pa
     size = MAX_FILE_BYTES + 4096
     tarball = sosreport_tarball(tmp_path / "sosreport-c7.tar.xz", [M(f"{TOP}/proc/zoneinfo", data=bytes(size))])
     captures = capture(tarball, [FactSource("/proc/zoneinfo"), FactSource("/proc/zone*"), FactSource("/proc/cmdline")])
-    reason = f"{size} bytes, over the limit of {MAX_FILE_BYTES} bytes per file"
-    assert captures["/proc/zoneinfo"] == Capture("/proc/zoneinfo", "unreadable", error=reason)
+    reason = f"more than {MAX_FILE_BYTES} bytes: {size} bytes"
+    assert captures["/proc/zoneinfo"] == Capture("/proc/zoneinfo", "too-large", error=reason)
     assert captures["/proc/cmdline"].text == "ro quiet\n"
 
 

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vrouter_preflight.capture import Capture, FactSource, build_capture_script, new_boundary, parse_capture_stream
+from vrouter_preflight.capture import (
+    Capture,
+    CaptureAnswerError,
+    FactSource,
+    build_capture_script,
+    new_boundary,
+    read_capture_answer,
+)
 from vrouter_preflight.errors import CommandFailed, HostError
 from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.transport.become import scrub, sudo_password
 from vrouter_preflight.transport.output_limits import OutputTooLarge, excerpt
 
 
@@ -96,35 +105,18 @@ class Transport(ABC):
             result = self.run(build_capture_script(sources, boundary), privileged=True)
         except OutputTooLarge as exc:
             raise OutputTooLarge(self.spec.name, self.address, f"fact gathering: {exc.detail}") from None
-        captures = parse_capture_stream(result.stdout, boundary)
-        if not captures:
-            raise HostError(self.spec.name, self.address, capture_failure(result))
-        return captures
+        try:
+            captures = read_capture_answer(result.stdout, boundary, stderr=result.stderr, rc=result.rc)
+        except CaptureAnswerError as exc:
+            raise HostError(self.spec.name, self.address, str(exc)) from None
+        # A compressed answer hid the sudo password from run()'s scrub: mask it in the texts too.
+        password = sudo_password(self.spec.name, self.address, self.spec.sudo_password_env)
+        if password is None:
+            return captures
+        return {path: dataclasses.replace(c, text=scrub(c.text, password)) for path, c in captures.items()}
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the connection; safe to call twice."""
-
-
-def capture_failure(result: CommandResult) -> str:
-    """Why a capture gave no file at all, quoting (briefly) what the host did print.
-
-    >>> capture_failure(CommandResult("x", 127, "", "sh: 1: cat: not found\\n", 0.1))
-    'fact gathering failed (rc 127): sh: 1: cat: not found'
-    >>> capture_failure(CommandResult("x", 0, "", "", 0.1))
-    'fact gathering printed nothing (rc 0)'
-    >>> print(capture_failure(CommandResult("x", 0, "garbage" * 1000, "", 0.1))[:90])
-    fact gathering printed 7000 bytes without its boundary lines (rc 0), starting: 'garbagegar
-    """
-    stderr = result.stderr.strip()
-    if stderr:
-        return f"fact gathering failed (rc {result.rc}): {excerpt(stderr)}"
-    if result.stdout:
-        size = len(result.stdout.encode("utf-8", "replace"))
-        return (
-            f"fact gathering printed {size} bytes without its boundary lines (rc {result.rc}), "
-            f"starting: {excerpt(result.stdout.strip(), 120)!r}"
-        )
-    return f"fact gathering printed nothing (rc {result.rc})"
 
 
 def running_as_root() -> bool:

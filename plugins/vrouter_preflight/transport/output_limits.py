@@ -13,15 +13,18 @@ about 170 bytes per CPU per populated zone on Linux 6.x. This machine's whole
 capture is 19 KB; a 2-socket 256-CPU compute with 8 NUMA nodes (10 populated
 zones) about 0.45 MB; even a 1792-CPU, 32-node machine about 10.4 MB. 16 MiB
 keeps a margin over the largest machines Linux runs on while a hostile host
-costs at most that.
+costs at most that. The capture itself stops at 16 MiB on the host, and its
+compressed worst case (:data:`~vrouter_preflight.capture.MAX_ANSWER_BYTES`, about
+22.7 MB) is what the stdout limit allows at least.
 """
 
 from __future__ import annotations
 
+from vrouter_preflight.capture import MAX_ANSWER_BYTES
 from vrouter_preflight.errors import HostError
 from vrouter_preflight.transport.local_files import KIB, MIB, human_size
 
-STDOUT_LIMIT = 16 * MIB
+STDOUT_LIMIT = max(16 * MIB, -(-MAX_ANSWER_BYTES // MIB) * MIB)  # whole MiB: 22 MiB
 STDERR_LIMIT = 64 * KIB
 MESSAGE_LIMIT = 300
 

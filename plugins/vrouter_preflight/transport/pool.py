@@ -43,6 +43,22 @@ class TransportPool:
         with self._lock:
             return len(self._transports)
 
+    def close(self, name: str) -> None:
+        """Close host ``name``'s transport, if open (the next :meth:`get` opens a new one); errors are ignored.
+
+        >>> from vrouter_preflight.inventory import HostSpec
+        >>> pool = TransportPool()
+        >>> first = pool.get(HostSpec(name="me", transport="local"))
+        >>> pool.close("me")
+        >>> pool.open_count(), pool.get(HostSpec(name="me", transport="local")) is first
+        (0, False)
+        """
+        with self._lock:
+            transport = self._transports.pop(name, None)
+        if transport is not None:
+            with contextlib.suppress(Exception):
+                transport.close()
+
     def close_all(self) -> None:
         """Close every transport; errors while closing are ignored (the run is over)."""
         with self._lock:

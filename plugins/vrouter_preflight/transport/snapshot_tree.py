@@ -4,13 +4,15 @@ A live path (``/proc/buddyinfo``) is looked up under the tree's root. Symlinks
 are followed as if the tree were ``/``: an absolute target starts again at the
 tree's root and ``..`` stops at it, so no read ever reaches this machine's own
 files. Only regular files are opened, never more than :data:`MAX_FILE_BYTES`
-of them: a FIFO, a device, a directory or a symlink loop where a file is
-expected is ``unreadable`` with the same words wherever it is met (a plain
-path or a glob's match), and a FIFO is never opened, so a read never blocks.
+of them (the live capture's per-file limit): a FIFO, a device, a directory or a
+symlink loop where a file is expected is ``not-regular``, a bigger file
+``too-large``, with the live capture's words wherever it is met (a plain path or
+a glob's match), and a FIFO is never opened, so a read never blocks.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import stat
@@ -19,51 +21,43 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import BinaryIO
 
-from vrouter_preflight.capture import Capture
+from vrouter_preflight.capture import FILE_BYTE_LIMIT, Capture
 
-#: The most one snapshot file may hold (bytes). The largest kernel file the
-#: suite reads, /proc/zoneinfo of a 1024-CPU, 8-node machine, is about 4 MiB.
-MAX_FILE_BYTES = 8 * 1024 * 1024
+#: The most one snapshot file may hold (bytes): the live capture's per-file limit.
+MAX_FILE_BYTES = FILE_BYTE_LIMIT
 
 _MAX_SYMLINKS = 40  # as Linux (MAXSYMLINKS)
 
+#: The kinds of entry that are not regular files, in the live capture's words.
 _NOT_REGULAR = (
     (stat.S_ISDIR, "directory"),
-    (stat.S_ISFIFO, "FIFO"),
-    (stat.S_ISCHR, "character device"),
-    (stat.S_ISBLK, "block device"),
+    (stat.S_ISFIFO, "fifo"),
+    (stat.S_ISCHR, "device"),
+    (stat.S_ISBLK, "device"),
     (stat.S_ISSOCK, "socket"),
 )
-
-
-def not_regular_reason(kind: str) -> str:
-    """The one wording for a tree entry that stands where a file is expected but is not one.
-
-    >>> not_regular_reason("FIFO")
-    'not a regular file: FIFO'
-    """
-    return f"not a regular file: {kind}"
+SYMLINK_LOOP = "symlink loop"
 
 
 def too_large_reason(size: int, limit: int = MAX_FILE_BYTES) -> str:
-    """The one wording for a file over the per-file limit, naming its size.
+    """The ``too-large`` reason for a file over the per-file limit: the live capture's words, then its size.
 
     >>> too_large_reason(104857600)
-    '104857600 bytes, over the limit of 8388608 bytes per file'
+    'more than 4194304 bytes: 104857600 bytes'
     """
-    return f"{size} bytes, over the limit of {limit} bytes per file"
+    return f"more than {limit} bytes: {size} bytes"
 
 
 def file_kind(mode: int) -> str | None:
     """What an entry of ``mode`` is when it is not a regular file (None for a regular file).
 
     >>> file_kind(stat.S_IFIFO | 0o644), file_kind(stat.S_IFREG | 0o644)
-    ('FIFO', None)
+    ('fifo', None)
     """
     for test, kind in _NOT_REGULAR:
         if test(mode):
             return kind
-    return None if stat.S_ISREG(mode) else "special file"
+    return None if stat.S_ISREG(mode) else "device"
 
 
 def read_at_most(handle: BinaryIO, limit: int, chunk: int = 65536) -> bytes:
@@ -94,7 +88,7 @@ class SnapshotTree:
     >>> os.mkfifo(root / "proc" / "buddyinfo")
     >>> tree = SnapshotTree(root)
     >>> tree.read("/proc/cmdline").text, tree.read("/proc/buddyinfo").error, tree.read("/proc/zoneinfo").status
-    ('ro quiet\\n', 'not a regular file: FIFO', 'absent')
+    ('ro quiet\\n', 'fifo', 'absent')
     """
 
     def __init__(
@@ -143,7 +137,7 @@ class SnapshotTree:
         return os.path.join(root, *resolved)
 
     def read(self, path: str) -> Capture:
-        """The capture of the live path ``path``: ok, absent, or unreadable with the reason."""
+        """The capture of the live path ``path``: ok, absent, not-regular, too-large, or unreadable with the reason."""
         try:
             real = self.resolve(path)
             info = os.lstat(real)
@@ -151,13 +145,13 @@ class SnapshotTree:
             return Capture(path, "absent")
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                return Capture(path, "unreadable", error=not_regular_reason("symlink loop"))
+                return Capture(path, "not-regular", error=SYMLINK_LOOP)
             return Capture(path, "unreadable", error=exc.strerror or str(exc))
-        refused = self._refusal(info) or (
-            too_large_reason(self.oversized[real], self.max_file_bytes) if real in self.oversized else ""
-        )
-        if refused:
-            return Capture(path, "unreadable", error=refused)
+        refusal = self._refusal(info)
+        if refusal is None and real in self.oversized:
+            refusal = Capture(path, "too-large", error=too_large_reason(self.oversized[real], self.max_file_bytes))
+        if refusal is not None:
+            return dataclasses.replace(refusal, path=path)
         try:
             # O_NONBLOCK and O_NOFOLLOW: should the entry turn into a FIFO or a
             # link after the check above, opening it still neither blocks nor leaves the tree.
@@ -165,21 +159,23 @@ class SnapshotTree:
         except OSError as exc:
             return Capture(path, "unreadable", error=exc.strerror or str(exc))
         with os.fdopen(fd, "rb") as handle:
-            refused = self._refusal(os.fstat(handle.fileno()))
-            data = b"" if refused else read_at_most(handle, self.max_file_bytes + 1)
+            refusal = self._refusal(os.fstat(handle.fileno()))
+            data = b"" if refusal is not None else read_at_most(handle, self.max_file_bytes + 1)
             if len(data) > self.max_file_bytes:  # it grew since: name the size it has now
-                refused = too_large_reason(max(os.fstat(handle.fileno()).st_size, len(data)), self.max_file_bytes)
-        if refused:
-            return Capture(path, "unreadable", error=refused)
+                size = max(os.fstat(handle.fileno()).st_size, len(data))
+                refusal = Capture(path, "too-large", error=too_large_reason(size, self.max_file_bytes))
+        if refusal is not None:
+            return dataclasses.replace(refusal, path=path)
         return Capture(path, "ok", text=data.decode("utf-8", "replace"))
 
-    def _refusal(self, info: os.stat_result) -> str:
+    def _refusal(self, info: os.stat_result) -> Capture | None:
+        """The capture an entry gets without being read (path filled in by the caller), or None to read it."""
         kind = file_kind(info.st_mode)
         if kind is not None:
-            return not_regular_reason(kind)
+            return Capture("", "not-regular", error=kind)
         if info.st_size > self.max_file_bytes:
-            return too_large_reason(info.st_size, self.max_file_bytes)
-        return ""
+            return Capture("", "too-large", error=too_large_reason(info.st_size, self.max_file_bytes))
+        return None
 
     def glob(self, pattern: str) -> list[str]:
         """Live paths in the tree matching ``pattern``, sorted, as ``sh`` expands it.
