@@ -93,7 +93,7 @@ class ZoneSupply:
         if (self.free_pages or 0) < 0 or (self.floor_pages or 0) < 0:
             raise ValueError(f"node {self.node} {self.zone}: negative free or floor pages")
         if len(self.unmovable_blocks) > len(self.free_blocks) or any(
-            not 0 <= unmovable <= free for unmovable, free in zip(self.unmovable_blocks, self.free_blocks, strict=False)
+            not 0 <= unmovable <= free for unmovable, free in zip(self.unmovable_blocks, self.free_blocks)
         ):
             raise ValueError(
                 f"node {self.node} {self.zone}: unmovable blocks {self.unmovable_blocks} not within {self.free_blocks}"
