@@ -133,7 +133,7 @@ def test_an_inventory_beyond_the_size_cap_is_refused_before_parsing(tmp_path: Pa
         while stream.tell() <= MAX_INVENTORY_BYTES:
             stream.write("".join(host.format(index + i) for i in range(1000)))
             index += 1000
-    assert load_error(path) == f"{path}: larger than 8 MiB; an inventory of 10,000 hosts takes about 2"
+    assert load_error(path) == f"{path}: larger than 4 MiB; an inventory of 10,000 hosts takes about 0.5"
 
 
 def test_an_inventory_of_10000_hosts_fits_under_the_cap(tmp_path: Path) -> None:
@@ -145,7 +145,7 @@ def test_an_inventory_of_10000_hosts_fits_under_the_cap(tmp_path: Path) -> None:
 
 
 def test_dev_zero_as_the_inventory_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(InventoryError, match="larger than 8 MiB"):
+    with pytest.raises(InventoryError, match="larger than 4 MiB"):
         load_inventory("/dev/zero")
 
 
