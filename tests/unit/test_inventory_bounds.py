@@ -270,11 +270,11 @@ def test_opening_a_fifo_key_file_never_blocks_the_load(tmp_path: Path) -> None:
     assert outcome and "a FIFO" in outcome[0]
 
 
-def test_an_absent_or_regular_key_file_loads(tmp_path: Path) -> None:
+def test_an_absent_or_regular_key_file_or_dev_null_loads(tmp_path: Path) -> None:
     (tmp_path / "id_ed25519").write_text("key\n")
-    path = write(tmp_path, "hosts:\n  c0: {identity_file: id_ed25519, known_hosts: not-yet/known_hosts}\n")
-    (c0,) = load_inventory(path).hosts
-    assert c0.identity_file == str(tmp_path / "id_ed25519")
+    text = "hosts:\n  c0: {identity_file: id_ed25519, known_hosts: not-yet/known_hosts, ssh_config: /dev/null}\n"
+    (c0,) = load_inventory(write(tmp_path, text)).hosts
+    assert (c0.identity_file, c0.ssh_config) == (str(tmp_path / "id_ed25519"), "/dev/null")
 
 
 @pytest.mark.parametrize("snapshot", ["/", "../../../../../../../../../../..", "/proc/.."])

@@ -2,13 +2,16 @@
 
 ``~`` is expanded and a relative path is relative to the inventory file's
 directory. A key file that exists must be a regular file (``/dev/zero`` would
-be read until the memory runs out, a FIFO would hang the connection); a
-snapshot must be a captured tree, never this machine's own root.
+be read until the memory runs out, a FIFO would hang the connection), or
+``/dev/null``, which reads as empty; a snapshot must be a captured tree, never
+this machine's own root.
 
 >>> import tempfile, pathlib
 >>> base = pathlib.Path(tempfile.mkdtemp())
 >>> KEY_FILE.resolve("id_ed25519", base) == str(base / "id_ed25519")    # absent: the transport says so later
 True
+>>> KEY_FILE.resolve("/dev/null", base)
+'/dev/null'
 >>> KEY_FILE.resolve("/dev/zero", base)
 Traceback (most recent call last):
 ...
@@ -44,7 +47,9 @@ def _kind(mode: int) -> str:
 
 
 def _regular_file_if_present(path: str) -> None:
-    """Refuse a path that exists and is not a regular file (symlinks followed)."""
+    """Refuse a path that exists and is not a regular file (symlinks followed); ``/dev/null`` reads as empty."""
+    if path == os.devnull:  # ssh_config: /dev/null and known_hosts: /dev/null, as with OpenSSH's -F and -o
+        return
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
@@ -101,7 +106,7 @@ class LocalPath(Text):
         return path
 
 
-KEY_FILE = LocalPath("a file path (a regular file when it exists)", _regular_file_if_present)
+KEY_FILE = LocalPath("a file path (a regular file when it exists, or /dev/null)", _regular_file_if_present)
 """``identity_file``, ``known_hosts``, ``ssh_config``."""
 CAPTURE_TREE = LocalPath("a directory holding a captured tree, not this machine's root", _captured_tree)
 """A snapshot host's ``path``."""
