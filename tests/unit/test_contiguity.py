@@ -250,7 +250,7 @@ def test_ubuntu1204_pagetypeinfo_spares_the_two_4mib_blocks_the_small_parts_woul
     normal = with_types[2]
     assert normal.unmovable_blocks[8:] == (69, 14, 2)  # pagetypeinfo's Unmovable row
     # each order capped at buddyinfo's count: the two files are read a moment apart
-    assert all(u <= f for s in with_types for u, f in zip(s.unmovable_blocks, s.free_blocks, strict=False))
+    assert all(u <= f for s in with_types for u, f in zip(s.unmovable_blocks, s.free_blocks))
     sim = simulate_reload(VROUTER_DEFAULT, with_types)
     worst = simulate_reload(VROUTER_DEFAULT, zone_supplies(buddyinfo, zoneinfo))
     free_4mib = 3 + 800 + 279
@@ -560,3 +560,40 @@ def test_64k_pages_one_1g_page_is_planned_as_one_order_13_block() -> None:
     assert remedies_by_freeing_1g({6: 300}, empty, {0: 8}, page_size=PAGE_64K)[0].pages_1g == 3
     counted_both = remedies_by_freeing_1g({6: 300}, empty, {0: 8}, page_size=PAGE_64K, blocks_per_1g_page=2)
     assert counted_both[0].pages_1g == 2
+
+
+# --------------------------------------------------------------------------
+# Bounded cost (issue 13): the replay and the remedy do not grow with the numbers asked
+# --------------------------------------------------------------------------
+
+
+def test_the_replay_of_a_huge_request_counts_every_missing_block() -> None:
+    normal = ZoneSupply(0, "Normal", blocks(o10=50, o9=3), None, None)
+    sim = simulate_reload({10: 10**12, 9: 10**9}, [normal])
+    # Order 9 first: its 3 free blocks, then all 50 order-10 blocks split in two; nothing is left for order 10.
+    assert (sim.granted[9], sim.shortfall[9]) == (103, 10**9 - 103)
+    assert (sim.granted[10], sim.shortfall[10]) == (0, 10**12)
+    assert not sim.fits
+
+
+def test_the_replay_grants_many_whole_blocks_as_one_by_one_would() -> None:
+    zones = [
+        ZoneSupply(0, "Normal", blocks(o10=70_000), 70_000 * 1024 + 5000, 5000 + 1024 * 3),
+        ZoneSupply(1, "Normal", blocks(o10=10), None, None, blocks(o10=4)),
+    ]
+    sim = simulate_reload({10: 70_005}, zones)
+    assert dict(sim.granted) == {10: 70_005}
+    assert [dict(zone.taken) for zone in sim.zones] == [{10: 69_997}, {10: 8}]
+    assert [zone.left_blocks[10] for zone in sim.zones] == [3, 2]
+
+
+def test_a_zone_far_below_its_floor_is_planned_in_a_few_replays() -> None:
+    starved = [ZoneSupply(0, "Normal", blocks(o10=10), 10_000, 10**15)]
+    (remedy,) = plan_freeing_1g({10: 44}, starved, {0: 4}, page_size=PAGE_4K)
+    assert remedy.possible and not remedy.closes_gap
+    fits = [
+        simulate_reload({10: 44}, with_freed_1g(starved, 0, count, page_size=PAGE_4K)).fits
+        for count in (remedy.pages_1g - 1, remedy.pages_1g)
+    ]
+    assert fits == [False, True]
+    assert remedy.pages_1g > 4_000_000_000

@@ -1,7 +1,7 @@
 """The demand model against every worked figure of domain notes §0, §1.3, §2.4 and §3.4.
 
 >>> from vrouter_preflight.demand import vrouter_demand, vrouter_settings
->>> from vrouter_preflight.inventory import VrouterOverrides
+>>> from vrouter_preflight.demand import VrouterOverrides
 >>> vrouter_demand(vrouter_settings(VrouterOverrides(), {}), 4096).blocks_by_order()
 {10: 44, 9: 2, 8: 1}
 """
@@ -13,10 +13,12 @@ from dataclasses import replace
 import pytest
 
 from vrouter_preflight.demand import (
+    MAX_TABLE_ENTRIES,
     R1911,
     R2005,
     BuddyRequest,
     VrouterDemand,
+    VrouterOverrides,
     VrouterSettings,
     auto_overflow,
     btable_orders,
@@ -25,7 +27,6 @@ from vrouter_preflight.demand import (
     vrouter_demand,
     vrouter_settings,
 )
-from vrouter_preflight.inventory import VrouterOverrides
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -612,3 +613,71 @@ def test_too_large_requests_are_visible() -> None:
 def test_bad_page_size_is_refused(page_size: int) -> None:
     with pytest.raises(ValueError, match="page size"):
         demand(page_size=page_size)
+
+
+# --------------------------------------------------------------------------
+# Implausible figures (issue 13): refused with the parameter, the value and the range
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "shown"),
+    [
+        ("vr_flow_entries", "1099511627776", "got 1099511627776"),
+        ("vr_flow_entries", "1" + "0" * 30, "got an integer of 31 digits"),
+        ("vr_nexthops", "99999999999999", "got 99999999999999"),
+        ("vr_oflow_entries", "99999999999999", "got 99999999999999"),
+        ("vr_bridge_entries", "99999999999999", "got 99999999999999"),
+        ("vr_bridge_oentries", "1" + "0" * 5000, "got an integer of 5,001 digits"),
+    ],
+)
+def test_a_targets_implausible_table_size_is_refused(name: str, value: str, shown: str) -> None:
+    with pytest.raises(ValueError, match=name) as info:
+        vrouter_settings(VrouterOverrides(), {name: value + "\n"})
+    message = str(info.value)
+    expected_range = (
+        "from 0 (auto: 20% of the main table) to 67,108,864"
+        if "oentries" in name or "oflow" in name
+        else ("from 1 to 67,108,864")
+    )
+    assert message.startswith(f"module parameter {name}: expected an integer {expected_range}, {shown} ")
+    assert message.endswith(f"(from /sys/module/vrouter/parameters/{name})")
+    assert len(message) < 200
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("flow_entries", 10**30),
+        ("nexthops", 99_999_999_999_999),
+        ("contiguity_spare_blocks", 100_000),
+        ("contiguity_margin", 1e300),
+    ],
+)
+def test_implausible_overrides_built_in_code_are_refused_too(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=f"^{field} from inventory: expected|^{field}: expected"):
+        vrouter_settings(VrouterOverrides(**{field: value}), {})  # type: ignore[arg-type]
+
+
+def test_the_largest_plausible_demand_is_a_few_thousand_blocks() -> None:
+    most = MAX_TABLE_ENTRIES
+    overrides = VrouterOverrides(
+        release="R1910",
+        flow_entries=most,
+        oflow_entries=most,
+        bridge_entries=most,
+        bridge_oentries=most,
+        nexthops=most,
+        contiguity_margin=10.0,
+        contiguity_spare_blocks=1024,
+    )
+    for page_size in (4096, 65536):
+        d = vrouter_demand(vrouter_settings(overrides, {}), page_size)
+        assert sum(d.blocks_by_order().values()) <= 11_000
+        assert sum(d.blocks_with_margin().values()) <= 110_000
+        assert len(d.buddy_requests) <= 20
+
+
+def test_settings_out_of_range_cannot_be_made_by_replace() -> None:
+    with pytest.raises(ValueError, match="flow_entries: expected an integer from 1 to 67,108,864, got 1099511627776"):
+        replace(vrouter_settings(VrouterOverrides(), {}), flow_entries=1_099_511_627_776)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -20,24 +19,10 @@ from vrouter_preflight.inventory import (
     parse_jump,
 )
 
+from tests.unit.inventory_files import load_error, write
+
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "inventories"
-
-
-def write(tmp_path: Path, text: str, name: str = "inv.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
-
-
-def load_error(path: Path) -> str:
-    with pytest.raises(InventoryError) as info:
-        load_inventory(path)
-    message = str(info.value)
-    assert message.startswith(f"{path}: "), message
-    assert "\n" not in message, message
-    assert "Traceback" not in message, message
-    return message
 
 
 # --------------------------------------------------------------------------
@@ -279,7 +264,7 @@ BAD_VALUES = [
     ("become", "su", "expected one of none, sudo, got 'su'"),
     ("become", "yes", "got true (a boolean)"),
     ("host_key_policy", "accept", "expected one of strict, accept-new, got 'accept'"),
-    ("connect_timeout", "0", "expected a positive number of seconds, got 0"),
+    ("connect_timeout", "0", "expected a positive number of seconds, at most 600, got 0"),
     ("connect_timeout", "-5", "got -5"),
     ("command_timeout", "'60'", "got '60'"),
     ("command_timeout", ".inf", "got inf"),
@@ -484,10 +469,10 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     # Root reads any mode, so the permission error is injected.
     path = write(tmp_path, THREE)
 
-    def denied(self: Path, encoding: str | None = None) -> str:
+    def denied(self: Path, mode: str = "r") -> object:
         raise PermissionError(13, "Permission denied", str(self))
 
-    monkeypatch.setattr(Path, "read_text", denied)
+    monkeypatch.setattr(Path, "open", denied)
     assert load_error(path) == f"{path}: cannot read inventory: Permission denied"
 
 
@@ -641,28 +626,32 @@ BAD_NESTED = [
     ("vrouter: {release: ''}", "vrouter.release", "unknown vRouter release ''"),
     ("vrouter: {release: }", "vrouter.release", "got nothing (null)"),
     ("vrouter: {release: true}", "vrouter.release", "got true (a boolean)"),
-    ("vrouter: {flow_entries: 0}", "vrouter.flow_entries", "expected a positive integer, got 0"),
+    ("vrouter: {flow_entries: 0}", "vrouter.flow_entries", "expected an integer from 1 to 67,108,864, got 0"),
     ("vrouter: {flow_entries: -524288}", "vrouter.flow_entries", "got -524288"),
     ("vrouter: {flow_entries: 512K}", "vrouter.flow_entries", "got '512K'"),
     ("vrouter: {flow_entries: 1.5}", "vrouter.flow_entries", "got 1.5"),
     ("vrouter: {flow_entries: true}", "vrouter.flow_entries", "got true (a boolean)"),
-    ("vrouter: {oflow_entries: -1}", "vrouter.oflow_entries", "or 0 for auto (20% of the main table), got -1"),
+    (
+        "vrouter: {oflow_entries: -1}",
+        "vrouter.oflow_entries",
+        "from 0 (auto: 20% of the main table) to 67,108,864, got -1",
+    ),
     ("vrouter: {oflow_entries: auto}", "vrouter.oflow_entries", "got 'auto'"),
-    ("vrouter: {bridge_entries: 0}", "vrouter.bridge_entries", "expected a positive integer, got 0"),
-    ("vrouter: {bridge_oentries: -5}", "vrouter.bridge_oentries", "or 0 for auto"),
-    ("vrouter: {nexthops: 0}", "vrouter.nexthops", "expected a positive integer, got 0"),
+    ("vrouter: {bridge_entries: 0}", "vrouter.bridge_entries", "expected an integer from 1 to 67,108,864, got 0"),
+    ("vrouter: {bridge_oentries: -5}", "vrouter.bridge_oentries", "from 0 (auto: 20% of the main table)"),
+    ("vrouter: {nexthops: 0}", "vrouter.nexthops", "expected an integer from 1 to 67,108,864, got 0"),
     ("vrouter: {hugepage_size: 4M}", "vrouter.hugepage_size", "expected 1G, 2M or none"),
     ("vrouter: {hugepage_size: 1T}", "vrouter.hugepage_size", "got '1T'"),
     ("vrouter: {hugepage_size: huge}", "vrouter.hugepage_size", "got 'huge'"),
     ("vrouter: {hugepage_size: 2048}", "vrouter.hugepage_size", "got 2048"),
     ("vrouter: {hugepage_size: false}", "vrouter.hugepage_size", "got false (a boolean)"),
     ("vrouter: {hugepage_size: }", "vrouter.hugepage_size", "got nothing (null)"),
-    ("vrouter: {contiguity_margin: 0.9}", "vrouter.contiguity_margin", "expected a number >= 1.0"),
+    ("vrouter: {contiguity_margin: 0.9}", "vrouter.contiguity_margin", "expected a number from 1.0 to 10.0"),
     ("vrouter: {contiguity_margin: .nan}", "vrouter.contiguity_margin", "got nan"),
     ("vrouter: {contiguity_margin: .inf}", "vrouter.contiguity_margin", "got inf"),
     ("vrouter: {contiguity_margin: '1.5'}", "vrouter.contiguity_margin", "got '1.5'"),
     ("vrouter: {contiguity_margin: true}", "vrouter.contiguity_margin", "got true (a boolean)"),
-    ("vrouter: {contiguity_spare_blocks: -1}", "vrouter.contiguity_spare_blocks", "an integer >= 0, got -1"),
+    ("vrouter: {contiguity_spare_blocks: -1}", "vrouter.contiguity_spare_blocks", "from 0 to 1024, got -1"),
     ("vrouter: {contiguity_spare_blocks: 1.5}", "vrouter.contiguity_spare_blocks", "got 1.5"),
     ("expect: [1G]", "expect", "expected a mapping of what the boot command line must ask for"),
     ("expect:", "expect", "got nothing (null)"),
@@ -677,7 +666,7 @@ BAD_NESTED = [
     ("expect: {hugepages: {2048: 2}}", "expect.hugepages.2048", "expected a hugepage size such as 1G or 2M, got 2048"),
     ("expect: {hugepages: {1G: 340, 1GB: 2}}", "expect.hugepages.1GB", "page size 1G is also given as '1G'"),
     ("expect: {hugepages: {2M: 1, 2048K: 1}}", "expect.hugepages.2048K", "page size 2M is also given as '2M'"),
-    ("expect: {hugepages: {1G: -1}}", "expect.hugepages.1G", "expected a page count, an integer >= 0, got -1"),
+    ("expect: {hugepages: {1G: -1}}", "expect.hugepages.1G", "a page count, an integer from 0 to 16,777,216, got -1"),
     ("expect: {hugepages: {1G: many}}", "expect.hugepages.1G", "or a per-node mapping like {0: 170, 1: 170}"),
     ("expect: {hugepages: {1G: true}}", "expect.hugepages.1G", "got true (a boolean)"),
     ("expect: {hugepages: {1G: }}", "expect.hugepages.1G", "got nothing (null)"),
@@ -685,9 +674,9 @@ BAD_NESTED = [
     ("expect: {hugepages: {1G: {}}}", "expect.hugepages.1G", "expected at least one node"),
     ("expect: {hugepages: {1G: {node0: 1}}}", "expect.hugepages.1G.node0", "expected a NUMA node number"),
     ("expect: {hugepages: {1G: {-1: 1}}}", "expect.hugepages.1G.-1", "got -1"),
-    ("expect: {hugepages: {1G: {0: 170, 1: -170}}}", "expect.hugepages.1G.1", "an integer >= 0, got -170"),
+    ("expect: {hugepages: {1G: {0: 170, 1: -170}}}", "expect.hugepages.1G.1", "from 0 to 16,777,216, got -170"),
     ("expect: {hugepages: {1G: {0: [1]}}}", "expect.hugepages.1G.0", "got a list"),
-    ("min_free_1g_per_node: -1", "min_free_1g_per_node", "expected a number of free 1G pages, an integer >= 0"),
+    ("min_free_1g_per_node: -1", "min_free_1g_per_node", "a number of free 1G pages, an integer from 0 to 16384"),
     ("min_free_1g_per_node: '2'", "min_free_1g_per_node", "got '2'"),
     ("min_free_1g_per_node: 1.0", "min_free_1g_per_node", "got 1.0"),
     ("min_free_1g_per_node: true", "min_free_1g_per_node", "got true (a boolean)"),

@@ -11,13 +11,15 @@ for 240 blocks rather than the full 262,144: pages on per-CPU lists are not
 counted free), which keeps the floor check conservative too.
 
 Each node is planned alone: the fewest pages freed on *that* node that make
-:func:`simulate_reload` fit, found by re-simulating, not by dividing.
+:func:`simulate_reload` fit, found by re-simulating (a bisection over the
+count, so a few replays whatever the gap), not by dividing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 from vrouter_preflight.contiguity.simulate import simulate_reload
 from vrouter_preflight.contiguity.supply import NORMAL, ZoneSupply
@@ -129,6 +131,40 @@ def _pages(count: int) -> str:
     return f"{count} × 1G page{'' if count == 1 else 's'}"
 
 
+def fewest(fits: Callable[[int], bool], most: int) -> int | None:
+    """The smallest count from 1 to ``most`` that ``fits``, or None: a bisection, ``log2(most)`` calls.
+
+    Freeing more pages never takes a block away, so ``fits`` is monotonic in
+    the count and the bisection finds what a count-by-count search would, at a
+    cost that does not grow with the gap (a zone far below its floor).
+
+    >>> fewest(lambda count: count >= 37, 1000), fewest(lambda count: False, 1000), fewest(lambda count: True, 0)
+    (37, None, None)
+    """
+    if most < 1 or not fits(most):
+        return None
+    low, high = 1, most  # fits(high) holds; every count below low does not fit
+    while low < high:
+        middle = (low + high) // 2
+        if fits(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return high
+
+
+def _fits_after_freeing(
+    requests: Mapping[int, int],
+    supplies: Sequence[ZoneSupply],
+    node: int,
+    page_size: int,
+    blocks_per_1g_page: int | None,
+    pages_1g: int,
+) -> bool:
+    after = with_freed_1g(supplies, node, pages_1g, page_size=page_size, blocks_per_1g_page=blocks_per_1g_page)
+    return simulate_reload(requests, after).fits
+
+
 def plan_freeing_1g(
     requests: Mapping[int, int],
     supplies: Sequence[ZoneSupply],
@@ -162,17 +198,8 @@ def plan_freeing_1g(
         order, blocks = freed_1g_blocks(page_size, len(normal.free_blocks), blocks_per_1g_page)
         deficit = max(0, -(normal.headroom_pages or 0))
         enough = -(-(wanted_pages + deficit) // (blocks << order)) + 1
-        needed = next(
-            (
-                count
-                for count in range(1, enough + 1)
-                if simulate_reload(
-                    requests,
-                    with_freed_1g(supplies, node, count, page_size=page_size, blocks_per_1g_page=blocks_per_1g_page),
-                ).fits
-            ),
-            None,
-        )
+        freeing = partial(_fits_after_freeing, requests, supplies, node, page_size, blocks_per_1g_page)
+        needed = fewest(freeing, enough)
         plan.append(Remedy(node, needed or 0, available, possible=needed is not None))
     return tuple(plan)
 

@@ -29,7 +29,10 @@ first zone of the zonelist: it is taken on the node the reload runs on, and
 that node is not known. A
 request that finds no block is counted in ``shortfall`` and the replay goes
 on, so the shortfall is the whole gap, not just the first miss (vRouter itself
-frees everything at the first miss).
+frees everything at the first miss). The replay's cost follows the zones' free
+lists, not the number of blocks requested: blocks of the largest requested
+order taken whole from one list are granted in one step, and once a request
+finds no block the rest of its order are counted short at once.
 
 Not modelled: per-CPU page lists. An order-9 request (the pageblock order,
 which per-CPU lists also serve since 5.13) refills its CPU's list with two
@@ -201,6 +204,30 @@ class _ZoneState:
         self.taken[order] = self.taken.get(order, 0) + 1
         return True
 
+    def take_up_to(self, order: int, wanted: int) -> int:
+        """Grant up to ``wanted`` blocks of ``order`` one after the other, as :meth:`take` would; how many.
+
+        Blocks taken whole from one free list go in one step, so the cost follows
+        the zone's free lists, not the number of blocks asked for.
+        """
+        granted = 0
+        while granted < wanted:
+            found = self._source(order)
+            if found is None:
+                break
+            pool, source = found
+            if source > order:  # a split: its pieces change the lists, one block at a time
+                granted += int(self.take(order))
+                continue
+            batch = min(wanted - granted, pool[source])
+            if self.headroom is not None:
+                batch = min(batch, self.headroom >> order)
+                self.headroom -= batch << order
+            pool[source] -= batch
+            self.taken[order] = self.taken.get(order, 0) + batch
+            granted += batch
+        return granted
+
     def can_take(self, order: int) -> bool:
         return self._source(order) is not None
 
@@ -279,12 +306,15 @@ def simulate_reload(
     top = max((order for order, count in requested.items() if count), default=0)
     for order in sorted(requested):
         granted[order] = shortfall[order] = 0
-        for _ in range(requested[order]):
+        remaining = requested[order]
+        while remaining:
             grantor = _grantor(zonelist, order, top)
-            if grantor is not None and grantor.take(order):
-                granted[order] += 1
-            else:
-                shortfall[order] += 1
+            if grantor is None:  # nothing grows during the replay: every later request of this order fails too
+                shortfall[order] += remaining
+                break
+            taken = grantor.take_up_to(order, remaining) if order >= top else int(grantor.take(order))
+            granted[order] += taken
+            remaining -= taken
     outcomes = tuple(
         ZoneOutcome(
             node=state.supply.node,

@@ -110,12 +110,12 @@ def btable_requests(what: str, entries: int, entry_bytes: int, page_size: int) -
     10 6 flow table: overflow entries, 4 MiB chunks
     9 1 flow table: overflow entries, last part of 1,835,008 B
     """
-    total = entries * entry_bytes
-    full, remainder = divmod(total, CHUNK_BYTES)
-    orders = btable_orders(entries, entry_bytes, page_size)
+    if entries < 0 or entry_bytes < 1:
+        raise ValueError(f"a btable needs entries >= 0 and an entry size >= 1, got {entries} x {entry_bytes}")
+    full, remainder = divmod(entries * entry_bytes, CHUNK_BYTES)
     requests = []
-    if full:
-        requests.append(BuddyRequest(orders[0], full, f"{what}, 4 MiB chunks"))
+    if full:  # counted, never listed one by one: the cost does not grow with the table
+        requests.append(BuddyRequest(get_order(CHUNK_BYTES, page_size), full, f"{what}, 4 MiB chunks"))
     if remainder:
-        requests.append(BuddyRequest(orders[-1], 1, f"{what}, last part of {remainder:,} B"))
+        requests.append(BuddyRequest(get_order(remainder, page_size), 1, f"{what}, last part of {remainder:,} B"))
     return requests

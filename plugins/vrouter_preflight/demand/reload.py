@@ -46,7 +46,7 @@ class VrouterDemand:
     is empty in buddy mode.
 
     >>> from vrouter_preflight.demand import vrouter_settings
-    >>> from vrouter_preflight.inventory import VrouterOverrides
+    >>> from vrouter_preflight.demand import VrouterOverrides
     >>> d = vrouter_demand(vrouter_settings(VrouterOverrides(), {}), 4096)
     >>> d.flow_table_bytes, d.bridge_table_bytes, d.blocks_by_order()
     (161218560, 20185088, {10: 44, 9: 2, 8: 1})
@@ -64,7 +64,7 @@ class VrouterDemand:
         """Number of blocks needed per order, largest order first.
 
         >>> from vrouter_preflight.demand import vrouter_settings
-        >>> from vrouter_preflight.inventory import VrouterOverrides
+        >>> from vrouter_preflight.demand import VrouterOverrides
         >>> vrouter_demand(vrouter_settings(VrouterOverrides(release="R1910"), {}), 4096).blocks_by_order()
         {10: 24, 9: 1, 8: 2, 7: 1}
         """
@@ -80,7 +80,7 @@ class VrouterDemand:
         The product is taken in decimal, so 100 blocks with margin 1.1 need 110, not 111.
 
         >>> from vrouter_preflight.demand import vrouter_settings
-        >>> from vrouter_preflight.inventory import VrouterOverrides
+        >>> from vrouter_preflight.demand import VrouterOverrides
         >>> vrouter_demand(vrouter_settings(VrouterOverrides(), {}), 4096).blocks_with_margin()
         {10: 46, 9: 2, 8: 1}
         >>> s = vrouter_settings(VrouterOverrides(contiguity_margin=1.1, contiguity_spare_blocks=0), {})
@@ -98,7 +98,7 @@ class VrouterDemand:
         """``contiguity_spare_blocks`` when the reload asks for chunk-order blocks at all, else 0.
 
         >>> from vrouter_preflight.demand import vrouter_settings
-        >>> from vrouter_preflight.inventory import VrouterOverrides
+        >>> from vrouter_preflight.demand import VrouterOverrides
         >>> vrouter_demand(vrouter_settings(VrouterOverrides(), {}), 4096).spare_blocks
         2
         >>> small = VrouterOverrides(release="R2011", hugepage_size="1G", flow_entries=262144, nexthops=65536)
@@ -111,7 +111,7 @@ class VrouterDemand:
         """The requests above ``max_order`` (the last ``/proc/buddyinfo`` column): they always fail.
 
         >>> from vrouter_preflight.demand import vrouter_settings
-        >>> from vrouter_preflight.inventory import VrouterOverrides
+        >>> from vrouter_preflight.demand import VrouterOverrides
         >>> s = vrouter_settings(VrouterOverrides(flow_entries=8_388_608, hugepage_size="1G"), {})
         >>> [(r.order, r.purpose) for r in vrouter_demand(s, 4096).too_large(10)]
         [(11, 'flow table: struct page * array pinning its hugepage file (5,033,472 B)')]
@@ -123,7 +123,7 @@ class VrouterDemand:
         """Bytes of all buddy blocks together.
 
         >>> from vrouter_preflight.demand import vrouter_settings
-        >>> from vrouter_preflight.inventory import VrouterOverrides
+        >>> from vrouter_preflight.demand import VrouterOverrides
         >>> vrouter_demand(vrouter_settings(VrouterOverrides(), {}), 4096).buddy_bytes // (1 << 20)
         181
         """
@@ -155,7 +155,7 @@ def vrouter_demand(settings: VrouterSettings, page_size: int) -> VrouterDemand:
     """The demand of a reload with ``settings`` on a node with ``page_size``-byte base pages.
 
     >>> from vrouter_preflight.demand import vrouter_settings
-    >>> from vrouter_preflight.inventory import VrouterOverrides
+    >>> from vrouter_preflight.demand import VrouterOverrides
     >>> s = vrouter_settings(VrouterOverrides(), {})
     >>> vrouter_demand(s, 65536).blocks_by_order()
     {6: 44, 5: 2, 4: 1}

@@ -8,18 +8,15 @@ default for the release. The hugepage size: inventory > agent config
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
+from vrouter_preflight.demand.limits import CONTIGUITY_MARGIN, OVERFLOW_ENTRIES, SPARE_BLOCKS, TABLE_ENTRIES
+from vrouter_preflight.demand.overrides import VrouterOverrides
 from vrouter_preflight.demand.release import ReleaseInfo, parse_release
-
-if (
-    TYPE_CHECKING
-):  # vrouter_preflight.inventory imports vrouter_preflight.demand (parse_release): no import cycle at run time
-    from vrouter_preflight.inventory import VrouterOverrides
+from vrouter_preflight.keys.checks import Check, IntRange, Invalid, describe
 
 DEFAULT_FLOW_ENTRIES = 512 * 1024  # VR_DEF_FLOW_ENTRIES, include/vr_flow.h
 DEFAULT_BRIDGE_ENTRIES = 256 * 1024  # VR_DEF_BRIDGE_ENTRIES, include/vr_bridge.h
@@ -43,7 +40,9 @@ not visible). Two spare blocks cover both at once. Re-judged on the stored
 facts: with 0 spare blocks one reload the gate passed had failed; with 2, no
 false pass and 4 false fails of 84.
 """
+T = TypeVar("T")
 _DIGITS = re.compile(r"[0-9]+")
+_MAX_DIGITS = 20  # a 64-bit unsigned value; longer is read as "too many digits", never converted
 
 MODULE_PARAMETERS = {
     "flow_entries": "vr_flow_entries",
@@ -80,7 +79,7 @@ class VrouterSettings:
     the value came from: ``inventory``, ``module parameter``, ``agent
     config``, ``default`` or ``derived`` (computed from other fields).
 
-    >>> from vrouter_preflight.inventory import VrouterOverrides
+    >>> from vrouter_preflight.demand import VrouterOverrides
     >>> s = vrouter_settings(VrouterOverrides(), {})
     >>> s.flow_entries, s.oflow_entries, s.flow_entry_bytes, s.nexthops, s.hugepage_size_kib
     (524288, 105472, 256, 524288, None)
@@ -104,11 +103,31 @@ class VrouterSettings:
     warnings: tuple[str, ...] = ()
     release_info: ReleaseInfo | None = field(default=None, compare=False)
 
+    def __post_init__(self) -> None:
+        """Refuse figures out of their plausible ranges, whoever built the settings: the demand stays bounded.
+
+        >>> from dataclasses import replace
+        >>> replace(vrouter_settings(VrouterOverrides(), {}), nexthops=99_999_999_999_999)
+        Traceback (most recent call last):
+        ...
+        ValueError: nexthops: expected an integer from 1 to 67,108,864, got 99999999999999
+        """
+        for name, value in (
+            ("flow_entries", self.flow_entries),
+            ("oflow_entries", self.oflow_entries),
+            ("bridge_entries", self.bridge_entries),
+            ("bridge_oentries", self.bridge_oentries),
+            ("nexthops", self.nexthops),
+        ):
+            _check_count(name, value, _RANGES[name])
+        _check_count("contiguity_margin", self.contiguity_margin, CONTIGUITY_MARGIN)
+        _check_count("contiguity_spare_blocks", self.contiguity_spare_blocks, SPARE_BLOCKS)
+
     @property
     def flow_table_entries(self) -> int:
         """Main plus overflow flow entries: what ``flow -l`` prints as ``entries``.
 
-        >>> from vrouter_preflight.inventory import VrouterOverrides
+        >>> from vrouter_preflight.demand import VrouterOverrides
         >>> vrouter_settings(VrouterOverrides(flow_entries=4_194_304), {}).flow_table_entries
         5033984
         """
@@ -118,7 +137,7 @@ class VrouterSettings:
     def bridge_entry_bytes(self) -> int:
         """Size of one bridge entry: 64 bytes in every release.
 
-        >>> from vrouter_preflight.inventory import VrouterOverrides
+        >>> from vrouter_preflight.demand import VrouterOverrides
         >>> vrouter_settings(VrouterOverrides(release="R3.2"), {}).bridge_entry_bytes
         64
         """
@@ -126,36 +145,54 @@ class VrouterSettings:
 
 
 def _module_values(module_parameters: Mapping[str, str]) -> dict[str, int]:
-    """The table-size parameters found in ``module_parameters``, as integers; others are ignored."""
+    """The table-size parameters found in ``module_parameters``, as integers in their plausible range.
+
+    Other names are ignored; a value that is not an integer, or one no vRouter
+    could have loaded, is a ``ValueError`` naming the parameter and the range.
+    """
     values: dict[str, int] = {}
-    for name in MODULE_PARAMETERS.values():
+    for field_name, name in MODULE_PARAMETERS.items():
         raw = module_parameters.get(name)
         if raw is None:
             continue
         text = raw.strip()
+        where = f"(from /sys/module/vrouter/parameters/{name})"
         if not _DIGITS.fullmatch(text):
-            raise ValueError(
-                f"module parameter {name}: expected a non-negative integer, got {raw!r} "
-                f"(from /sys/module/vrouter/parameters/{name})"
-            )
-        values[name] = int(text)
+            raise ValueError(f"module parameter {name}: expected a non-negative integer, got {describe(raw)} {where}")
+        if len(text) > _MAX_DIGITS:
+            found = f"an integer of {len(text):,} digits"
+            raise ValueError(f"module parameter {name}: expected {_RANGES[field_name].expected}, got {found} {where}")
+        value = int(text)
+        if value or field_name not in _OVERFLOW_FIELDS:  # 0 is auto for an overflow table
+            _check_count(f"module parameter {name}", value, _RANGES[field_name], where)
+        values[name] = value
     return values
 
 
-def _check_count(name: str, value: int, source: str, *, zero_means_auto: bool) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} from {source}: expected a non-negative integer, got {value!r}")
-    if value == 0 and not zero_means_auto:
-        raise ValueError(f"{name} from {source}: must be at least 1 (vRouter cannot create an empty table)")
-    return value
+_OVERFLOW_FIELDS = ("oflow_entries", "bridge_oentries")
+_RANGES: dict[str, IntRange] = {
+    "flow_entries": TABLE_ENTRIES,
+    "oflow_entries": OVERFLOW_ENTRIES,
+    "bridge_entries": TABLE_ENTRIES,
+    "bridge_oentries": OVERFLOW_ENTRIES,
+    "nexthops": TABLE_ENTRIES,
+}
+
+
+def _check_count(name: str, value: object, plausible: Check[T], where: str = "") -> T:
+    """``value`` if ``plausible`` accepts it, else a ``ValueError`` naming ``name``, the value and the range."""
+    try:
+        return plausible(value)
+    except Invalid as exc:
+        raise ValueError(f"{name}: {exc}{' ' + where if where else ''}") from None
 
 
 def _main_count(field_name: str, override: int | None, params: Mapping[str, int], default: int) -> tuple[int, str]:
     if override is not None:
-        return _check_count(field_name, override, "inventory", zero_means_auto=False), "inventory"
+        return _check_count(f"{field_name} from inventory", override, _RANGES[field_name]), "inventory"
     param = MODULE_PARAMETERS[field_name]
     if param in params:
-        return _check_count(param, params[param], "module parameter", zero_means_auto=False), "module parameter"
+        return params[param], "module parameter"
     return default, "default"
 
 
@@ -163,7 +200,7 @@ def _overflow_count(
     field_name: str, override: int | None, params: Mapping[str, int], main: int, module_main: int
 ) -> tuple[int, str]:
     if override is not None:
-        _check_count(field_name, override, "inventory", zero_means_auto=True)
+        _check_count(f"{field_name} from inventory", override, _RANGES[field_name])
         return (override, "inventory") if override else (auto_overflow(main), "derived")
     raw = params.get(MODULE_PARAMETERS[field_name], 0)
     if raw == 0:
@@ -192,17 +229,13 @@ def _hugepage_size(overrides: VrouterOverrides, agent_kib: int | None) -> tuple[
 def _margin(value: float | None) -> tuple[float, str]:
     if value is None:
         return 1.0, "default"
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 1:
-        raise ValueError(f"contiguity_margin: expected a number of at least 1.0, got {value!r}")
-    return float(value), "inventory"
+    return _check_count("contiguity_margin", value, CONTIGUITY_MARGIN), "inventory"
 
 
 def _spare_blocks(value: int | None) -> tuple[int, str]:
     if value is None:
         return DEFAULT_SPARE_BLOCKS, "default"
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"contiguity_spare_blocks: expected an integer of at least 0, got {value!r}")
-    return value, "inventory"
+    return _check_count("contiguity_spare_blocks", value, SPARE_BLOCKS), "inventory"
 
 
 def vrouter_settings(
@@ -230,7 +263,7 @@ def vrouter_settings(
     allocator anyway; the demand is then buddy mode (the safe reading).
 
     >>> params = {"vr_flow_entries": "4194304\\n", "vr_oflow_entries": "0\\n"}
-    >>> from vrouter_preflight.inventory import VrouterOverrides
+    >>> from vrouter_preflight.demand import VrouterOverrides
     >>> s = vrouter_settings(VrouterOverrides(release="R2011", hugepage_size="1G"), params)
     >>> s.flow_entries, s.oflow_entries, s.hugepage_size_kib, s.hugepage_mode, dict(s.sources)["flow_entries"]
     (4194304, 839680, 1048576, True, 'module parameter')

@@ -1,0 +1,112 @@
+"""Inventory paths on the machine running the suite: resolved against the inventory file, then looked at.
+
+``~`` is expanded and a relative path is relative to the inventory file's
+directory. A key file that exists must be a regular file (``/dev/zero`` would
+be read until the memory runs out, a FIFO would hang the connection), or
+``/dev/null``, which reads as empty; a snapshot must be a captured tree, never
+this machine's own root.
+
+>>> import tempfile, pathlib
+>>> base = pathlib.Path(tempfile.mkdtemp())
+>>> KEY_FILE.resolve("id_ed25519", base) == str(base / "id_ed25519")    # absent: the transport says so later
+True
+>>> KEY_FILE.resolve("/dev/null", base)
+'/dev/null'
+>>> KEY_FILE.resolve("/dev/zero", base)
+Traceback (most recent call last):
+...
+vrouter_preflight.keys.checks.Invalid: /dev/zero is a character device, not a regular file
+>>> CAPTURE_TREE.resolve("../../../../../../../../..", base)
+Traceback (most recent call last):
+...
+vrouter_preflight.keys.checks.Invalid: / is this machine's own root, not a captured tree (transport: local checks \
+this machine)
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+from vrouter_preflight.keys.checks import Invalid, Text
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def _regular_file_if_present(path: str) -> None:
+    """Refuse a path that exists and is not a regular file (symlinks followed); ``/dev/null`` reads as empty."""
+    if path == os.devnull:  # ssh_config: /dev/null and known_hosts: /dev/null, as with OpenSSH's -F and -o
+        return
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Invalid(f"{path} is a symlink loop, not a regular file") from None
+        return  # absent or not reachable from here: the transport reports it when it reads the file
+    if not stat.S_ISREG(mode):
+        raise Invalid(f"{path} is {_kind(mode)}, not a regular file")
+
+
+def _captured_tree(path: str) -> None:
+    """Refuse a snapshot path that is absent, not a directory, or this machine's live root."""
+    if not os.path.exists(path):
+        raise Invalid(f"{path} does not exist")
+    if not os.path.isdir(path):
+        raise Invalid(f"{path} is not a directory (unpack a sosreport first)")
+    if os.path.realpath(path) == os.sep:
+        what = "this machine's own root"
+    else:
+        live = next((name for name in ("proc", "sys") if _same(os.path.join(path, name), os.sep + name)), None)
+        if live is None:
+            return
+        what = f"a tree whose {live}/ is this machine's live /{live}"
+    raise Invalid(f"{path} is {what}, not a captured tree (transport: local checks this machine)")
+
+
+def _same(first: str, second: str) -> bool:
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False
+
+
+class LocalPath(Text):
+    """A path on this machine: :meth:`resolve` makes it absolute and applies ``inspect``.
+
+    >>> LocalPath("a file path", _regular_file_if_present).expected
+    'a file path'
+    """
+
+    def __init__(self, expected: str, inspect: Callable[[str], None]) -> None:
+        super().__init__("a file path")
+        self.expected = expected
+        self._inspect = inspect
+
+    def resolve(self, text: str, base: Path) -> str:
+        """``text`` (already checked) with ``~`` expanded, made absolute against ``base``, and inspected.
+
+        >>> CAPTURE_TREE.resolve("~", Path("/")) == os.path.expanduser("~")
+        True
+        """
+        path = os.path.normpath(os.path.join(base, os.path.expanduser(text)))
+        self._inspect(path)
+        return path
+
+
+KEY_FILE = LocalPath("a file path (a regular file when it exists, or /dev/null)", _regular_file_if_present)
+"""``identity_file``, ``known_hosts``, ``ssh_config``."""
+CAPTURE_TREE = LocalPath("a directory holding a captured tree, not this machine's root", _captured_tree)
+"""A snapshot host's ``path``."""
