@@ -40,6 +40,11 @@ from pathlib import Path
 from typing import Any
 
 import paramiko
+
+from bench.gather_bench import start_fleet
+from tests.capture_shells import SHELLS, shell_command
+from tests.capture_v1 import build_v1_script, parse_v1_stream, v1_sources
+from tests.sshd_rig import SshdServer, make_shared_dir
 from vrouter_preflight.capture import (
     FACT_SOURCES,
     Capture,
@@ -49,11 +54,6 @@ from vrouter_preflight.capture import (
     read_capture_answer,
 )
 from vrouter_preflight.transport.pool import TransportPool
-
-from bench.gather_bench import start_fleet
-from tests.capture_shells import SHELLS, shell_command
-from tests.capture_v1 import build_v1_script, parse_v1_stream, v1_sources
-from tests.sshd_rig import SshdServer, make_shared_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 NEVER = 1 << 40  # a compress_above no answer reaches

@@ -42,8 +42,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from vrouter_preflight.inventory import HostSpec, load_inventory
-
 from bench.fleet_inventory import (
     SshFiles,
     host_name,
@@ -72,6 +70,7 @@ from tests.sshd_rig import (
     start_many,
     stop_many,
 )
+from vrouter_preflight.inventory import HostSpec, load_inventory
 
 ROOT = Path(__file__).resolve().parent.parent
 WRAPPER = ROOT / "bench" / "timed_command.sh"

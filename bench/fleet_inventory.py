@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import yaml
+
 from vrouter_preflight.inventory import HostSpec
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from vrouter_preflight.capture import FACT_SOURCES, FactSource
 
 

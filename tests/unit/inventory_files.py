@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from vrouter_preflight.errors import InventoryError
 from vrouter_preflight.inventory import load_inventory
 

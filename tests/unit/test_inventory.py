@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.inventory_files import load_error, write
 from vrouter_preflight.errors import InventoryError
 from vrouter_preflight.inventory import (
     BootExpectation,
@@ -18,8 +19,6 @@ from vrouter_preflight.inventory import (
     load_inventory,
     parse_jump,
 )
-
-from tests.unit.inventory_files import load_error, write
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "inventories"
@@ -411,12 +410,18 @@ def test_snapshot_path_missing(tmp_path: Path) -> None:
     )
 
 
-def test_snapshot_path_is_a_file(tmp_path: Path) -> None:
+def test_snapshot_path_may_be_a_file_a_sosreport_tarball(tmp_path: Path) -> None:
     (tmp_path / "sosreport.tar.xz").write_bytes(b"")
     path = write(tmp_path, "hosts:\n  captured-7: {transport: snapshot, path: sosreport.tar.xz}\n")
+    assert load_inventory(path).host("captured-7").path == str(tmp_path / "sosreport.tar.xz")
+
+
+def test_snapshot_path_that_is_a_fifo_is_refused(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "capture")
+    path = write(tmp_path, "hosts:\n  captured-7: {transport: snapshot, path: capture}\n")
     message = load_error(path)
     assert message.startswith(f"{path}: host 'captured-7': key 'path': ")
-    assert "is not a directory (unpack a sosreport first)" in message
+    assert "is a FIFO (named pipe), not a captured tree or a sosreport tarball" in message
 
 
 def test_yaml_syntax_error_has_line_and_column(tmp_path: Path) -> None:

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.unit.inventory_files import load_error, write
 from vrouter_preflight.errors import InventoryError
 from vrouter_preflight.inventory import HostSpec, host_spec_from_mapping, load_inventory, yaml_file
 from vrouter_preflight.inventory.yaml_file import MAX_DEPTH, MAX_INVENTORY_BYTES, MAX_MERGED_PAIRS
 from vrouter_preflight.keys.checks import IntRange, NumberRange, describe
 from vrouter_preflight.keys.spec import KeySpec, key_specs
-
-from tests.unit.inventory_files import load_error, write
 
 # --------------------------------------------------------------------------
 # Numbers: every declared duration, count, table size, margin has a range

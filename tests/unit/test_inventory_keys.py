@@ -7,6 +7,7 @@ import difflib
 from pathlib import Path
 
 import pytest
+
 from vrouter_preflight.inventory import HOST_KEYS, HostSpec, VrouterOverrides
 from vrouter_preflight.inventory.key_table import HEADER, key_table
 from vrouter_preflight.inventory.load import TOP_LEVEL_KEYS

@@ -18,7 +18,7 @@ from vrouter_preflight.capture import (
     Capture,
     FactSource,
 )
-from vrouter_preflight.errors import HostError, HostUnreachable, NotLiveError
+from vrouter_preflight.errors import HostError, HostUnreachable, InventoryError, NotLiveError
 from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.inventory import HostSpec, load_inventory
 from vrouter_preflight.transport import open_transport
@@ -201,12 +201,12 @@ def test_the_machines_own_root_is_refused(tmp_path: Path, spelling: str) -> None
     )
 
 
-def test_the_root_named_relative_to_an_inventory_is_refused(tmp_path: Path) -> None:
+def test_the_root_named_relative_to_an_inventory_is_refused_at_load(tmp_path: Path) -> None:
     inventory = tmp_path / "inv.yaml"
     up = "/".join([".."] * (len(tmp_path.parts) + 2))  # more '..' than the path is deep: stops at /
     inventory.write_text(f"hosts:\n  c7: {{transport: snapshot, path: '{up}'}}\n")
-    with pytest.raises(HostUnreachable, match=r"^c7 \(.*\): snapshot path is this machine's own root directory"):
-        open_transport(load_inventory(inventory).host("c7")).capture(FACT_SOURCES)
+    with pytest.raises(InventoryError, match=r"key 'path': / is this machine's own root, not a captured tree"):
+        load_inventory(inventory)  # refused at load: nothing is contacted (exit 4)
 
 
 def test_a_snapshot_path_that_is_a_fifo_is_refused_without_opening_it(tmp_path: Path) -> None:

@@ -14,7 +14,6 @@ VrouterOverrides(release='R2011', flow_entries=4194304, oflow_entries=None, ...)
 
 # key() returns dataclasses.field() carrying the key's declaration, and every default it sets is immutable
 # (strings, numbers, frozen dataclasses); ruff cannot see that through a type alias.
-# ruff: noqa: RUF009
 from __future__ import annotations
 
 from dataclasses import dataclass

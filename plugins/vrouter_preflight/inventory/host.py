@@ -12,7 +12,6 @@ table are derived from it.
 
 # key() returns dataclasses.field() carrying the key's declaration, and every default it sets is immutable
 # (strings, numbers, frozen dataclasses); ruff cannot see that through a type alias.
-# ruff: noqa: RUF009
 from __future__ import annotations
 
 import re

@@ -42,7 +42,12 @@ _KINDS = (
 )
 
 
-def _kind(mode: int) -> str:
+def describe_kind(mode: int) -> str:
+    """What a non-regular file is, in words (for messages about local files).
+
+    >>> describe_kind(stat.S_IFDIR), describe_kind(stat.S_IFIFO), describe_kind(stat.S_IFCHR)
+    ('a directory', 'a FIFO (named pipe)', 'a character device')
+    """
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
@@ -57,15 +62,18 @@ def _regular_file_if_present(path: str) -> None:
             raise Invalid(f"{path} is a symlink loop, not a regular file") from None
         return  # absent or not reachable from here: the transport reports it when it reads the file
     if not stat.S_ISREG(mode):
-        raise Invalid(f"{path} is {_kind(mode)}, not a regular file")
+        raise Invalid(f"{path} is {describe_kind(mode)}, not a regular file")
 
 
 def _captured_tree(path: str) -> None:
-    """Refuse a snapshot path that is absent, not a directory, or this machine's live root."""
+    """Refuse a snapshot path that is absent, neither a directory nor a file (a sosreport tarball), or this
+    machine's live root; the snapshot transport checks a tarball's members when it unpacks it."""
     if not os.path.exists(path):
         raise Invalid(f"{path} does not exist")
+    if os.path.isfile(path):
+        return
     if not os.path.isdir(path):
-        raise Invalid(f"{path} is not a directory (unpack a sosreport first)")
+        raise Invalid(f"{path} is {describe_kind(os.stat(path).st_mode)}, not a captured tree or a sosreport tarball")
     if os.path.realpath(path) == os.sep:
         what = "this machine's own root"
     else:

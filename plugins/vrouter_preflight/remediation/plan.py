@@ -44,7 +44,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from vrouter_preflight.contiguity import ZoneSupply, plan_freeing_1g, simulate_reload, with_freed_1g
-from vrouter_preflight.demand import VrouterDemand
+from vrouter_preflight.demand import VrouterDemand, VrouterOverrides
 from vrouter_preflight.facts.hugepages import HugepagePools
 from vrouter_preflight.facts.sizes import GIB_KIB
 from vrouter_preflight.inventory import HostSpec, RemediationSteps
@@ -433,7 +433,6 @@ def plan_remediation_for(
 
 def _example_spec(min_free: int = 0) -> HostSpec:
     """A host for the examples (commands given inline)."""
-    from vrouter_preflight.inventory import VrouterOverrides
 
     return HostSpec(
         name="compute-0",

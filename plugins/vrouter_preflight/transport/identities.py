@@ -64,7 +64,7 @@ def identity_passphrase(spec: HostSpec) -> str | None:
     >>> identity_passphrase(HostSpec(name="c0")) is None
     True
     """
-    env_name: str | None = getattr(spec, "identity_passphrase_env", None)
+    env_name = spec.identity_passphrase_env
     if env_name is None:
         return None
     value = os.environ.get(env_name)

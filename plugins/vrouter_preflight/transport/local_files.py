@@ -12,31 +12,14 @@ from __future__ import annotations
 import os
 import stat
 
+from vrouter_preflight.inventory.local_paths import describe_kind
+
 KIB = 1024
 MIB = 1024 * KIB
 
 
 class LocalFileError(Exception):
     """A local file the suite needs cannot be used; the message names it and says why."""
-
-
-def describe_kind(mode: int) -> str:
-    """What a non-regular file is, in words.
-
-    >>> describe_kind(stat.S_IFDIR), describe_kind(stat.S_IFIFO), describe_kind(stat.S_IFCHR)
-    ('a directory', 'a FIFO (named pipe)', 'a character device')
-    """
-    kinds = (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    )
-    for test, words in kinds:
-        if test(mode):
-            return words
-    return "not a regular file"
 
 
 def human_size(size: int) -> str:
