@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import vrouter_preflight
+from vrouter_preflight.check_ids import CheckId
 from vrouter_preflight.errors import PreflightError
 from vrouter_preflight.figures import demand_json, supply_json
 from vrouter_preflight.fleet import Fleet
@@ -64,25 +65,22 @@ class RunReport:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         names = self.fleet.host_names
         figures = {name: self._demand_and_supply(name) for name in names}
+        destructive, live_only = not_run_reasons(self.config), live_only_not_run(self.config)
+        self.rollout = rollout_report(self.config)
         summary = build_summary(
             host_names=names,
             records=list(self.records.values()),
             host_errors={n: e.cause for n in names if (e := self.fleet.error_of(n)) is not None},
             demand={name: pair[0] for name, pair in figures.items()},
             supply={name: pair[1] for name, pair in figures.items()},
+            not_run={name: {**live_only.get(name, {}), **destructive.get(name, {})} for name in names},
+            rollout=self.rollout,
             meta=run_meta(
                 suite_version=vrouter_preflight.__version__,
                 inventory=self.fleet.inventory.path,
                 exit_status=int(exitstatus),
             ),
         )
-        destructive, live_only = not_run_reasons(self.config), live_only_not_run(self.config)
-        for name, host_summary in summary["hosts"].items():
-            reasons = {**live_only.get(name, {}), **destructive.get(name, {})}
-            host_summary["not_run"] = [{"id": check, "reason": why} for check, why in reasons.items()]
-        self.rollout = rollout_report(self.config)
-        if self.rollout is not None:
-            summary["rollout"] = self.rollout
         self.summary_written = write_summary(self.summary_path, summary)
         alluredir = getattr(self.config.option, "allure_report_dir", None)
         if alluredir:
@@ -131,7 +129,7 @@ class RunReport:
         rows = []
         for name in self.fleet.host_names:
             for record in self.host_records(name):
-                if record.check_id != "remediation" or "plan" in (record.details or {}):
+                if record.check is not CheckId.REMEDIATION or "plan" in (record.details or {}):
                     continue
                 details = record.details or {}
                 changed = "yes" if details.get("changed") else "no"
@@ -147,7 +145,7 @@ class RunReport:
             (name, str((record.details or {})["plan"]))
             for name in self.fleet.host_names
             for record in self.host_records(name)
-            if record.check_id == "remediation" and "plan" in (record.details or {})
+            if record.check is CheckId.REMEDIATION and "plan" in (record.details or {})
         ]
         if plans:
             terminalreporter.section("vrouter-preflight: plan (nothing was changed)")
