@@ -11,11 +11,14 @@ from vrouter_preflight.boot_hugepages import (
     expected_pools,
     reservation_shortfalls,
 )
+from vrouter_preflight.check_ids import CheckId
 from vrouter_preflight.facts.cmdline import KernelCmdline
 from vrouter_preflight.fleet import HostUnderTest
+from vrouter_preflight.wiring.items import check
 from vrouter_preflight.wiring.verdict import Verdict
 
 
+@check(CheckId.CMDLINE_HUGEPAGES)
 def test_cmdline_hugepages(host: HostUnderTest, cmdline: KernelCmdline, verdict: Verdict) -> None:
     """The command line has what the inventory's ``expect:`` asks for, and the kernel reserved it.
 

@@ -26,6 +26,7 @@ from vrouter_preflight.certification.findings import (
     judge_trial_node,
     numa_layout,
 )
+from vrouter_preflight.check_ids import CheckId
 from vrouter_preflight.demand import VrouterDemand
 from vrouter_preflight.facts.cmdline import KernelCmdline
 from vrouter_preflight.facts.sizes import GIB_KIB
@@ -37,11 +38,13 @@ from vrouter_preflight.wiring.allure_attach import figure_step
 from vrouter_preflight.wiring.certification import conclude_finding
 from vrouter_preflight.wiring.check_inputs import require
 from vrouter_preflight.wiring.destructive import destructive_mode, journal_dir, rollout_of
+from vrouter_preflight.wiring.items import check
 from vrouter_preflight.wiring.verdict import CannotJudge, Verdict
 
 pytestmark = pytest.mark.certification
 
 
+@check(CheckId.CERTIFY_IDENTITY)
 @pytest.mark.reachability
 def test_certify_identity(host: HostUnderTest, verdict: Verdict) -> None:
     """What is certified: DMI vendor/product/BIOS (where readable), kernel, OS, CPU, vrouter module, suite, time."""
@@ -60,6 +63,7 @@ def test_certify_identity(host: HostUnderTest, verdict: Verdict) -> None:
     conclude_finding(verdict, judge_identity(recorded))
 
 
+@check(CheckId.CERTIFY_CPU_1G_PAGES)
 def test_certify_cpu_1g_pages(host: HostUnderTest, verdict: Verdict) -> None:
     """The CPU supports 1G pages (``pdpe1gb``)."""
     facts = host.facts
@@ -68,6 +72,7 @@ def test_certify_cpu_1g_pages(host: HostUnderTest, verdict: Verdict) -> None:
     conclude_finding(verdict, judge_1g_pages(flags, kernel_has_1g_pool=has_pool, cpu_model=facts.cpu_model))
 
 
+@check(CheckId.CERTIFY_NUMA_LAYOUT)
 def test_certify_numa_layout(host: HostUnderTest, verdict: Verdict) -> None:
     """Nodes, memory and CPUs per node recorded; each within ``cert_numa_tolerance`` % of the mean."""
     facts = host.facts
@@ -84,6 +89,7 @@ def test_certify_numa_layout(host: HostUnderTest, verdict: Verdict) -> None:
     conclude_finding(verdict, judge_numa_balance(layout, host.spec.cert_numa_tolerance))
 
 
+@check(CheckId.CERTIFY_BOOT_HUGEPAGES)
 def test_certify_boot_hugepages(host: HostUnderTest, cmdline: KernelCmdline, verdict: Verdict) -> None:
     """Every hugepage reservation of the command line (or ``expect:``) was met at boot, node by node."""
     facts = host.facts
@@ -94,6 +100,7 @@ def test_certify_boot_hugepages(host: HostUnderTest, cmdline: KernelCmdline, ver
     conclude_finding(verdict, finding)
 
 
+@check(CheckId.CERTIFY_TRIAL)
 @pytest.mark.live_only
 def test_certify_trial(
     host: HostUnderTest,
@@ -106,6 +113,7 @@ def test_certify_trial(
     conclude_finding(verdict, judge_trial_node(certification_trial, number))
 
 
+@check(CheckId.CERTIFY_DESTRUCTIVE_CYCLES)
 @pytest.mark.live_only
 @pytest.mark.destructive
 def test_certify_destructive_cycles(

@@ -5,14 +5,17 @@ Check id: ``contiguous_blocks``.
 
 from __future__ import annotations
 
+from vrouter_preflight.check_ids import CheckId
 from vrouter_preflight.contiguity import ZoneSupply, describe_remedies, plan_freeing_1g, simulate_reload
 from vrouter_preflight.demand import VrouterDemand
 from vrouter_preflight.fleet import HostUnderTest
 from vrouter_preflight.wiring.check_inputs import free_1g_by_node
+from vrouter_preflight.wiring.items import check
 from vrouter_preflight.wiring.verdict import Verdict
 from vrouter_preflight.wording import format_blocks
 
 
+@check(CheckId.CONTIGUOUS_BLOCKS)
 def test_contiguous_blocks(
     host: HostUnderTest, demand: VrouterDemand, supplies: tuple[ZoneSupply, ...], verdict: Verdict
 ) -> None:

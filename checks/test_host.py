@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import pytest
 
+from vrouter_preflight.check_ids import CheckId
 from vrouter_preflight.fleet import HostUnderTest
+from vrouter_preflight.wiring.items import check
 from vrouter_preflight.wiring.verdict import Verdict
 
 # Files every later check stands on; the rest may be absent on some kernels.
 REQUIRED_FILES = ("/proc/cmdline", "/proc/meminfo", "/proc/buddyinfo")
 
 
+@check(CheckId.REACHABLE)
 @pytest.mark.reachability
 def test_reachable(host: HostUnderTest, verdict: Verdict) -> None:
     """The host answered and its facts were gathered (an unreachable host is an ERROR here)."""
@@ -41,6 +44,7 @@ def test_reachable(host: HostUnderTest, verdict: Verdict) -> None:
     )
 
 
+@check(CheckId.FACTS_PARSE)
 def test_facts_parse(host: HostUnderTest, verdict: Verdict) -> None:
     """The files the gate needs exist, and every captured kernel file parses strictly.
 

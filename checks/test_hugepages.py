@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import math
 
+from vrouter_preflight.check_ids import CheckId
 from vrouter_preflight.demand import VrouterDemand
 from vrouter_preflight.facts.hugepages import HugepagePool
 from vrouter_preflight.facts.sizes import GIB_KIB, format_kib
 from vrouter_preflight.fleet import HostUnderTest
+from vrouter_preflight.wiring.items import check
 from vrouter_preflight.wiring.verdict import Verdict
 from vrouter_preflight.wording import plural
 
 
+@check(CheckId.HUGEPAGES_PER_NODE)
 def test_hugepages_per_node(
     host: HostUnderTest, node: int, node_pools: tuple[HugepagePool, ...], verdict: Verdict
 ) -> None:
@@ -39,6 +42,7 @@ def test_hugepages_per_node(
     verdict.conclude(True, f"node {node}: {figures}")
 
 
+@check(CheckId.HUGEPAGE_BACKING)
 def test_hugepage_backing(host: HostUnderTest, demand: VrouterDemand, verdict: Verdict) -> None:
     """In hugepage mode, free minus reserved pages (or existing table files) cover the flow and bridge tables."""
     settings = demand.settings

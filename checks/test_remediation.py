@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from vrouter_preflight.check_ids import CheckId
 from vrouter_preflight.contiguity import ZoneSupply
 from vrouter_preflight.demand import VrouterDemand
 from vrouter_preflight.facts.sizes import GIB_KIB
@@ -19,9 +20,11 @@ from vrouter_preflight.remediation.deployments import VrouterOperations
 from vrouter_preflight.transport import open_transport
 from vrouter_preflight.wiring.allure_attach import figure_step
 from vrouter_preflight.wiring.destructive import destructive_mode, journal_dir, rollout_of
+from vrouter_preflight.wiring.items import check
 from vrouter_preflight.wiring.verdict import Verdict
 
 
+@check(CheckId.REMEDIATION)
 @pytest.mark.destructive
 def test_remediation(
     host: HostUnderTest,

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from vrouter_preflight.check_ids import CheckId
+
 OUTCOMES = ("passed", "failed", "error", "skipped")
 VERDICTS = ("pass", "fail", "error")
 
@@ -42,6 +44,15 @@ class CheckRecord:
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
             raise ValueError(f"outcome of {self.check_id} on {self.host}: {self.outcome!r} is not one of {OUTCOMES}")
+
+    @property
+    def check(self) -> CheckId | None:
+        """The registry's member for this record's id (None for an id this suite does not know).
+
+        >>> CheckRecord("c0", CheckId.REMEDIATION.id, None, "passed", "").check
+        <CheckId.REMEDIATION: 'remediation'>
+        """
+        return CheckId.named(self.check_id)
 
     def to_json(self) -> dict[str, Any]:
         """The record as it appears in a host's ``checks`` list; ``details`` (the

@@ -18,6 +18,8 @@ from tests.allure_results import labels, load_results, parameters, validate_resu
 from tests.gate_snapshots import field_report_node
 from tests.snapshot_trees import build_tree
 from tests.suite_runs import run_suite
+from tests.summaries import load_summary
+from vrouter_preflight.check_ids import CheckId
 from vrouter_preflight.wiring.not_run import SNAPSHOT_NOT_LIVE
 
 pytestmark = pytest.mark.timeout(300)
@@ -36,7 +38,7 @@ def run_gate(tmp_path: Path, inventory: Path, *extra: str) -> tuple[int, dict[st
     summary = tmp_path / "summary.json"
     result = run_suite("--inventory", str(inventory), f"--summary-json={summary}", *extra)
     assert "Traceback" not in result.stdout + result.stderr
-    return result.returncode, json.loads(summary.read_text()), result.stdout
+    return result.returncode, load_summary(summary), result.stdout
 
 
 def checks_of(summary: dict[str, Any], host: str) -> dict[tuple[str, int | None], dict[str, Any]]:
@@ -63,7 +65,7 @@ def test_field_report_node_fails_and_says_which_1g_page_to_free(tmp_path: Path) 
     assert rc == 1, stdout
 
     field = checks_of(summary, "field-node")
-    contiguous = field[("contiguous_blocks", None)]
+    contiguous = field[(CheckId.CONTIGUOUS_BLOCKS.id, None)]
     assert contiguous["outcome"] == "failed"
     assert "free 1 × 1G page on node 0 or on node 1" in contiguous["message"]
     # 44 + 2 spare order-10 blocks, of which the order-8 and one order-9 part split 2 of the 3 usable
@@ -73,27 +75,27 @@ def test_field_report_node_fails_and_says_which_1g_page_to_free(tmp_path: Path) 
     )
     assert "node 0 DMA32: order 10: 5 free, 0 usable" in contiguous["message"]
     for node in (0, 1):
-        per_node = field[("hugepages_per_node", node)]
+        per_node = field[(CheckId.HUGEPAGES_PER_NODE.id, node)]
         assert per_node["outcome"] == "passed"
         assert "1G: total 170, free 14, surplus 0" in per_node["message"]
-    assert field[("cmdline_hugepages", None)]["outcome"] == "passed"
-    assert field[("hugepage_backing", None)]["outcome"] == "skipped"
+    assert field[(CheckId.CMDLINE_HUGEPAGES.id, None)]["outcome"] == "passed"
+    assert field[(CheckId.HUGEPAGE_BACKING.id, None)]["outcome"] == "skipped"
     assert summary["hosts"]["field-node"]["verdict"] == "fail"
     # what the gate asks: the tables (44 × order 10 …) plus contiguity_spare_blocks (2 by default)
     assert summary["hosts"]["field-node"]["demand"]["buddy_blocks"] == {"10": 46, "9": 2, "8": 1}
     assert summary["hosts"]["field-node"]["supply"]["free_blocks"]["1"]["Normal"][10] == 1
     # a snapshot runs no commands: the trial is not run, and the summary says why
-    assert {"id": "trial_allocation", "reason": SNAPSHOT_NOT_LIVE} in summary["hosts"]["field-node"]["not_run"]
+    assert {"id": CheckId.TRIAL_ALLOCATION.id, "reason": SNAPSHOT_NOT_LIVE} in summary["hosts"]["field-node"]["not_run"]
 
     hugepage_mode = checks_of(summary, "field-node-1g")
-    assert hugepage_mode[("hugepage_backing", None)]["outcome"] == "passed"
-    assert hugepage_mode[("contiguous_blocks", None)]["outcome"] == "passed"
-    assert "hugepage mode" in hugepage_mode[("contiguous_blocks", None)]["message"]
+    assert hugepage_mode[(CheckId.HUGEPAGE_BACKING.id, None)]["outcome"] == "passed"
+    assert hugepage_mode[(CheckId.CONTIGUOUS_BLOCKS.id, None)]["outcome"] == "passed"
+    assert "hugepage mode" in hugepage_mode[(CheckId.CONTIGUOUS_BLOCKS.id, None)]["message"]
     assert summary["hosts"]["field-node-1g"]["demand"]["hugepages"] == {"1G": 2}
     assert summary["hosts"]["field-node-1g"]["verdict"] == "pass"
     # The residual ask (one 4 MiB nexthop part and small parts) plus the default 2 spare 4 MiB blocks is
     # more than the 3 usable blocks give once a small part has split one of them.
-    spare = checks_of(summary, "field-node-1g-spare")[("contiguous_blocks", None)]
+    spare = checks_of(summary, "field-node-1g-spare")[(CheckId.CONTIGUOUS_BLOCKS.id, None)]
     assert spare["outcome"] == "failed"
     assert "(hugepage mode, residual requests; 2 spare order-10 included)" in spare["message"]
     assert "3 × order 10 (4 MiB)" in spare["message"]
@@ -115,7 +117,7 @@ def test_field_report_node_fails_and_says_which_1g_page_to_free(tmp_path: Path) 
     title = next(
         r["name"]
         for r in results
-        if labels(r, "check_id") == ["contiguous_blocks"] and parameters(r)["host"] == "field-node"
+        if labels(r, "check_id") == [CheckId.CONTIGUOUS_BLOCKS.id] and parameters(r)["host"] == "field-node"
     )
     assert title.startswith("field-node: not enough contiguous memory")
     assert (alluredir / "environment.properties").read_text().count("inventory=") == 1
@@ -173,21 +175,21 @@ def test_each_check_fails_with_what_and_how_much(tmp_path: Path) -> None:
     )
     rc, summary, stdout = run_gate(tmp_path, inventory)
     assert rc == 1, stdout
-    wrong = checks_of(summary, "wrong-cmdline")[("cmdline_hugepages", None)]
+    wrong = checks_of(summary, "wrong-cmdline")[(CheckId.CMDLINE_HUGEPAGES.id, None)]
     assert wrong["outcome"] == "failed"
     assert "the command line asks for 340 × 1G, the inventory expects 360 × 1G" in wrong["message"]
     assert "1G: 340 of 360 reserved" in wrong["message"]
-    short = checks_of(summary, "short-node")[("cmdline_hugepages", None)]
+    short = checks_of(summary, "short-node")[(CheckId.CMDLINE_HUGEPAGES.id, None)]
     assert short["outcome"] == "failed"
     assert "2 missing on node 1 (168 of 170)" in short["message"]
     keeps = checks_of(summary, "keeps-20-free")
-    assert keeps[("hugepages_per_node", 0)]["outcome"] == "failed"
-    assert "node 0 has 14 free 1G hugepages, needs 20" in keeps[("hugepages_per_node", 0)]["message"]
-    backing = checks_of(summary, "no-free-1g")[("hugepage_backing", None)]
+    assert keeps[(CheckId.HUGEPAGES_PER_NODE.id, 0)]["outcome"] == "failed"
+    assert "node 0 has 14 free 1G hugepages, needs 20" in keeps[(CheckId.HUGEPAGES_PER_NODE.id, 0)]["message"]
+    backing = checks_of(summary, "no-free-1g")[(CheckId.HUGEPAGE_BACKING.id, None)]
     assert backing["outcome"] == "failed"
     assert "1 1G hugepage available (free 1 − reserved 0), the tables need 2" in backing["message"]
-    assert checks_of(summary, "no-free-1g")[("contiguous_blocks", None)]["outcome"] == "passed"
-    unmounted = checks_of(summary, "no-mount")[("hugepage_backing", None)]
+    assert checks_of(summary, "no-free-1g")[(CheckId.CONTIGUOUS_BLOCKS.id, None)]["outcome"] == "passed"
+    unmounted = checks_of(summary, "no-mount")[(CheckId.HUGEPAGE_BACKING.id, None)]
     assert unmounted["outcome"] == "failed"
     assert "no hugetlbfs mount with pagesize=1G" in unmounted["message"]
 
@@ -213,9 +215,9 @@ def test_2m_hugepage_mode(tmp_path: Path) -> None:
     )
     rc, summary, stdout = run_gate(tmp_path, inventory)
     assert rc == 1, stdout
-    assert checks_of(summary, "enough")[("hugepage_backing", None)]["outcome"] == "passed"
+    assert checks_of(summary, "enough")[(CheckId.HUGEPAGE_BACKING.id, None)]["outcome"] == "passed"
     assert summary["hosts"]["enough"]["demand"]["hugepages"] == {"2M": 87}
-    too_few = checks_of(summary, "too-few")[("hugepage_backing", None)]
+    too_few = checks_of(summary, "too-few")[(CheckId.HUGEPAGE_BACKING.id, None)]
     assert too_few["outcome"] == "failed"
     assert "80 2M hugepages available (free 80 − reserved 0), the tables need 87" in too_few["message"]
 
@@ -253,12 +255,12 @@ def test_cannot_judge_is_an_error_and_one_node_machines_work(tmp_path: Path) -> 
     rc, summary, stdout = run_gate(tmp_path, inventory)
     assert rc == 1, stdout
     desktop = checks_of(summary, "desktop")
-    assert desktop[("contiguous_blocks", None)]["outcome"] == "passed"
-    assert desktop[("cmdline_hugepages", None)]["outcome"] == "skipped"
-    no_zoneinfo = checks_of(summary, "no-zoneinfo")[("contiguous_blocks", None)]
+    assert desktop[(CheckId.CONTIGUOUS_BLOCKS.id, None)]["outcome"] == "passed"
+    assert desktop[(CheckId.CMDLINE_HUGEPAGES.id, None)]["outcome"] == "skipped"
+    no_zoneinfo = checks_of(summary, "no-zoneinfo")[(CheckId.CONTIGUOUS_BLOCKS.id, None)]
     assert no_zoneinfo["outcome"] == "failed"
     assert "only Normal zones counted" in no_zoneinfo["message"]
-    blind = checks_of(summary, "no-buddyinfo")[("contiguous_blocks", None)]
+    blind = checks_of(summary, "no-buddyinfo")[(CheckId.CONTIGUOUS_BLOCKS.id, None)]
     assert blind["outcome"] == "error"
     assert "cannot judge: /proc/buddyinfo: absent" in blind["message"]
     assert summary["hosts"]["no-buddyinfo"]["verdict"] == "error"

@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.summaries import load_summary
+from vrouter_preflight.check_ids import CheckId
+
 ROOT = Path(__file__).resolve().parents[2]
 #: What a source install needs of the checkout (the rest is the suite's own tests and tools).
 SOURCE_PARTS = ("pyproject.toml", "README.md", "plugins", "checks", "inventory")
@@ -92,9 +95,9 @@ def check_installed(bin_dir: Path, tmp_path: Path, work: Path) -> None:
         summary_path = inventory.parent / name
         done = run([*argv, "--inventory", str(inventory), "--summary-json", str(summary_path)], work)
         assert done.returncode == 0, done.stdout + done.stderr
-        summary = json.loads(summary_path.read_text())
+        summary = load_summary(summary_path)
         checks = {check["id"] for check in summary["hosts"]["this-machine"]["checks"]}
-        assert {"reachable", "contiguous_blocks"} <= checks, checks
+        assert {CheckId.REACHABLE.value, CheckId.CONTIGUOUS_BLOCKS.value} <= checks, checks
         assert summary["hosts"]["this-machine"]["verdict"] == "pass", json.dumps(summary, indent=1)
         assert sorted(p.name for p in work.iterdir()) == [], f"{argv[0]} wrote into the working directory"
 

@@ -1,15 +1,19 @@
-"""categories.json against the checks' real messages, as Allure 2 itself files them.
+"""categories.json against the checks' real results, as Allure 2 itself files them.
 
 A snapshot fleet with one host per failure the board cares about is run
 through the whole suite; the report is built and Allure's own
 ``data/categories.json`` (Java's full-match regexes, every category that
 matches) is read back: each failing, broken or skipped result is in exactly
-its board class, and each host's overview only in "Hosts held back".
+the category of its typed cause, and each host's overview only in "Hosts held
+back". The hosts are named with other categories' words (a contiguous-memory
+failure on ``unreachable-hugepage-lab``, an unreachable ``hugepage-contiguous-gone``),
+so every message carries words of a category it does not belong to.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,27 +23,41 @@ from tests.allure_results import labels, load_results, parameters
 from tests.gate_snapshots import field_report_node
 from tests.snapshot_trees import build_tree
 from tests.suite_runs import INSTALLED_ALLURE, run_suite
+from tests.summaries import load_summary
+from vrouter_preflight.check_ids import CheckId
+from vrouter_preflight.reporting.allure_report import CATEGORIES
 from vrouter_preflight.reporting.build_report import build_report
 
 pytestmark = pytest.mark.timeout(300)
 
-#: (host, check id) of every result that does not pass (per-node checks: every node) -> its board class
+CONTIGUOUS = "Insufficient contiguous memory"
+HUGEPAGES = "Hugepage misconfiguration"
+CANNOT_JUDGE = "Unsupported / cannot judge"
+NOT_APPLICABLE = "Not applicable"
+#: (host, check) of every result that does not pass (per-node checks: every node) -> its board class
 EXPECTED = {
-    ("field-node", "contiguous_blocks"): "Insufficient contiguous memory",
-    ("field-node", "hugepage_backing"): "Not applicable",
-    ("wrong-cmdline", "cmdline_hugepages"): "Hugepage misconfiguration",
-    ("wrong-cmdline", "contiguous_blocks"): "Insufficient contiguous memory",
-    ("wrong-cmdline", "hugepage_backing"): "Not applicable",
-    ("keeps-20-free", "hugepages_per_node"): "Hugepage misconfiguration",
-    ("keeps-20-free", "hugepage_backing"): "Not applicable",
-    ("no-free-1g", "hugepage_backing"): "Hugepage misconfiguration",
-    ("no-mount", "hugepage_backing"): "Hugepage misconfiguration",
-    ("no-buddyinfo", "contiguous_blocks"): "Unsupported / cannot judge",
-    ("no-buddyinfo", "facts_parse"): "Unsupported / cannot judge",
-    ("no-buddyinfo", "hugepages_per_node"): "Unsupported / cannot judge",
-    ("no-buddyinfo", "cmdline_hugepages"): "Not applicable",
-    ("no-buddyinfo", "hugepage_backing"): "Not applicable",
-    ("gone-node", "reachable"): "Unreachable",
+    ("unreachable-hugepage-lab", CheckId.CONTIGUOUS_BLOCKS): CONTIGUOUS,
+    ("unreachable-hugepage-lab", CheckId.HUGEPAGE_BACKING): NOT_APPLICABLE,
+    ("contiguous-absent", CheckId.CMDLINE_HUGEPAGES): HUGEPAGES,
+    ("contiguous-absent", CheckId.CONTIGUOUS_BLOCKS): CONTIGUOUS,
+    ("contiguous-absent", CheckId.HUGEPAGE_BACKING): NOT_APPLICABLE,
+    ("contiguous-7", CheckId.HUGEPAGES_PER_NODE): HUGEPAGES,
+    ("contiguous-7", CheckId.HUGEPAGE_BACKING): NOT_APPLICABLE,
+    ("unreachable-1g", CheckId.HUGEPAGE_BACKING): HUGEPAGES,
+    ("unsupported-contiguous", CheckId.HUGEPAGE_BACKING): HUGEPAGES,
+    ("hugepage-contiguous-node", CheckId.CONTIGUOUS_BLOCKS): CANNOT_JUDGE,
+    ("hugepage-contiguous-node", CheckId.FACTS_PARSE): CANNOT_JUDGE,
+    ("hugepage-contiguous-node", CheckId.HUGEPAGES_PER_NODE): CANNOT_JUDGE,
+    ("hugepage-contiguous-node", CheckId.CMDLINE_HUGEPAGES): NOT_APPLICABLE,
+    ("hugepage-contiguous-node", CheckId.HUGEPAGE_BACKING): NOT_APPLICABLE,
+    ("hugepage-contiguous-gone", CheckId.REACHABLE): "Unreachable",
+}
+#: What the old word-matching categories looked for; every failure here carries words of another class.
+WORDS = {
+    CONTIGUOUS: re.compile(r"[Cc]ontiguous"),
+    HUGEPAGES: re.compile(r"[Hh]ugepage"),
+    "Unreachable": re.compile(r"unreachable|connection refused|timed out"),
+    CANNOT_JUDGE: re.compile(r"cannot judge|[Uu]nsupported|absent"),
 }
 
 
@@ -57,29 +75,40 @@ def fleet(tmp_path: Path) -> Path:
     )
     snapshot = {"transport": "snapshot"}
     hosts: dict[str, dict[str, Any]] = {
-        "field-node": {**snapshot, "path": "field"},
-        "wrong-cmdline": {**snapshot, "path": "field", "expect": {"hugepages": {"1G": 360}}},
-        "keeps-20-free": {**snapshot, "path": "no-mount", "min_free_1g_per_node": 20},
-        "no-free-1g": {**snapshot, "path": "no-free-1g", "vrouter": {"hugepage_size": "1G"}},
-        "no-mount": {**snapshot, "path": "no-mount", "vrouter": {"hugepage_size": "1G"}},
-        "no-buddyinfo": {**snapshot, "path": "no-buddyinfo", "page_size": 4096},
-        "gone-node": {"transport": "ssh", "address": "127.0.0.1", "port": 1, "connect_timeout": 3},
+        "unreachable-hugepage-lab": {**snapshot, "path": "field"},
+        "contiguous-absent": {**snapshot, "path": "field", "expect": {"hugepages": {"1G": 360}}},
+        "contiguous-7": {**snapshot, "path": "no-mount", "min_free_1g_per_node": 20},
+        "unreachable-1g": {**snapshot, "path": "no-free-1g", "vrouter": {"hugepage_size": "1G"}},
+        "unsupported-contiguous": {**snapshot, "path": "no-mount", "vrouter": {"hugepage_size": "1G"}},
+        "hugepage-contiguous-node": {**snapshot, "path": "no-buddyinfo", "page_size": 4096},
+        "hugepage-contiguous-gone": {"transport": "ssh", "address": "127.0.0.1", "port": 1, "connect_timeout": 3},
     }
     path = tmp_path / "fleet.yaml"
     path.write_text(json.dumps({"defaults": {}, "hosts": hosts}))
     return path
 
 
-def test_every_real_failure_is_in_its_board_class_and_overviews_only_in_hosts_held_back(tmp_path: Path) -> None:
+def test_every_real_failure_is_in_the_class_of_its_cause_and_overviews_only_in_hosts_held_back(
+    tmp_path: Path,
+) -> None:
     alluredir, summary_path = tmp_path / "allure-results", tmp_path / "summary.json"
     run = run_suite("--inventory", str(fleet(tmp_path)), f"--alluredir={alluredir}", f"--summary-json={summary_path}")
     assert run.returncode == 1, run.stdout + run.stderr
     results = load_results(alluredir)
-    titles = {}
+    titles: dict[str, tuple[str, CheckId]] = {}
+    messages: dict[tuple[str, CheckId], str] = {}
     for result in results:
         if result["status"] != "passed":
-            titles[result["name"]] = (parameters(result)["host"], labels(result, "check_id")[0])
+            check = CheckId.named(labels(result, "check_id")[0])
+            assert check is not None, result["name"]
+            key = (parameters(result)["host"], check)
+            titles[result["name"]] = key
+            messages[key] = result["statusDetails"]["message"]
     assert set(titles.values()) == set(EXPECTED), "the fleet fails exactly as planned"
+    for key, message in messages.items():
+        misleading = [name for name, words in WORDS.items() if name != EXPECTED[key] and words.search(message)]
+        if EXPECTED[key] != NOT_APPLICABLE:
+            assert misleading, f"{key}: the message names no other class's words: {message[:200]}"
 
     built = build_report(alluredir, summary_path, tmp_path / "report", tmp_path / "history", allure=INSTALLED_ALLURE)
     allure_categories = json.loads((built.site / "data" / "categories.json").read_text())
@@ -91,7 +120,15 @@ def test_every_real_failure_is_in_its_board_class_and_overviews_only_in_hosts_he
 
     for title, key in titles.items():
         assert filed.get(title) == [EXPECTED[key]], f"{key}: {title[:120]} filed under {filed.get(title)}"
-    summary = json.loads(summary_path.read_text())
+        # Allure 3 searches instead of matching the whole message: the same single class.
+        status = next(r["status"] for r in results if r["name"] == title)
+        searched = [
+            c["name"]
+            for c in CATEGORIES
+            if status in c["matchedStatuses"] and re.search(c.get("messageRegex", ""), messages[key])
+        ]
+        assert searched == [EXPECTED[key]], f"{key}: {messages[key][:120]} searched into {searched}"
+    summary = load_summary(summary_path)
     held_back = [name for name, host in summary["hosts"].items() if host["verdict"] != "pass"]
     overviews = {title: cats for title, cats in filed.items() if cats == ["Hosts held back"]}
     assert sorted(title.split(":")[0] for title in overviews) == sorted(held_back)

@@ -6,7 +6,6 @@ corpus, and inventories that must stop the run before any connection.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import textwrap
@@ -19,6 +18,8 @@ import pytest
 from tests.snapshot_trees import build_tree
 from tests.sshd_rig import ClientKey, SshdServer
 from tests.suite_runs import host_row, run_suite, summary_counts
+from tests.summaries import load_summary
+from vrouter_preflight.check_ids import CheckId
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -90,7 +91,7 @@ def test_three_hosts_one_stopped_gives_two_results_and_one_error(
     assert len(errors) == 1
     message = errors[0].find("error").get("message", "")  # type: ignore[union-attr]
     assert "compute-2" in message and "connection refused" in message
-    report = json.loads(summary.read_text())
+    report = load_summary(summary)
     assert [report["hosts"][f"compute-{i}"]["verdict"] for i in range(3)] == ["pass", "pass", "error"]
     assert "connection refused" in report["hosts"]["compute-2"]["error"]
     assert report["exit_status"] == 1
@@ -156,13 +157,13 @@ def test_snapshot_hosts_from_the_corpus(tmp_path: Path) -> None:
     summary = tmp_path / "summary.json"
     result = run_suite("--inventory", str(inventory), f"--summary-json={summary}")
     assert result.returncode == 1, result.stdout
-    hosts = json.loads(summary.read_text())["hosts"]
+    hosts = load_summary(summary)["hosts"]
     outcomes = {name: {c["id"]: c["outcome"] for c in host["checks"]} for name, host in hosts.items()}
-    assert outcomes["fb-4-0"]["facts_parse"] == "passed"
+    assert outcomes["fb-4-0"][CheckId.FACTS_PARSE.id] == "passed"
     # The capture is the fragmented 4.0 server: nothing above order 4 in its Normal zones.
-    assert outcomes["fb-4-0"]["contiguous_blocks"] == "failed"
-    assert outcomes["broken"]["facts_parse"] == "failed"
-    broken = next(c for c in hosts["broken"]["checks"] if c["id"] == "facts_parse")
+    assert outcomes["fb-4-0"][CheckId.CONTIGUOUS_BLOCKS.id] == "failed"
+    assert outcomes["broken"][CheckId.FACTS_PARSE.id] == "failed"
+    broken = next(c for c in hosts["broken"]["checks"] if c["id"] == CheckId.FACTS_PARSE.id)
     assert "/proc/zoneinfo line 1: zone Normal of node 0 has no 'pages free'" in broken["message"]
     assert "Traceback" not in result.stdout
 

@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import vrouter_preflight
 from tests.allure_results import attachments, labels, load_results, parameters, validate_results
+from vrouter_preflight.check_ids import (
+    FAILURES,
+    CheckId,
+    ContiguousShortfall,
+    FactsUnusable,
+    HardwareUnfit,
+    HugepageMisconfigured,
+    RemediationFailed,
+    TrialRefused,
+)
+from vrouter_preflight.errors import CommandTimeout, HostError, HostUnreachable, InventoryError, PreflightError
+from vrouter_preflight.facts.errors import FactParseError
+from vrouter_preflight.remediation.journal import OpenJournal
 from vrouter_preflight.reporting.allure_report import (
     CATEGORIES,
+    CAUSES,
     environment_text,
     escape_property,
+    type_name,
     write_categories,
     write_environment,
 )
 from vrouter_preflight.wiring.allure_attach import allure_active, attach_json, attach_table, attach_text, describe_check
+from vrouter_preflight.wiring.verdict import CannotJudge
 
 pytest_plugins = ["pytester"]
 
@@ -37,17 +56,20 @@ def host(request):
 
 CHECKS = """
 import pytest
+from vrouter_preflight.check_ids import ContiguousShortfall, HugepageMisconfigured
+from vrouter_preflight.errors import HostUnreachable
 from vrouter_preflight.wiring.allure_attach import attach_json, attach_table, attach_text, describe_check
+from vrouter_preflight.wiring.verdict import CannotJudge
 
 HOSTS = pytest.mark.parametrize("host", ["compute-0", "compute-1"], indirect=True)
 
 @pytest.fixture
 def facts(host):
-    raise RuntimeError(f"{host} (192.0.2.10:22): connection refused")
+    raise HostUnreachable(host, "192.0.2.10:22", "connection refused by the hugepage lab's firewall")
 
 @pytest.fixture
 def vrouter_config(host):
-    assert False, f"{host}: hugepage size in contrail-vrouter-agent.conf is 3M"
+    raise HugepageMisconfigured(f"{host}: hugepage size 3M, and not enough contiguous memory", pytrace=False)
 
 @HOSTS
 def test_contiguous_blocks(host):
@@ -56,7 +78,9 @@ def test_contiguous_blocks(host):
     attach_table("free blocks", ["zone", "order 9", "order 10"], [["Normal", 7, 44 if host == "compute-0" else 3]])
     attach_json("demand", {"buddy_blocks": {"10": 44}})
     free = 44 if host == "compute-0" else 3
-    assert free >= 44, f"{host} node 0: {free} free contiguous order-10 blocks, vRouter needs 44"
+    if free < 44:
+        message = f"{host} node 0: {free} free order-10 blocks, 44 needed (hugepage mode)"
+        raise ContiguousShortfall(message, pytrace=False)
 
 @pytest.mark.parametrize("host", ["compute-2"], indirect=True)
 def test_reachable(host, facts):
@@ -70,7 +94,12 @@ def test_agent_hugepages(host, vrouter_config):
 def test_page_size(host):
     describe_check(title=f"Page size on {host}", host=host, check_id="page_size", severity="normal")
     attach_text("getconf PAGESIZE", "65536")
-    raise LookupError(f"{host}: cannot judge: page size 65536 unsupported")
+    raise CannotJudge(host, "page size 65536 unsupported for contiguous hugepage tables")
+
+@pytest.mark.parametrize("host", ["compute-0"], indirect=True)
+def test_words_alone(host):
+    describe_check(title=f"Words on {host}", host=host, check_id="words")
+    assert False, f"{host}: connection refused, cannot judge, not enough contiguous memory, hugepage"
 
 @pytest.mark.parametrize("host", ["compute-0"], indirect=True)
 def test_vrouter_params(host):
@@ -78,13 +107,15 @@ def test_vrouter_params(host):
     pytest.skip("vrouter module not loaded: not applicable")
 """
 
-# test id -> (allure status, category)
+# test id -> (allure status, category): the typed cause decides, whatever words the message carries;
+# a bare assert has no typed cause and lands in none of the board's categories.
 EXPECTED = {
     "test_contiguous_blocks[compute-0]": ("passed", None),
     "test_contiguous_blocks[compute-1]": ("failed", "Insufficient contiguous memory"),
     "test_reachable[compute-2]": ("broken", "Unreachable"),
     "test_agent_hugepages[compute-0]": ("failed", "Hugepage misconfiguration"),
     "test_page_size[compute-0]": ("broken", "Unsupported / cannot judge"),
+    "test_words_alone[compute-0]": ("failed", None),
     "test_vrouter_params[compute-0]": ("skipped", "Not applicable"),
 }
 
@@ -119,7 +150,7 @@ def test_real_run_statuses_titles_parameters_attachments(
 ) -> None:
     alluredir = pytester.path / "allure-results"
     run = run_checks(pytester, monkeypatch, f"--alluredir={alluredir}", "--clean-alluredir")
-    run.assert_outcomes(passed=1, failed=2, errors=2, skipped=1)
+    run.assert_outcomes(passed=1, failed=3, errors=2, skipped=1)
     write_environment(alluredir, {"inventory": "inventory/example.yaml", "kernel release": "6.18.44"})
     write_categories(alluredir)
 
@@ -151,7 +182,9 @@ def test_real_run_statuses_titles_parameters_attachments(
     assert json.loads(demand.read_text()) == {"buddy_blocks": {"10": 44}}
 
     failed = by_test["test_contiguous_blocks[compute-1]"]
-    assert failed["statusDetails"]["message"].startswith("AssertionError: compute-1 node 0: 3 free contiguous")
+    assert failed["statusDetails"]["message"].startswith(
+        f"{type_name(ContiguousShortfall)}: compute-1 node 0: 3 free order-10 blocks"
+    ), "Allure's message starts with the cause's type"
     page_size = by_test["test_page_size[compute-0]"]
     assert (labels(page_size, "severity"), page_size["name"]) == (["normal"], "Page size on compute-0")
     assert [(a["name"], (alluredir / a["source"]).read_text()) for a in attachments(page_size)] == [
@@ -160,7 +193,9 @@ def test_real_run_statuses_titles_parameters_attachments(
     # A setup error keeps pytest's name but still has the host parameter, from the host fixture.
     unreachable = by_test["test_reachable[compute-2]"]
     assert (unreachable["name"], parameters(unreachable)) == ("test_reachable[compute-2]", {"host": "compute-2"})
-    assert "connection refused" in unreachable["statusDetails"]["message"]
+    assert unreachable["statusDetails"]["message"].startswith(
+        f"{type_name(HostUnreachable)}: compute-2 (192.0.2.10:22)"
+    )
 
     categories = json.loads((alluredir / "categories.json").read_text())
     for name, (_, category) in EXPECTED.items():
@@ -172,7 +207,7 @@ def test_real_run_statuses_titles_parameters_attachments(
 
 def test_helpers_are_no_ops_without_alluredir(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     run = run_checks(pytester, monkeypatch)
-    run.assert_outcomes(passed=1, failed=2, errors=2, skipped=1)
+    run.assert_outcomes(passed=1, failed=3, errors=2, skipped=1)
     assert not list(pytester.path.rglob("*-result.json"))
 
 
@@ -249,60 +284,93 @@ def test_empty_environment_key_is_refused() -> None:
         environment_text({"": "x"})
 
 
-# message, status -> the one category it belongs to (None: Allure's defaults)
+#: The board-level categories, in the order categories.json lists them (README "Change-board report").
+CATEGORY_NAMES = (
+    "Unreachable",
+    "Unsupported / cannot judge",
+    "Insufficient contiguous memory",
+    "Hugepage misconfiguration",
+    "Trial allocation refused",
+    "Remediation not proven",
+    "Hardware not certifiable",
+    "Not applicable",
+    "Hosts held back",
+)
+
+
+def typed(cause: type[BaseException], text: str) -> str:
+    """An Allure message as allure-pytest writes it for an exception of type ``cause``."""
+    return f"{type_name(cause)}: {text}"
+
+
+UNREACHABLE, JUDGE, CONTIGUOUS, HUGEPAGES = CATEGORY_NAMES[:4]
+TRIAL, REMEDIATION, HARDWARE, NOT_APPLICABLE, HELD_BACK = CATEGORY_NAMES[4:]
+# message, status -> the one category it belongs to (None: Allure's own defaults). Every message carries
+# another category's words: only the type at its start counts.
 CLASSIFIED = [
-    ("AssertionError: compute-0 node 1: 3 free contiguous order-10 blocks, vRouter needs 44", "failed", "contiguous"),
-    ("AssertionError: compute-0: 0 free 1G hugepages on node 1, need 2", "failed", "hugepage"),
-    ("AssertionError: node 0: Hugepages reserved at boot: 0", "failed", "hugepage"),
-    ("AssertionError: not enough contiguous memory to reserve hugepages", "failed", "contiguous"),
-    (
-        "vrouter_preflight.errors.HostUnreachable: compute-1 (192.0.2.11:22): connection refused",
-        "broken",
-        "unreachable",
-    ),
-    ("vrouter_preflight.errors.HostUnreachable: c1: host key changed for 192.0.2.11", "broken", "unreachable"),
-    ("vrouter_preflight.errors.CommandTimeout: c1 (192.0.2.11:22): timed out after 60 s", "broken", "unreachable"),
-    ("vrouter_preflight.errors.HostError: c1: cannot resolve 'nohost.example'", "broken", "unreachable"),
-    ("vrouter_preflight.errors.HostError: c1: no SSH banner\nsecond line", "broken", "unreachable"),
-    ("AssertionError: c1: authentication failed (publickey)", "failed", "unreachable"),
-    ("vrouter_preflight.errors.HostUnreachable: c1: hugepage facts: connection refused", "broken", "unreachable"),
-    ("LookupError: c0: cannot judge contiguity: /proc/buddyinfo absent", "broken", "cannot judge"),
-    ("RuntimeError: c0: vrouter module parameters absent\n(hugepage check)", "broken", "cannot judge"),
-    ("ValueError: c0: Unsupported page size 65536 for contiguous tables", "broken", "cannot judge"),
-    ("Skipped: vrouter module not loaded", "skipped", "not applicable"),
-    ("AssertionError: c0: vm.min_free_kbytes 67584 < 135168", "failed", None),
+    (typed(ContiguousShortfall, "hugepage-7: 3 free order-10 blocks; connection refused"), "failed", CONTIGUOUS),
+    (typed(HugepageMisconfigured, "contiguous-3: 0 free 1G; not enough contiguous memory"), "failed", HUGEPAGES),
+    (typed(HostUnreachable, "hugepage-7 (192.0.2.11:22): connection refused"), "broken", UNREACHABLE),
+    (typed(HostError, "c1: cannot resolve 'contiguous.example'"), "broken", UNREACHABLE),
+    (typed(CommandTimeout, "c1: timed out after 60 s reading hugepages"), "broken", UNREACHABLE),
+    (typed(CannotJudge, "c0: /proc/buddyinfo is absent\n(contiguous check)"), "broken", JUDGE),
+    (typed(FactsUnusable, "c0: facts unusable: hugepage pools absent"), "failed", JUDGE),
+    (typed(FactParseError, "/proc/zoneinfo line 3: contiguous"), "broken", JUDGE),
+    (typed(TrialRefused, "c0: 2M: 87 × 2M needed, 50 available: contiguous"), "failed", TRIAL),
+    (typed(RemediationFailed, "c0: vRouter did not come back; hugepages given back"), "failed", REMEDIATION),
+    (typed(OpenJournal, "reports/journal/c0.json: open run"), "broken", REMEDIATION),
+    (typed(HardwareUnfit, "c0: the CPU lacks pdpe1gb: no 1G hugepages"), "failed", HARDWARE),
+    (type_name(ContiguousShortfall), "failed", CONTIGUOUS),
+    ("Skipped: vrouter module not loaded (hugepage)", "skipped", NOT_APPLICABLE),
+    ("Host verdict FAIL: contiguous-3: 1 of 6 checks did not pass: hugepages_per_node", "failed", HELD_BACK),
+    ("AssertionError: c1: connection refused; cannot judge; not enough contiguous memory", "failed", None),
+    ("RuntimeError: c0: cannot judge: Unsupported hugepage size", "broken", None),
+    (typed(ContiguousShortfall, "a failure type never ends as broken"), "broken", None),
+    (typed(ContiguousShortfall, "x").replace("Shortfall", "ShortfallX"), "failed", None),
+    ("x" + typed(ContiguousShortfall, "x"), "failed", None),
     ("KeyError: 'x'", "broken", None),
 ]
-CATEGORY_BY_WORD = {
-    "contiguous": "Insufficient contiguous memory",
-    "hugepage": "Hugepage misconfiguration",
-    "unreachable": "Unreachable",
-    "cannot judge": "Unsupported / cannot judge",
-    "not applicable": "Not applicable",
-}
 
 
-@pytest.mark.parametrize(("message", "status", "word"), CLASSIFIED)
-def test_each_message_lands_in_at_most_one_category(message: str, status: str, word: str | None) -> None:
-    expected = [CATEGORY_BY_WORD[word]] if word else []
+@pytest.mark.parametrize(("message", "status", "category"), CLASSIFIED)
+def test_each_message_lands_in_at_most_one_category(message: str, status: str, category: str | None) -> None:
+    expected = [category] if category else []
     result = {"status": status, "statusDetails": {"message": message}}
     assert categories_of(result, list(CATEGORIES)) == expected
-    for category in CATEGORIES:  # JavaScript (Allure 3) searches instead of matching the whole message
-        regex = category.get("messageRegex")
-        if regex is not None and status in category["matchedStatuses"]:
-            assert bool(re.search(regex, message)) == (category["name"] in expected), category["name"]
+    for entry in CATEGORIES:  # JavaScript (Allure 3) searches instead of matching the whole message
+        regex = entry.get("messageRegex")
+        if regex is not None and status in entry["matchedStatuses"]:
+            assert bool(re.search(regex, message)) == (entry["name"] in expected), entry["name"]
+
+
+def preflight_errors() -> set[type[BaseException]]:
+    """Every PreflightError subclass the package defines (every module imported first)."""
+    for module in pkgutil.walk_packages(vrouter_preflight.__path__, "vrouter_preflight."):
+        importlib.import_module(module.name)
+    found: set[type[BaseException]] = set()
+    todo: list[type[BaseException]] = [PreflightError]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub.__module__.startswith("vrouter_preflight.") and sub not in found:
+                found.add(sub)
+                todo.append(sub)
+    return found
+
+
+def test_every_typed_cause_is_in_exactly_one_category() -> None:
+    listed = [cause for category in CAUSES for cause in category.causes]
+    assert len(listed) == len(set(listed)), "a cause in two categories"
+    # Every typed failure, every check's default one, and every error the engine reports (but the
+    # inventory's, which stops the run before any check) has its category.
+    assert set(FAILURES) <= set(listed)
+    assert {check.failure for check in CheckId} <= set(listed)
+    missing = {error for error in preflight_errors() if not issubclass(error, InventoryError)} - set(listed)
+    assert not missing, f"errors a check can end with but no category names: {missing}"
 
 
 def test_categories_json_is_what_allure_reads(tmp_path: Path) -> None:
     written = json.loads(write_categories(tmp_path).read_text())
-    assert [c["name"] for c in written] == [
-        "Unreachable",
-        "Unsupported / cannot judge",
-        "Insufficient contiguous memory",
-        "Hugepage misconfiguration",
-        "Not applicable",
-        "Hosts held back",
-    ]
+    assert [c["name"] for c in written] == list(CATEGORY_NAMES)
     for category in written:
         assert set(category) <= {"name", "description", "matchedStatuses", "messageRegex", "traceRegex"}
         assert set(category["matchedStatuses"]) <= {"failed", "broken", "passed", "skipped", "unknown"}
@@ -355,3 +423,13 @@ def test_validate_results_lists_every_problem(tmp_path: Path) -> None:
         "container c (None): children not among the results: ['9']",
     ):
         assert expected in message
+
+
+def test_the_readme_lists_each_category_with_its_causes() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("| category | causes |\n", 1)[1].split("\n\n", 1)[0]
+    rows = [line.strip().strip("|").split(" | ") for line in table.splitlines()[1:]]
+    documented = {name.strip(): causes.strip() for name, causes in rows}
+    assert list(documented) == list(CATEGORY_NAMES)
+    for category in CAUSES:
+        assert documented[category.name] == ", ".join(f"`{c.__name__}`" for c in category.causes), category.name

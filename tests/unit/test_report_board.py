@@ -7,9 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attr
 import pytest
+from allure_commons import model2
 
 from tests.allure_results import load_results, validate_results
+from tests.summaries import validate_summary
+from vrouter_preflight.check_ids import CheckId
 from vrouter_preflight.reporting.board import ACTIONS, PASS_ACTION, host_overviews, overview_result
 from vrouter_preflight.reporting.build_report import ReportError, build_report, executor, write_overviews
 
@@ -20,41 +24,52 @@ FIELD_MESSAGE = (
 
 
 def summary() -> dict[str, Any]:
-    def check(check_id: str, outcome: str, message: str = "", node: int | None = None) -> dict[str, Any]:
-        return {"id": check_id, "node": node, "outcome": outcome, "message": message}
+    """A summary of three hosts (one fails, one passes, one was not reached), as a run writes it."""
+
+    def check(check: CheckId, outcome: str, message: str = "", node: int | None = None) -> dict[str, Any]:
+        return {"id": check.id, "node": node, "outcome": outcome, "message": message}
 
     return {
+        "schema_version": 1,
+        "suite_version": "0.1.0",
         "inventory": "inventory/prod.yaml",
         "generated_at": "2026-11-26T14:18:05Z",
+        "exit_status": 1,
+        "verdict": "error",
         "hosts": {
             "field-node": {
                 "verdict": "fail",
                 "error": None,
                 "counts": {"passed": 5, "failed": 1, "error": 0, "skipped": 1},
-                "checks": [check("reachable", "passed"), check("contiguous_blocks", "failed", FIELD_MESSAGE)],
+                "checks": [
+                    check(CheckId.REACHABLE, "passed"),
+                    check(CheckId.CONTIGUOUS_BLOCKS, "failed", FIELD_MESSAGE),
+                ],
                 "demand": {"buddy_blocks": {"10": 44, "9": 2}, "hugepages": {}},
                 "supply": {
                     "free_blocks": {"0": {"Normal": [5, 4, 3, 2, 1, 0, 0, 0, 0, 0, 2]}, "1": {"Normal": [9] * 11}},
                     "hugepages": {"1048576": {"0": {"total": 170, "free": 14, "surplus": 0}}},
                     "hugepages_global": {},
                 },
-                "not_run": [{"id": "remediation", "reason": "needs --destructive"}],
+                "not_run": [{"id": CheckId.REMEDIATION.id, "reason": "needs --destructive"}],
             },
             "healthy-node": {
                 "verdict": "pass",
                 "error": None,
                 "counts": {"passed": 7, "failed": 0, "error": 0, "skipped": 0},
-                "checks": [check("reachable", "passed")],
+                "checks": [check(CheckId.REACHABLE, "passed")],
                 "demand": None,
                 "supply": None,
+                "not_run": [],
             },
             "gone-node": {
                 "verdict": "error",
                 "error": "connection refused",
                 "counts": {"passed": 0, "failed": 0, "error": 1, "skipped": 0},
-                "checks": [check("reachable", "error", "gone-node (127.0.0.1:1): connection refused")],
+                "checks": [check(CheckId.REACHABLE, "error", "gone-node (127.0.0.1:1): connection refused")],
                 "demand": None,
                 "supply": None,
+                "not_run": [],
             },
         },
     }
@@ -64,12 +79,12 @@ def test_each_host_gets_its_verdict_what_failed_and_the_action() -> None:
     field, healthy, gone = host_overviews(summary())
     assert field.headline == "Host verdict FAIL: field-node: 1 of 6 checks did not pass: contiguous_blocks"
     (action,) = field.actions
-    assert action.startswith(ACTIONS["contiguous_blocks"])
+    assert action.startswith(ACTIONS[CheckId.CONTIGUOUS_BLOCKS])
     assert action.endswith("To fix: free 1 × 1G page on node 0 or on node 1.")
-    assert field.not_run == (("remediation", "needs --destructive"),)
+    assert field.not_run == ((CheckId.REMEDIATION.id, "needs --destructive"),)
     assert healthy.actions == (PASS_ACTION,) and healthy.headline.endswith("passed all 7 checks")
     assert gone.headline == "Host verdict ERROR: gone-node could not be checked: connection refused"
-    assert gone.actions == (ACTIONS["reachable"],)
+    assert gone.actions == (ACTIONS[CheckId.REACHABLE],)
 
 
 def test_overview_results_are_valid_allure_results_with_a_stable_history_id(tmp_path: Path) -> None:
@@ -88,13 +103,32 @@ def test_overview_results_are_valid_allure_results_with_a_stable_history_id(tmp_
     assert [a["type"] for a in results["healthy-node"]["attachments"]] == ["text/html"], "no pictures for a pass"
     assert "Recommended action" in field["descriptionHtml"] and "inventory/prod.yaml" in field["descriptionHtml"]
     again = overview_result(host_overviews(summary())[0], uuid="other", start_ms=0)
-    assert again["historyId"] == field["historyId"], "the trend follows a host from run to run"
+    assert again.historyId == field["historyId"], "the trend follows a host from run to run"
+
+
+def test_overview_results_are_allure_commons_own_model_as_its_file_logger_writes_it(tmp_path: Path) -> None:
+    write_overviews(tmp_path, summary(), start_ms=1_795_000_000_000)
+    model = {field.name for field in attr.fields(model2.TestResult)}
+    for written in load_results(tmp_path):
+        assert set(written) <= model, set(written) - model
+        rebuilt = model2.TestResult(**written)
+        assert attr.asdict(rebuilt, filter=lambda _, value: value or value is False) == written
+        assert {label["name"] for label in written["labels"]} >= {"parentSuite", "suite", "severity"}
+    gone = next(r for r in load_results(tmp_path) if r["parameters"] == [{"name": "host", "value": "gone-node"}])
+    assert gone["statusDetails"] == {
+        "message": "Host verdict ERROR: gone-node could not be checked: connection refused",
+        "trace": ACTIONS[CheckId.REACHABLE],
+    }
+
+
+def test_the_board_summary_follows_the_published_schema() -> None:
+    validate_summary(summary())
 
 
 def test_the_overview_escapes_what_hosts_report() -> None:
     data = summary()
     data["hosts"]["field-node"]["checks"][1]["message"] = "<script>alert(1)</script>"
-    page = overview_result(host_overviews(data)[0], uuid="u", start_ms=0)["descriptionHtml"]
+    page = overview_result(host_overviews(data)[0], uuid="u", start_ms=0).descriptionHtml
     assert "<script>" not in page and "&lt;script&gt;" in page
 
 

@@ -9,12 +9,15 @@ from typing import Any
 
 import pytest
 
+from tests.summaries import load_summary, schema_problems, validate_summary
 from tests.unit.facts.corpus import corpus, ids, read, sysfs_files_from_grep
+from vrouter_preflight.check_ids import CheckId
 from vrouter_preflight.facts.buddyinfo import parse_buddyinfo
 from vrouter_preflight.facts.hugepages import parse_hugepage_sysfs
 from vrouter_preflight.figures import demand_json, supply_json
 from vrouter_preflight.records import CheckRecord, host_verdict
 from vrouter_preflight.reporting.summary import build_summary, run_meta, write_summary
+from vrouter_preflight.rollout import Rollout, parse_serial
 
 HOST_KEYS = {"verdict", "checks", "demand", "supply"}
 CHECK_KEYS = {"id", "node", "outcome", "message"}
@@ -56,7 +59,7 @@ def test_host_verdict(outcomes: list[str], unreachable: bool, verdict: str) -> N
 
 def test_unknown_outcome_is_refused() -> None:
     with pytest.raises(ValueError, match="'xfailed' is not one of"):
-        rec("c0", "reachable", "xfailed")
+        rec("c0", CheckId.REACHABLE.id, "xfailed")
 
 
 def three_hosts() -> dict[str, Any]:
@@ -65,17 +68,24 @@ def three_hosts() -> dict[str, Any]:
     return build_summary(
         host_names=["compute-2", "compute-0", "compute-1"],
         records=[
-            rec("compute-0", "reachable", "passed"),
-            rec("compute-0", "contiguous_blocks", "passed", node=0),
-            rec("compute-0", "contiguous_blocks", "failed", node=1, message="node 1: 0 free contiguous 4M blocks"),
-            rec("compute-1", "reachable", "error", message="compute-1 (192.0.2.11:22): connection refused"),
-            rec("compute-0", "vrouter_params", "skipped", message="vrouter module not loaded"),
-            rec("compute-2", "reachable", "passed"),
+            rec("compute-0", CheckId.REACHABLE.id, "passed"),
+            rec("compute-0", CheckId.CONTIGUOUS_BLOCKS.id, "passed", node=0),
+            rec(
+                "compute-0",
+                CheckId.CONTIGUOUS_BLOCKS.id,
+                "failed",
+                node=1,
+                message="node 1: 0 free contiguous 4M blocks",
+            ),
+            rec("compute-1", CheckId.REACHABLE.id, "error", message="compute-1 (192.0.2.11:22): connection refused"),
+            rec("compute-0", CheckId.HUGEPAGE_BACKING.id, "skipped", message="vRouter does not use hugepages"),
+            rec("compute-2", CheckId.REACHABLE.id, "passed"),
         ],
         host_errors={"compute-1": "connection refused"},
         demand={"compute-0": demand_json({10: 44, 9: 2, 8: 1}, {1048576: 2}), "compute-1": None},
         supply={"compute-0": supply_json(buddy, pools)},
         meta=run_meta(suite_version="0.1.0", inventory="inventory/example.yaml", exit_status=1),
+        not_run={"compute-0": {CheckId.REMEDIATION.id: "needs --destructive on the command line"}},
     )
 
 
@@ -97,6 +107,63 @@ def test_summary_has_the_contract_shape() -> None:
             assert set(check) == CHECK_KEYS
             assert check["outcome"] in ("passed", "failed", "error", "skipped")
     assert json.loads(json.dumps(summary)) == summary, "plain JSON types only"
+    validate_summary(summary)
+
+
+def test_a_summary_with_a_rollout_and_every_kind_of_details_follows_the_schema(tmp_path: Path) -> None:
+    rollout = Rollout(tmp_path, "run-1", ["compute-0", "compute-2"], parse_serial("1"), 0.0)
+    with rollout.slot("compute-0") as decision:
+        assert decision.run
+        rollout.finish("compute-0", ok=False, reason="vRouter did not come back healthy")
+    remediation = {
+        "changed": True,
+        "released": {"0": 1},
+        "restored": {"0": 1},
+        "shortfall": {},
+        "back": True,
+        "journal": "reports/journal/compute-0.json",
+        "journal_closed": True,
+        "warnings": ["drop_caches failed"],
+    }
+    records = [
+        CheckRecord("compute-0", CheckId.REMEDIATION.id, None, "failed", "not healthy", remediation),
+        CheckRecord("compute-2", CheckId.REMEDIATION.id, None, "passed", "plan: release 1 page", {"plan": "x"}),
+        CheckRecord("compute-2", CheckId.CERTIFY_CPU_1G_PAGES.id, None, "passed", "ok", {"evidence": {"pdpe1gb": 1}}),
+    ]
+    summary = build_summary(
+        host_names=["compute-0", "compute-2"],
+        records=records,
+        host_errors={},
+        demand={},
+        supply={},
+        meta=run_meta(suite_version="0.1.0", inventory="inventory/example.yaml", exit_status=1),
+        rollout=rollout.report(),
+    )
+    validate_summary(summary)
+    assert summary["rollout"]["failed"] == ["compute-0"]
+    assert summary["rollout"]["not_run"] == {"compute-2": summary["rollout"]["hosts"]["compute-2"]["reason"]}
+    assert summary["rollout"]["stopped"] is not None, "max_fail_percentage 0 stops the rollout"
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda s: s["hosts"]["compute-0"]["checks"][0].update(id="vrouter_params"), "'vrouter_params' is not one of"),
+        (lambda s: s["hosts"]["compute-0"].pop("not_run"), "'not_run' is a required property"),
+        (lambda s: s["hosts"]["compute-0"]["counts"].update(passed="2"), "'2' is not of type 'integer'"),
+        (lambda s: s.update(verdict="FAIL"), "'FAIL' is not one of"),
+        (lambda s: s["hosts"]["compute-0"]["checks"][0].update(changed=True), "'released' is a dependency"),
+        (lambda s: s.update(verdcit="fail"), "Additional properties are not allowed ('verdcit' was unexpected)"),
+    ],
+    ids=["unknown-check-id", "missing-field", "retyped-count", "unknown-verdict", "half-remediation", "typo"],
+)
+def test_the_schema_refuses_a_summary_that_breaks_the_contract(change: Any, problem: str) -> None:
+    summary = three_hosts()
+    change(summary)
+    problems = schema_problems(summary)
+    assert any(problem in found for found in problems), problems
+    with pytest.raises(AssertionError, match=r"does not follow summary\.schema\.json"):
+        validate_summary(summary)
 
 
 def test_summary_per_host_content() -> None:
@@ -104,10 +171,10 @@ def test_summary_per_host_content() -> None:
     c0, c1, c2 = hosts["compute-0"], hosts["compute-1"], hosts["compute-2"]
     assert (c0["verdict"], c1["verdict"], c2["verdict"]) == ("fail", "error", "pass")
     assert [(c["id"], c["node"], c["outcome"]) for c in c0["checks"]] == [
-        ("reachable", None, "passed"),
-        ("contiguous_blocks", 0, "passed"),
-        ("contiguous_blocks", 1, "failed"),
-        ("vrouter_params", None, "skipped"),
+        (CheckId.REACHABLE.id, None, "passed"),
+        (CheckId.CONTIGUOUS_BLOCKS.id, 0, "passed"),
+        (CheckId.CONTIGUOUS_BLOCKS.id, 1, "failed"),
+        (CheckId.HUGEPAGE_BACKING.id, None, "skipped"),
     ]
     assert c0["checks"][2]["message"] == "node 1: 0 free contiguous 4M blocks"
     assert c0["counts"] == {"passed": 2, "failed": 1, "error": 0, "skipped": 1}
@@ -186,11 +253,24 @@ def test_demand_refuses_negative_values(blocks: dict[int, int], pages: dict[int,
         demand_json(blocks, pages)
 
 
+def test_build_summary_refuses_not_run_of_an_unknown_host() -> None:
+    with pytest.raises(ValueError, match=r"not_run names hosts that are not in this run: \['ghost'\]"):
+        build_summary(
+            host_names=["c0"],
+            records=[],
+            host_errors={},
+            demand={},
+            supply={},
+            meta={},
+            not_run={"ghost": {CheckId.REMEDIATION.id: "needs --destructive"}},
+        )
+
+
 def test_build_summary_refuses_a_record_of_an_unknown_host() -> None:
     with pytest.raises(ValueError, match="'ghost', which is not in this run"):
         build_summary(
             host_names=["c0"],
-            records=[rec("ghost", "reachable", "passed")],
+            records=[rec("ghost", CheckId.REACHABLE.id, "passed")],
             host_errors={},
             demand={},
             supply={},
@@ -198,7 +278,7 @@ def test_build_summary_refuses_a_record_of_an_unknown_host() -> None:
         )
 
 
-@pytest.mark.parametrize("key", ["hosts", "verdict", "schema_version"])
+@pytest.mark.parametrize("key", ["hosts", "verdict", "schema_version", "rollout"])
 def test_build_summary_refuses_meta_that_would_overwrite_computed_fields(key: str) -> None:
     with pytest.raises(ValueError, match="meta may not set"):
         build_summary(host_names=[], records=[], host_errors={}, demand={}, supply={}, meta={key: 1})
@@ -213,7 +293,7 @@ def test_write_summary_creates_parents_and_round_trips(tmp_path: Path) -> None:
     target = tmp_path / "reports" / "nested" / "summary.json"
     summary = three_hosts()
     assert write_summary(target, summary) == target
-    assert json.loads(target.read_text(encoding="utf-8")) == summary
+    assert load_summary(target) == summary
     assert target.read_text(encoding="utf-8").endswith("}\n")
     assert oct(target.stat().st_mode & 0o777) == oct(0o644)
     assert [p.name for p in target.parent.iterdir()] == ["summary.json"], "no temporary file left behind"
@@ -223,8 +303,9 @@ def test_write_summary_replaces_an_old_file_atomically(tmp_path: Path) -> None:
     target = tmp_path / "summary.json"
     target.write_text("old")
     inode_before = target.stat().st_ino
-    write_summary(target, {"hosts": {}})
-    assert json.loads(target.read_text()) == {"hosts": {}}
+    summary = three_hosts()
+    write_summary(target, summary)
+    assert load_summary(target) == summary
     assert target.stat().st_ino != inode_before, "renamed over, not rewritten in place"
 
 

@@ -24,26 +24,24 @@ from pathlib import Path
 from typing import Any
 
 from vrouter_preflight.atomic_files import write_json_atomic
+from vrouter_preflight.check_ids import CERTIFICATION_CHECKS, CheckId, Scope
 from vrouter_preflight.records import CheckRecord
 
 SCHEMA_VERSION = 1
-#: The findings of every certificate, in the order they are written; ``trial`` is one per NUMA node.
-FINDINGS = ("identity", "cpu_1g_pages", "numa_layout", "boot_hugepages", "trial", "destructive_cycles")
-PER_NODE = frozenset({"trial"})
-#: Check ids of the certification checks are ``certify_<finding>``.
-CHECK_PREFIX = "certify_"
+#: The findings of every certificate, in the order they are written (the registry's certification checks).
+FINDINGS = tuple(str(check.finding) for check in CERTIFICATION_CHECKS)
+#: The findings recorded once per NUMA node (``trial``).
+PER_NODE = frozenset(str(check.finding) for check in CERTIFICATION_CHECKS if check.scope is Scope.NUMA_NODE)
 
 
 def finding_of(check_id: str) -> str | None:
     """The finding a check id records, or None for a check that is not a certification check.
 
-    >>> finding_of("certify_trial"), finding_of("trial_allocation")
-    ('trial', None)
+    >>> finding_of(CheckId.CERTIFY_TRIAL.id), finding_of(CheckId.TRIAL_ALLOCATION.id), PER_NODE
+    ('trial', None, frozenset({'trial'}))
     """
-    if not check_id.startswith(CHECK_PREFIX):
-        return None
-    name = check_id.removeprefix(CHECK_PREFIX)
-    return name if name in FINDINGS else None
+    check = CheckId.named(check_id)
+    return None if check is None else check.finding
 
 
 def expected_findings(nodes: Sequence[int] | None) -> list[tuple[str, int | None]]:
@@ -86,7 +84,7 @@ def build_certificate(
     with neither a record nor a reason is "not run in this run". An
     unreachable host (``host_error``) is not certified, whatever else.
 
-    >>> rec = CheckRecord("c0", "certify_cpu_1g_pages", None, "passed", "c0: the CPU supports 1G pages",
+    >>> rec = CheckRecord("c0", CheckId.CERTIFY_CPU_1G_PAGES.id, None, "passed", "c0: the CPU supports 1G pages",
     ...                   {"evidence": {"pdpe1gb": True}})
     >>> cert = build_certificate(host="c0", nodes=[0], records=[rec], not_run={"destructive_cycles": "needs X"},
     ...                          host_error=None, issued_at="2026-01-01T00:00:00Z", run={})
@@ -130,7 +128,8 @@ def build_certificate(
     if host_error is not None:
         reasons.insert(0, f"unreachable: {host_error}")
     certified = not reasons
-    identity = next((f["evidence"] for f in findings if f["id"] == "identity" and f["evidence"] is not None), None)
+    recorded = CheckId.CERTIFY_IDENTITY.finding
+    identity = next((f["evidence"] for f in findings if f["id"] == recorded and f["evidence"] is not None), None)
     return {
         "schema_version": SCHEMA_VERSION,
         "host": host,

@@ -21,6 +21,7 @@ from vrouter_preflight.boot_hugepages import (
     expected_pools,
     reservation_shortfalls,
 )
+from vrouter_preflight.check_ids import CheckId
 from vrouter_preflight.facts.cmdline import KernelCmdline
 from vrouter_preflight.facts.hugepages import HugepagePools
 from vrouter_preflight.facts.meminfo import NodeMemInfo
@@ -37,17 +38,23 @@ VROUTER_PAGE_SIZES = (GIB_KIB, MIB2_KIB)
 
 @dataclass(frozen=True)
 class Finding:
-    """One finding of a certification: what was judged, the verdict, the message and the evidence.
+    """One finding of a certification: the check that judged it, the verdict, the message and the evidence.
 
-    >>> Finding("cpu_1g_pages", True, "the CPU has pdpe1gb", {"pdpe1gb": True}).status
-    'passed'
+    >>> finding = Finding(CheckId.CERTIFY_CPU_1G_PAGES, True, "the CPU has pdpe1gb", {"pdpe1gb": True})
+    >>> finding.id, finding.status
+    ('cpu_1g_pages', 'passed')
     """
 
-    id: str
+    check: CheckId
     ok: bool
     message: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
     node: int | None = None
+
+    @property
+    def id(self) -> str:
+        """The finding's name in the certificate (its check's id without ``certify_``)."""
+        return self.check.finding or self.check.id
 
     @property
     def status(self) -> str:
@@ -72,7 +79,7 @@ def judge_1g_pages(flags: frozenset[str], *, kernel_has_1g_pool: bool, cpu_model
     evidence = {"pdpe1gb": has, "kernel_1g_pool": kernel_has_1g_pool, "cpu_model": cpu_model, "flags": len(flags)}
     if not has:
         return Finding(
-            "cpu_1g_pages",
+            CheckId.CERTIFY_CPU_1G_PAGES,
             False,
             "the CPU lacks pdpe1gb: no 1G hugepages on this hardware, so vRouter's tables cannot use 1G pages "
             f"({len(flags)} CPU flags read{'' if cpu_model is None else f', {cpu_model}'})",
@@ -80,7 +87,10 @@ def judge_1g_pages(flags: frozenset[str], *, kernel_has_1g_pool: bool, cpu_model
         )
     pool = "has" if kernel_has_1g_pool else "has NO (hugepagesz=1G was not configured)"
     return Finding(
-        "cpu_1g_pages", True, f"the CPU supports 1G pages (pdpe1gb) and the kernel {pool} a 1G hugepage pool", evidence
+        CheckId.CERTIFY_CPU_1G_PAGES,
+        True,
+        f"the CPU supports 1G pages (pdpe1gb) and the kernel {pool} a 1G hugepage pool",
+        evidence,
     )
 
 
@@ -168,7 +178,7 @@ def judge_numa_balance(layout: Sequence[NodeLayout], tolerance_pct: float) -> Fi
     missing = [n.node for n in layout if n.memory_kib is None]
     if not layout or missing:
         why = "no NUMA node listed" if not layout else f"no MemTotal in the meminfo of node(s) {missing}"
-        return Finding("numa_layout", False, f"NUMA layout unknown: {why}", evidence)
+        return Finding(CheckId.CERTIFY_NUMA_LAYOUT, False, f"NUMA layout unknown: {why}", evidence)
     memory = [n.memory_kib or 0 for n in layout]
     cpus = [len(n.cpus) for n in layout]
     mem_mean, mem_off = _spread(memory)
@@ -181,7 +191,9 @@ def judge_numa_balance(layout: Sequence[NodeLayout], tolerance_pct: float) -> Fi
     )
     described = "; ".join(f"node {n.node}: {_gib(n.memory_kib or 0)}, {plural(len(n.cpus), 'CPU')}" for n in layout)
     if len(layout) == 1:
-        return Finding("numa_layout", True, f"1 NUMA node ({described}): balanced by definition", evidence)
+        return Finding(
+            CheckId.CERTIFY_NUMA_LAYOUT, True, f"1 NUMA node ({described}): balanced by definition", evidence
+        )
     problems = []
     if mem_off > tolerance_pct:
         listed = ", ".join(_gib(m) for m in memory)
@@ -191,10 +203,13 @@ def judge_numa_balance(layout: Sequence[NodeLayout], tolerance_pct: float) -> Fi
         problems.append(f"CPUs per node {listed} are up to {cpu_off:.1f}% from the mean {cpu_mean:g}")
     if problems:
         return Finding(
-            "numa_layout", False, f"NUMA nodes unbalanced beyond {tolerance_pct:g}%: " + "; ".join(problems), evidence
+            CheckId.CERTIFY_NUMA_LAYOUT,
+            False,
+            f"NUMA nodes unbalanced beyond {tolerance_pct:g}%: " + "; ".join(problems),
+            evidence,
         )
     return Finding(
-        "numa_layout",
+        CheckId.CERTIFY_NUMA_LAYOUT,
         True,
         f"{len(layout)} NUMA nodes balanced within {tolerance_pct:g}% (memory {mem_off:.1f}%, CPUs {cpu_off:.1f}% "
         f"from the mean): {described}",
@@ -267,7 +282,7 @@ def judge_boot_reservations(
     evidence["requested"] = [describe_pool(pool) for pool in pools]
     if not pools:
         return Finding(
-            "boot_hugepages",
+            CheckId.CERTIFY_BOOT_HUGEPAGES,
             False,
             "the boot command line reserves no hugepages (no hugepagesz=/hugepages=, no expect: in the inventory): "
             "reserve vRouter's pages at boot (e.g. default_hugepagesz=1G hugepagesz=1G hugepages=N), runtime 1G "
@@ -284,7 +299,12 @@ def judge_boot_reservations(
             for r in uneven
         ]
     if problems:
-        return Finding("boot_hugepages", False, "boot hugepage reservations not met: " + "; ".join(problems), evidence)
+        return Finding(
+            CheckId.CERTIFY_BOOT_HUGEPAGES,
+            False,
+            "boot hugepage reservations not met: " + "; ".join(problems),
+            evidence,
+        )
     summary = "; ".join(
         f"{describe_pool(pool)} ("
         + ", ".join(
@@ -293,7 +313,9 @@ def judge_boot_reservations(
         + ")"
         for pool in pools
     )
-    return Finding("boot_hugepages", True, f"every boot hugepage reservation is held: {summary}", evidence)
+    return Finding(
+        CheckId.CERTIFY_BOOT_HUGEPAGES, True, f"every boot hugepage reservation is held: {summary}", evidence
+    )
 
 
 # --------------------------------------------------------------------------
@@ -347,7 +369,7 @@ def judge_trial_node(report: TrialReport, node: int) -> Finding:
             }
         )
     evidence = {"node": node, "python": report.python, "machine": report.machine, "sizes": sizes}
-    return Finding("trial", judgement.ok, judgement.message, evidence, node=node)
+    return Finding(CheckId.CERTIFY_TRIAL, judgement.ok, judgement.message, evidence, node=node)
 
 
 # --------------------------------------------------------------------------
@@ -457,7 +479,7 @@ def judge_cycles(
     for cycle in cycles:
         if not cycle.ok:
             return Finding(
-                "destructive_cycles",
+                CheckId.CERTIFY_DESTRUCTIVE_CYCLES,
                 False,
                 f"cycle {cycle.number} of {wanted} failed: {cycle.message}{supply}",
                 evidence,
@@ -469,17 +491,19 @@ def judge_cycles(
                 if cycle.pools_before.get(key) != cycle.pools_after.get(key)
             )
             return Finding(
-                "destructive_cycles",
+                CheckId.CERTIFY_DESTRUCTIVE_CYCLES,
                 False,
                 f"cycle {cycle.number} of {wanted}: the rollback is not verified (pools back: {cycle.back}; "
                 f"nr_hugepages differ for {', '.join(differs) or 'no pool'}){supply}",
                 evidence,
             )
     if len(cycles) < wanted:
-        return Finding("destructive_cycles", False, f"only {len(cycles)} of {wanted} cycles ran{supply}", evidence)
+        return Finding(
+            CheckId.CERTIFY_DESTRUCTIVE_CYCLES, False, f"only {len(cycles)} of {wanted} cycles ran{supply}", evidence
+        )
     per_cycle = ", ".join(str(sum(c.released.values())) for c in cycles)
     return Finding(
-        "destructive_cycles",
+        CheckId.CERTIFY_DESTRUCTIVE_CYCLES,
         True,
         f"{wanted} destructive cycles in a row passed, each rolled back and verified "
         f"(1G pages released per cycle: {per_cycle}){supply}",
@@ -542,5 +566,7 @@ def judge_identity(ident: Mapping[str, Any]) -> Finding:
     if unreadable:
         text += f"; DMI not readable: {', '.join(unreadable)}"
     if not ident.get("kernel_release"):
-        return Finding("identity", False, f"identity incomplete: the kernel release is unknown ({text})", dict(ident))
-    return Finding("identity", True, f"identity recorded: {text}", dict(ident))
+        return Finding(
+            CheckId.CERTIFY_IDENTITY, False, f"identity incomplete: the kernel release is unknown ({text})", dict(ident)
+        )
+    return Finding(CheckId.CERTIFY_IDENTITY, True, f"identity recorded: {text}", dict(ident))

@@ -17,90 +17,157 @@ an ``assert`` in a fixture (setup)            error        ``failed``
 ``pytest.skip``                               skipped      ``skipped``
 ============================================  ===========  ================
 
-The Allure message of a result is ``ExceptionType: text`` (for example
+The Allure message of a result is ``module.Type: text`` (for example
 ``vrouter_preflight.errors.HostUnreachable: compute-1 (192.0.2.11:22): connection
-refused``); the categories below match on words inside that message.
+refused``, ``vrouter_preflight.check_ids.ContiguousShortfall: c0: …``). Each
+board-level category is one row of :data:`CAUSES` and matches the TYPES of its
+causes at the start of the message, never the words of the text: a host
+named ``hugepage-7`` that cannot be reached is *Unreachable*.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Words the engine's messages carry for each board-level class. Kept here so
-# the checks' messages and the categories agree; see CATEGORIES.
-UNREACHABLE_WORDS = (
-    "connection refused",
-    "timed out",
-    "host key",
-    "authentication",
-    "unreachable",
-    "Unreachable",
-    "cannot resolve",
-    "no SSH banner",
+from _pytest.outcomes import Failed
+
+from vrouter_preflight.capture import CaptureAnswerError
+from vrouter_preflight.check_ids import (
+    ContiguousShortfall,
+    FactsUnusable,
+    HardwareUnfit,
+    HugepageMisconfigured,
+    RemediationFailed,
+    TrialRefused,
 )
-CANNOT_JUDGE_WORDS = ("cannot judge", "unsupported", "Unsupported", "absent", "facts unusable")
+from vrouter_preflight.errors import CommandFailed, CommandTimeout, HostError, HostUnreachable, NotLiveError
+from vrouter_preflight.facts.errors import FactParseError
+from vrouter_preflight.remediation.deployments import OperationsMissing
+from vrouter_preflight.remediation.forward import StepFailed
+from vrouter_preflight.remediation.journal import JournalError, OpenJournal
+from vrouter_preflight.reporting.board import HOST_VERDICT_PREFIX
+from vrouter_preflight.rollout import RolloutError
+from vrouter_preflight.rollout.coordinator import RolloutTimeout
+from vrouter_preflight.transport.output_limits import OutputTooLarge
+from vrouter_preflight.wiring.verdict import CannotJudge
 
 
-def _any_of(words: Sequence[str]) -> str:
-    return "(?:" + "|".join(words) + ")"
+@dataclass(frozen=True)
+class CauseCategory:
+    """A board-level category and the typed causes that put a result in it."""
+
+    name: str
+    description: str
+    causes: tuple[type[BaseException], ...]
+
+    @property
+    def statuses(self) -> list[str]:
+        """Allure's statuses of these causes: ``failed`` for a check's typed failure, ``broken`` for an error.
+
+        >>> CAUSES[0].statuses, CAUSES[1].statuses
+        (['broken'], ['failed', 'broken'])
+        """
+        failed = any(issubclass(cause, Failed) for cause in self.causes)
+        broken = any(not issubclass(cause, Failed) for cause in self.causes)
+        return [status for status, present in (("failed", failed), ("broken", broken)) if present]
+
+    @property
+    def message_regex(self) -> str:
+        """The type names of the causes, at the start of the message; the text after them is not read.
+
+        >>> print(CAUSES[2].message_regex)
+        ^(?:vrouter_preflight\\.check_ids\\.ContiguousShortfall)(?::[\\s\\S]*)?$
+        >>> [bool(re.fullmatch(CAUSES[2].message_regex, m)) for m in (
+        ...     "vrouter_preflight.check_ids.ContiguousShortfall: c0: no hugepage backs the tables",
+        ...     "vrouter_preflight.check_ids.HugepageMisconfigured: c0: not enough contiguous memory")]
+        [True, False]
+        """
+        names = "|".join(re.escape(type_name(cause)) for cause in self.causes)
+        return f"^(?:{names})(?::{_ANY})?$"
 
 
-# Regexes that mean the same in Allure 2 (Java, String.matches: the whole
-# message must match) and Allure 3 (JavaScript, a search): anchored with ^ $
-# so a lookahead is tried at the start only, no inline flags, "[\s\S]" for a
-# DOTALL ".", case spelled out. Allure 2 puts a result in EVERY category that
-# matches, so the classes exclude each other with lookaheads:
-# unreachable > cannot judge > contiguous memory > hugepages.
+def type_name(cause: type[BaseException]) -> str:
+    """The name of an exception type as Allure's message starts with it (``traceback.format_exception_only``).
+
+    >>> type_name(HostUnreachable), type_name(KeyError)
+    ('vrouter_preflight.errors.HostUnreachable', 'KeyError')
+    """
+    module = cause.__module__
+    return cause.__qualname__ if module in ("builtins", "__main__") else f"{module}.{cause.__qualname__}"
+
+
+# Regexes that mean the same in Allure 2 (Java, String.matches: the whole message must match) and
+# Allure 3 (JavaScript, a search): anchored with ^ $, no inline flags, "[\s\S]" for a DOTALL ".".
 _ANY = r"[\s\S]*"
-_NOT_UNREACHABLE = f"(?!{_ANY}{_any_of(UNREACHABLE_WORDS)})"
-_NOT_CANNOT_JUDGE = f"(?!{_ANY}{_any_of(CANNOT_JUDGE_WORDS)})"
-_NOT_CONTIGUOUS = f"(?!{_ANY}[Cc]ontiguous)"
-# The per-host overview results that `make report` adds (plugins/vrouter_preflight/reporting/board.py) start so;
-# they go to "Hosts held back" only, never into a class a check's own failure is counted in.
-HOST_VERDICT_PREFIX = "Host verdict "
-_NOT_HOST_VERDICT = f"(?!{HOST_VERDICT_PREFIX})"
+
+#: Every typed cause a check's result can end with, and its board-level category. Each cause is in
+#: exactly one row; a result whose cause is not here (a bug: KeyError, a bare assert) gets Allure's
+#: own "Product defects" / "Test defects".
+CAUSES: tuple[CauseCategory, ...] = (
+    CauseCategory(
+        "Unreachable",
+        "The host could not be reached, logged into or used (sudo, a command that hung); nothing on it was judged.",
+        (HostUnreachable, HostError, CommandTimeout, OutputTooLarge, CaptureAnswerError),
+    ),
+    CauseCategory(
+        "Unsupported / cannot judge",
+        "A fact the check needs is absent, does not parse or the platform is unsupported: not a pass.",
+        (FactsUnusable, CannotJudge, FactParseError, CommandFailed, NotLiveError),
+    ),
+    CauseCategory(
+        "Insufficient contiguous memory",
+        "Too few free physically contiguous blocks for vRouter's tables: the reload would fail.",
+        (ContiguousShortfall,),
+    ),
+    CauseCategory(
+        "Hugepage misconfiguration",
+        "Hugepages reserved, free or mounted differently from what vRouter is configured to use.",
+        (HugepageMisconfigured,),
+    ),
+    CauseCategory(
+        "Trial allocation refused",
+        "The kernel did not give the hugepages of vRouter's tables in a real allocation, or did not take them back.",
+        (TrialRefused,),
+    ),
+    CauseCategory(
+        "Remediation not proven",
+        "The destructive stage could not plan, prove or undo a healthy reload: read the host's journal.",
+        (RemediationFailed, StepFailed, OperationsMissing, JournalError, OpenJournal, RolloutError, RolloutTimeout),
+    ),
+    CauseCategory(
+        "Hardware not certifiable",
+        "The server lacks what kernel-mode vRouter with hugepages needs (1G pages in the CPU, a balanced NUMA layout).",
+        (HardwareUnfit,),
+    ),
+)
 
 CATEGORIES: tuple[dict[str, Any], ...] = (
-    {
-        "name": "Unreachable",
-        "description": "The host could not be reached or logged into; nothing on it was judged.",
-        "matchedStatuses": ["broken", "failed"],
-        "messageRegex": f"^{_NOT_HOST_VERDICT}{_ANY}{_any_of(UNREACHABLE_WORDS)}{_ANY}$",
-    },
-    {
-        "name": "Unsupported / cannot judge",
-        "description": "A fact the check needs is absent or the platform is unsupported: not a pass.",
-        "matchedStatuses": ["broken", "failed"],
-        "messageRegex": f"^{_NOT_HOST_VERDICT}{_NOT_UNREACHABLE}{_ANY}{_any_of(CANNOT_JUDGE_WORDS)}{_ANY}$",
-    },
-    {
-        "name": "Insufficient contiguous memory",
-        "description": "Too few free physically contiguous blocks for vRouter's tables: the reload would fail.",
-        "matchedStatuses": ["failed"],
-        "messageRegex": f"^{_NOT_HOST_VERDICT}{_NOT_UNREACHABLE}{_NOT_CANNOT_JUDGE}{_ANY}[Cc]ontiguous{_ANY}$",
-    },
-    {
-        "name": "Hugepage misconfiguration",
-        "description": "Hugepages reserved, free or mounted differently from what vRouter is configured to use.",
-        "matchedStatuses": ["failed"],
-        "messageRegex": (
-            f"^{_NOT_HOST_VERDICT}{_NOT_UNREACHABLE}{_NOT_CANNOT_JUDGE}{_NOT_CONTIGUOUS}{_ANY}[Hh]ugepage{_ANY}$"
-        ),
-    },
+    *(
+        {
+            "name": category.name,
+            "description": category.description,
+            "matchedStatuses": category.statuses,
+            "messageRegex": category.message_regex,
+        }
+        for category in CAUSES
+    ),
     {
         "name": "Not applicable",
         "description": "The check does not apply to this host.",
         "matchedStatuses": ["skipped"],
     },
     {
+        # The per-host overview results that `make report` adds (reporting/board.py); no check's message starts so.
         "name": "Hosts held back",
         "description": "One entry per host that failed or could not be checked: its verdict and what to do.",
         "matchedStatuses": ["broken", "failed"],
-        "messageRegex": f"^{HOST_VERDICT_PREFIX}{_ANY}$",
+        "messageRegex": f"^{re.escape(HOST_VERDICT_PREFIX)}{_ANY}$",
     },
 )
 

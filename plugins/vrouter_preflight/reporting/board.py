@@ -4,11 +4,12 @@ Pure functions of the JSON summary (:mod:`vrouter_preflight.reporting.summary`):
 :func:`host_overviews` reads it, :func:`overview_html` writes the page a
 non-engineer reads, and :func:`overview_result` turns a host's overview into
 one Allure result (suite "Host overview", a result per host, red when the host
-is held back) that ``make report`` adds next to the checks' results.
+is held back), built with allure-commons' own model, that ``make report`` adds
+next to the checks' results.
 
-The overview's message starts with ``Host verdict`` so that
+The overview's message starts with :data:`HOST_VERDICT_PREFIX` so that
 :data:`~vrouter_preflight.reporting.allure_report.CATEGORIES` files it under "Hosts held
-back" and nowhere else.
+back"; the checks' own categories match a failure's type, which no overview has.
 """
 
 from __future__ import annotations
@@ -20,31 +21,53 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from allure_commons import model2
+from allure_commons.model2 import Status
+
+from vrouter_preflight.check_ids import CheckId
+
+#: How every overview's message (its headline) starts.
+HOST_VERDICT_PREFIX = "Host verdict "
 #: What a board member should have done, per check that did not pass (engineers find the detail in the message).
-ACTIONS: Mapping[str, str] = {
-    "reachable": "Restore access to the host (network, SSH key, host key, sudo) and run the preflight again; "
-    "nothing on this host was judged.",
-    "facts_parse": "The host's kernel files could not be read or parsed: give the preflight access to them and run "
-    "it again.",
-    "cmdline_hugepages": "The boot-time hugepage reservation differs from the plan: correct the kernel command line "
-    "and reboot the host before the upgrade.",
-    "hugepages_per_node": "Too few free 1G hugepages on a NUMA node: free them (stop what holds them) or reserve "
-    "more at boot before the upgrade.",
-    "hugepage_backing": "vRouter's tables cannot be put on hugepages: add the hugetlbfs mount or reserve the pages "
-    "named in the message before the upgrade.",
-    "contiguous_blocks": "Do not reload vRouter on this host yet: its memory is too fragmented for vRouter's tables. "
-    "Release the 1G hugepages named below first (the preflight's destructive stage can do it and give them back) "
-    "or reboot the host.",
-    "trial_allocation": "The kernel refused the trial allocation vRouter's reload would make: free hugepages as the "
-    "message says before the upgrade.",
-    "remediation": "The remediation did not prove a healthy reload: keep this host out of the change and have an "
-    "engineer read its journal.",
+ACTIONS: Mapping[CheckId, str] = {
+    CheckId.REACHABLE: (
+        "Restore access to the host (network, SSH key, host key, sudo) and run the preflight again; "
+        "nothing on this host was judged."
+    ),
+    CheckId.FACTS_PARSE: (
+        "The host's kernel files could not be read or parsed: give the preflight access to them and run it again."
+    ),
+    CheckId.CMDLINE_HUGEPAGES: (
+        "The boot-time hugepage reservation differs from the plan: correct the kernel command line "
+        "and reboot the host before the upgrade."
+    ),
+    CheckId.HUGEPAGES_PER_NODE: (
+        "Too few free 1G hugepages on a NUMA node: free them (stop what holds them) or reserve "
+        "more at boot before the upgrade."
+    ),
+    CheckId.HUGEPAGE_BACKING: (
+        "vRouter's tables cannot be put on hugepages: add the hugetlbfs mount or reserve the pages "
+        "named in the message before the upgrade."
+    ),
+    CheckId.CONTIGUOUS_BLOCKS: (
+        "Do not reload vRouter on this host yet: its memory is too fragmented for vRouter's tables. "
+        "Release the 1G hugepages named below first (the preflight's destructive stage can do it and give them back) "
+        "or reboot the host."
+    ),
+    CheckId.TRIAL_ALLOCATION: (
+        "The kernel refused the trial allocation vRouter's reload would make: free hugepages as the "
+        "message says before the upgrade."
+    ),
+    CheckId.REMEDIATION: (
+        "The remediation did not prove a healthy reload: keep this host out of the change and have an "
+        "engineer read its journal."
+    ),
 }
 DEFAULT_ACTION = "Have an engineer read the message below and correct what it names before the upgrade."
 PASS_ACTION = "No action: the host is ready for the change."
 ERROR_ACTION = "The check could not judge this host (this is not a pass): correct what it names and run again."
 
-STATUS = {"pass": "passed", "fail": "failed", "error": "broken"}
+STATUS = {"pass": Status.PASSED, "fail": Status.FAILED, "error": Status.BROKEN}
 WORD = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}
 
 
@@ -87,17 +110,19 @@ class HostOverview:
         word = WORD.get(self.verdict, self.verdict.upper())
         judged = sum(self.counts.get(o, 0) for o in ("passed", "failed", "error"))
         if self.error is not None:
-            return f"Host verdict {word}: {self.host} could not be checked: {self.error}"
+            return f"{HOST_VERDICT_PREFIX}{word}: {self.host} could not be checked: {self.error}"
         if not self.findings:
-            return f"Host verdict {word}: {self.host} passed all {judged} checks"
+            return f"{HOST_VERDICT_PREFIX}{word}: {self.host} passed all {judged} checks"
         failed = ", ".join(finding.label for finding in self.findings)
-        return f"Host verdict {word}: {self.host}: {len(self.findings)} of {judged} checks did not pass: {failed}"
+        return (
+            f"{HOST_VERDICT_PREFIX}{word}: {self.host}: {len(self.findings)} of {judged} checks did not pass: {failed}"
+        )
 
     @property
     def actions(self) -> tuple[str, ...]:
         """The recommended actions, each once, in the order of the findings."""
         if self.error is not None:
-            return (ACTIONS["reachable"],)
+            return (ACTIONS[CheckId.REACHABLE],)
         if not self.findings:
             return (PASS_ACTION,)
         return tuple(dict.fromkeys(finding.action for finding in self.findings))
@@ -110,15 +135,16 @@ def action_for(check: str, outcome: str, message: str) -> str:
     """The board's action for one check that did not pass, with the check's own "to fix" when it names one.
 
     >>> message = "c0: 41 find no block; to fix: free 1 × 1G page on node 0; per zone: …"
-    >>> action_for("contiguous_blocks", "failed", message).split(". ")[-1]
+    >>> action_for(CheckId.CONTIGUOUS_BLOCKS.id, "failed", message).split(". ")[-1]
     'To fix: free 1 × 1G page on node 0.'
-    >>> action_for("reachable", "error", "c0: connection refused") == ACTIONS["reachable"]
+    >>> action_for(CheckId.REACHABLE.id, "error", "c0: connection refused") == ACTIONS[CheckId.REACHABLE]
     True
     """
+    known = CheckId.named(check)
     if outcome == "error":
-        base = ACTIONS["reachable"] if check == "reachable" else ERROR_ACTION
+        base = ACTIONS[CheckId.REACHABLE] if known is CheckId.REACHABLE else ERROR_ACTION
     else:
-        base = ACTIONS.get(check, DEFAULT_ACTION)
+        base = ACTIONS.get(known, DEFAULT_ACTION) if known is not None else DEFAULT_ACTION
     match = _TO_FIX.search(message)
     return f"{base} To fix: {match.group(1).strip()}." if match else base
 
@@ -211,17 +237,17 @@ def overview_result(
     *,
     uuid: str,
     start_ms: int,
-    attachments: Sequence[Mapping[str, str]] = (),
+    attachments: Sequence[model2.Attachment] = (),
     inventory: str = "",
     generated_at: str = "",
-) -> dict[str, Any]:
-    """The Allure 2 result of a host's overview (``*-result.json`` content).
+) -> model2.TestResult:
+    """The Allure result of a host's overview, in allure-commons' model (its file logger writes it).
 
     ``historyId`` depends on the host only, so the report's history and
     trend follow a host from run to run.
 
     >>> r = overview_result(HostOverview("c0", "error", {}, (), error="connection refused"), uuid="u", start_ms=0)
-    >>> r["status"], r["name"], r["statusDetails"]["message"]
+    >>> r.status, r.name, r.statusDetails.message
     ('broken', 'c0: ERROR — could not be checked', 'Host verdict ERROR: c0 could not be checked: connection refused')
     """
     word = WORD.get(overview.verdict, overview.verdict.upper())
@@ -231,31 +257,30 @@ def overview_result(
         name = f"{overview.host}: {word} — {', '.join(f.label for f in overview.findings)}"
     else:
         name = f"{overview.host}: {word} — ready for the change"
-    status = STATUS.get(overview.verdict, "unknown")
-    result: dict[str, Any] = {
-        "uuid": uuid,
-        "historyId": _stable_id("host_overview", overview.host),
-        "testCaseId": _stable_id("host_overview"),
-        "fullName": f"host_overview#{overview.host}",
-        "name": name,
-        "status": status,
-        "stage": "finished",
-        "descriptionHtml": overview_html(overview, inventory=inventory, generated_at=generated_at),
-        "start": start_ms,
-        "stop": start_ms,
-        "parameters": [{"name": "host", "value": overview.host}],
-        "attachments": list(attachments),
-        "labels": [
-            {"name": "parentSuite", "value": "Change board"},
-            {"name": "suite", "value": "Host overview"},
-            {"name": "feature", "value": "Host overview"},
-            {"name": "story", "value": "host_overview"},
-            {"name": "check_id", "value": "host_overview"},
-            {"name": "severity", "value": "blocker" if status != "passed" else "normal"},
-        ],
-        "links": [],
-        "steps": [],
+    status = STATUS.get(overview.verdict, Status.UNKNOWN)
+    labels = {
+        "parentSuite": "Change board",
+        "suite": "Host overview",
+        "feature": "Host overview",
+        "story": "host_overview",
+        "check_id": "host_overview",
+        "severity": "blocker" if status != Status.PASSED else "normal",
     }
-    if status != "passed":
-        result["statusDetails"] = {"message": overview.headline, "trace": "\n".join(overview.actions)}
-    return result
+    return model2.TestResult(
+        uuid=uuid,
+        historyId=_stable_id("host_overview", overview.host),
+        testCaseId=_stable_id("host_overview"),
+        fullName=f"host_overview#{overview.host}",
+        name=name,
+        status=status,
+        statusDetails=None
+        if status == Status.PASSED
+        else model2.StatusDetails(message=overview.headline, trace="\n".join(overview.actions)),
+        stage="finished",
+        descriptionHtml=overview_html(overview, inventory=inventory, generated_at=generated_at),
+        start=start_ms,
+        stop=start_ms,
+        parameters=[model2.Parameter(name="host", value=overview.host)],
+        attachments=list(attachments),
+        labels=[model2.Label(name=key, value=value) for key, value in labels.items()],
+    )

@@ -30,11 +30,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from allure_commons import model2
+from allure_commons.logger import AllureFileLogger
+from allure_commons.types import AttachmentType
+
 from vrouter_preflight.reporting.board import HostOverview, host_overviews, overview_result
 
 #: The Allure 2 command line as `make report` installs it (npm ci in tools/report of the checkout), relative to
 #: where the report is built; ``--allure`` or ``VRPF_ALLURE`` name another.
 ALLURE = Path(os.environ.get("VRPF_ALLURE", "tools/report/node_modules/allure-commandline/dist/bin/allure"))
+# allure_commons ships py.typed but leaves its file logger unannotated.
+_FILE_LOGGER: Any = AllureFileLogger
 #: Outputs and inputs default to ./reports/ where the command runs, as the run's own outputs do.
 REPORTS = Path("reports")
 
@@ -127,6 +133,8 @@ def _size_name(kib: int) -> str:
 def write_overviews(staging: Path, summary: Mapping[str, Any], *, start_ms: int) -> int:
     """Add one overview result per host of ``summary`` (and its pictures) to ``staging``; returns how many.
 
+    The results are allure-commons' own model, written by its file logger as allure-pytest writes a test's.
+
     >>> import tempfile
     >>> healthy = {"verdict": "pass", "error": None, "counts": {"passed": 7}, "checks": []}
     >>> with tempfile.TemporaryDirectory() as d:
@@ -135,27 +143,23 @@ def write_overviews(staging: Path, summary: Mapping[str, Any], *, start_ms: int)
     ...     count, [(r["name"], r["status"], [a["type"] for a in r["attachments"]]) for r in results]
     (1, [('c0: PASS — ready for the change', 'passed', ['text/html'])])
     """
+    logger = _FILE_LOGGER(staging)
     inventory = str(summary.get("inventory") or "")
     generated_at = str(summary.get("generated_at") or "")
     overviews = host_overviews(summary)
     for overview in overviews:
-        attachments = []
-        for name, png in overview_charts(overview):
-            source = f"{uuid.uuid4()}-attachment.png"
-            (staging / source).write_bytes(png)
-            attachments.append({"name": name, "source": source, "type": "image/png"})
-        html_source = f"{uuid.uuid4()}-attachment.html"
         result = overview_result(
-            overview,
-            uuid=str(uuid.uuid4()),
-            start_ms=start_ms,
-            attachments=attachments,
-            inventory=inventory,
-            generated_at=generated_at,
+            overview, uuid=str(uuid.uuid4()), start_ms=start_ms, inventory=inventory, generated_at=generated_at
         )
-        (staging / html_source).write_text(result["descriptionHtml"], encoding="utf-8")
-        result["attachments"].insert(0, {"name": "overview", "source": html_source, "type": "text/html"})
-        (staging / f"{result['uuid']}-result.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+        files: list[tuple[str, str | bytes, AttachmentType]] = [
+            ("overview", result.descriptionHtml, AttachmentType.HTML)
+        ]
+        files += [(name, png, AttachmentType.PNG) for name, png in overview_charts(overview)]
+        for name, body, kind in files:
+            source = f"{uuid.uuid4()}-attachment.{kind.extension}"
+            logger.report_attached_data(body=body, file_name=source)
+            result.attachments.append(model2.Attachment(name=name, source=source, type=kind.mime_type))
+        logger.report_result(result)
     return len(overviews)
 
 

@@ -17,6 +17,7 @@ import pytest
 
 import vrouter_preflight
 from vrouter_preflight.certification.certificate import build_certificate, finding_of, write_certificate
+from vrouter_preflight.check_ids import CERTIFICATION_CHECKS
 from vrouter_preflight.fleet import Fleet
 from vrouter_preflight.records import CheckRecord, utc_timestamp
 from vrouter_preflight.text_table import render_table
@@ -45,8 +46,11 @@ class CertificationReport:
         """The certificate of one marked host, from this run's records."""
         spec = self.fleet.inventory.host(name)
         result = host_results(self.config)[name]
-        findings = ("identity", "cpu_1g_pages", "numa_layout", "boot_hugepages", "trial", "destructive_cycles")
-        not_run = {f: why for f in findings if (why := not_run_reason(self.config, spec, f)) is not None}
+        not_run = {
+            str(check.finding): why
+            for check in CERTIFICATION_CHECKS
+            if (why := not_run_reason(self.config, spec, check)) is not None
+        }
         return build_certificate(
             host=name,
             nodes=result.numa_nodes,

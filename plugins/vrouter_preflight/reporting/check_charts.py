@@ -26,6 +26,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from vrouter_preflight.check_ids import CheckId
 from vrouter_preflight.facts.sizes import format_kib
 from vrouter_preflight.reporting import charts
 from vrouter_preflight.wiring.allure_attach import allure_active, attach_png, attach_text
@@ -192,10 +193,10 @@ def remediation_charts(funcargs: Mapping[str, Any], details: Mapping[str, Any] |
     return out
 
 
-CHARTS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any] | None], list[Chart]]] = {
-    "contiguous_blocks": contiguous_blocks_charts,
-    "hugepages_per_node": hugepages_per_node_charts,
-    "remediation": remediation_charts,
+CHARTS: dict[CheckId, Callable[[Mapping[str, Any], Mapping[str, Any] | None], list[Chart]]] = {
+    CheckId.CONTIGUOUS_BLOCKS: contiguous_blocks_charts,
+    CheckId.HUGEPAGES_PER_NODE: hugepages_per_node_charts,
+    CheckId.REMEDIATION: remediation_charts,
 }
 
 
@@ -204,10 +205,11 @@ def attach_check_charts(check_id: str, funcargs: Mapping[str, Any], details: Map
 
     Nothing happens while Allure is not recording or with ``VRPF_CHARTS=off``.
 
-    >>> attach_check_charts("contiguous_blocks", {}, None)
+    >>> attach_check_charts(CheckId.CONTIGUOUS_BLOCKS.id, {}, None)
     0
     """
-    draw = CHARTS.get(check_id)
+    check = CheckId.named(check_id)
+    draw = None if check is None else CHARTS.get(check)
     if draw is None or not allure_active() or not charts_enabled():
         return 0
     try:
@@ -224,6 +226,6 @@ def pytest_vrouter_preflight_check_concluded(item: Any, check_id: str, details: 
     """The wiring's hook (:mod:`vrouter_preflight.wiring.hookspecs`): attach the concluded check's pictures.
 
     >>> from types import SimpleNamespace
-    >>> pytest_vrouter_preflight_check_concluded(SimpleNamespace(funcargs={}), "contiguous_blocks", None)
+    >>> pytest_vrouter_preflight_check_concluded(SimpleNamespace(funcargs={}), CheckId.CONTIGUOUS_BLOCKS.id, None)
     """
     attach_check_charts(check_id, getattr(item, "funcargs", {}), details)

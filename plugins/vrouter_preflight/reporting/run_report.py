@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import vrouter_preflight
+from vrouter_preflight.check_ids import CheckId
 from vrouter_preflight.fleet import Fleet
 from vrouter_preflight.records import CheckRecord, host_verdict, utc_timestamp
 from vrouter_preflight.reporting.allure_report import write_categories, write_environment
@@ -51,25 +52,22 @@ class RunReport:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         names = self.fleet.host_names
         results = host_results(self.config)
+        destructive, live_only = not_run_reasons(self.config), live_only_not_run(self.config)
+        self.rollout = rollout_report(self.config)
         summary = build_summary(
             host_names=names,
             records=list(self.records.values()),
             host_errors={name: result.error for name, result in results.items() if result.error is not None},
             demand={name: result.demand for name, result in results.items()},
             supply={name: result.supply for name, result in results.items()},
+            not_run={name: {**live_only.get(name, {}), **destructive.get(name, {})} for name in names},
+            rollout=self.rollout,
             meta=run_meta(
                 suite_version=vrouter_preflight.__version__,
                 inventory=self.fleet.inventory.path,
                 exit_status=int(exitstatus),
             ),
         )
-        destructive, live_only = not_run_reasons(self.config), live_only_not_run(self.config)
-        for name, host_summary in summary["hosts"].items():
-            reasons = {**live_only.get(name, {}), **destructive.get(name, {})}
-            host_summary["not_run"] = [{"id": check, "reason": why} for check, why in reasons.items()]
-        self.rollout = rollout_report(self.config)
-        if self.rollout is not None:
-            summary["rollout"] = self.rollout
         self.summary_written = write_summary(self.summary_path, summary)
         metrics = self.config.getoption("metrics")
         if metrics:
@@ -121,7 +119,7 @@ class RunReport:
         by_host = self._records_by_host()
         for name in self.fleet.host_names:
             for record in by_host.get(name, []):
-                if record.check_id != "remediation" or "plan" in (record.details or {}):
+                if record.check is not CheckId.REMEDIATION or "plan" in (record.details or {}):
                     continue
                 details = record.details or {}
                 changed = "yes" if details.get("changed") else "no"
@@ -137,7 +135,7 @@ class RunReport:
             (name, str((record.details or {})["plan"]))
             for name in self.fleet.host_names
             for record in by_host.get(name, [])
-            if record.check_id == "remediation" and "plan" in (record.details or {})
+            if record.check is CheckId.REMEDIATION and "plan" in (record.details or {})
         ]
         if plans:
             terminalreporter.section("vrouter-preflight: plan (nothing was changed)")

@@ -1,7 +1,10 @@
 """The JSON summary of a run: one verdict, the checks, demand and supply per host.
 
 Pipelines read this file (``--summary-json``, default ``reports/summary.json``),
-so its shape is a contract; fields may be added, never renamed or removed::
+so its shape is a contract, published as a JSON Schema (draft 2020-12) in
+``docs/summary.schema.json``; :data:`SCHEMA_VERSION` changes with every
+breaking change of it (a field removed, renamed or retyped; README "JSON
+summary"). In short::
 
     {"schema_version": 1, "suite_version": "...", "inventory": "...",
      "generated_at": "2026-11-26T14:18:00Z", "exit_status": 1, "verdict": "fail",
@@ -9,15 +12,19 @@ so its shape is a contract; fields may be added, never renamed or removed::
         "verdict": "pass|fail|error",
         "error": null,
         "counts": {"passed": 3, "failed": 1, "error": 0, "skipped": 0},
-        "checks": [{"id": "contiguous_blocks", "node": null,
+        "checks": [{"id": "<check id>", "node": null,
                     "outcome": "passed|failed|error|skipped", "message": "..."}],
         "demand": {"buddy_blocks": {"10": 44, "9": 2}, "hugepages": {"1G": 2}},
         "supply": {"free_blocks": {"<node>": {"<zone>": [n0, n1, ...]}},
                    "hugepages": {"<size kB>": {"<node>": {"total": 0, "free": 0, "surplus": 0}}},
-                   "hugepages_global": {"<size kB>": {"total": 0, "free": 0, ...}}}}}}
+                   "hugepages_global": {"<size kB>": {"total": 0, "free": 0, ...}}},
+        "not_run": [{"id": "<check id>", "reason": "..."}]}},
+     "rollout": {...}}
 
-Everything here but :func:`write_summary` is a pure function of its arguments. The records are
-:mod:`vrouter_preflight.records`; demand and supply figures :mod:`vrouter_preflight.figures`.
+``rollout`` is there only when the destructive stage ran. Everything here but
+:func:`write_summary` is a pure function of its arguments. The records are
+:mod:`vrouter_preflight.records`; demand and supply figures :mod:`vrouter_preflight.figures`;
+the check ids :class:`vrouter_preflight.check_ids.CheckId`.
 """
 
 from __future__ import annotations
@@ -64,13 +71,17 @@ def build_summary(
     demand: Mapping[str, Mapping[str, Any] | None],
     supply: Mapping[str, Mapping[str, Any] | None],
     meta: Mapping[str, Any],
+    not_run: Mapping[str, Mapping[str, str]] | None = None,
+    rollout: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The whole summary: ``meta`` at the top, then one entry per host in inventory order.
 
     ``host_errors`` maps an unreachable host to its cause; ``demand`` and
     ``supply`` are :func:`demand_json` / :func:`supply_json` results (a host
-    missing from them, or mapped to None, gets ``null``). Records keep their
-    order within a host. A record of a host that is not in ``host_names`` is a
+    missing from them, or mapped to None, gets ``null``); ``not_run`` maps a
+    host to the checks deselected on it and why; ``rollout`` is the destructive
+    stage's report, when it ran. Records keep their order within a host. A
+    record (or ``not_run`` entry) of a host that is not in ``host_names`` is a
     bug in the caller and raises ``ValueError``.
 
     >>> s = build_summary(host_names=["c1", "c0"],
@@ -79,12 +90,12 @@ def build_summary(
     ...     host_errors={"c1": "connection refused"}, demand={}, supply={}, meta={"exit_status": 1})
     >>> list(s["hosts"]), s["hosts"]["c1"]["verdict"], s["hosts"]["c1"]["error"], s["verdict"]
     (['c1', 'c0'], 'error', 'connection refused', 'error')
-    >>> s["hosts"]["c0"]["checks"], s["hosts"]["c0"]["demand"]
-    ([{'id': 'reachable', 'node': None, 'outcome': 'passed', 'message': ''}], None)
+    >>> s["hosts"]["c0"]["checks"], s["hosts"]["c0"]["demand"], s["hosts"]["c0"]["not_run"]
+    ([{'id': 'reachable', 'node': None, 'outcome': 'passed', 'message': ''}], None, [])
     """
     if len(set(host_names)) != len(host_names):
         raise ValueError(f"duplicate host names: {list(host_names)}")
-    reserved = {"hosts", "schema_version", "verdict"} & set(meta)
+    reserved = {"hosts", "schema_version", "verdict", "rollout"} & set(meta)
     if reserved:
         raise ValueError(f"meta may not set {sorted(reserved)}: the summary computes them")
     by_host: dict[str, list[CheckRecord]] = {name: [] for name in host_names}
@@ -92,6 +103,9 @@ def build_summary(
         if record.host not in by_host:
             raise ValueError(f"record of {record.check_id} for host {record.host!r}, which is not in this run")
         by_host[record.host].append(record)
+    strangers = sorted(set(not_run or {}) - set(by_host))
+    if strangers:
+        raise ValueError(f"not_run names hosts that are not in this run: {strangers}")
     hosts: dict[str, Any] = {}
     for name in host_names:
         host_records = by_host[name]
@@ -105,13 +119,17 @@ def build_summary(
             "checks": [record.to_json() for record in host_records],
             "demand": None if demand_of is None else dict(demand_of),
             "supply": None if supply_of is None else dict(supply_of),
+            "not_run": [{"id": check, "reason": why} for check, why in (not_run or {}).get(name, {}).items()],
         }
-    return {
+    summary = {
         "schema_version": SCHEMA_VERSION,
         **meta,
         "verdict": overall_verdict([host["verdict"] for host in hosts.values()]),
         "hosts": hosts,
     }
+    if rollout is not None:
+        summary["rollout"] = dict(rollout)
+    return summary
 
 
 def write_summary(path: str | os.PathLike[str], summary: Mapping[str, Any]) -> Path:

@@ -17,6 +17,7 @@ from _pytest.mark.expression import Expression  # pytest's own -m parser
 
 from vrouter_preflight.boot_hugepages import expected_pools
 from vrouter_preflight.certification.findings import Finding, certification_sizes
+from vrouter_preflight.check_ids import CheckId
 from vrouter_preflight.demand import VrouterDemand
 from vrouter_preflight.fleet import HostUnderTest
 from vrouter_preflight.inventory import HostSpec, Inventory
@@ -105,23 +106,24 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return None
 
 
-def not_run_reason(config: pytest.Config, spec: HostSpec, finding: str) -> str | None:
-    """Why a finding of ``spec``'s host was not run in this run, when it was deselected (else None).
+def not_run_reason(config: pytest.Config, spec: HostSpec, check: CheckId) -> str | None:
+    """Why certification ``check`` of ``spec``'s host was not run in this run, when it was deselected (else None).
 
     >>> from types import SimpleNamespace
     >>> config = SimpleNamespace(getoption=lambda name: False, stash={})  # pytest.Config's stand-in: no --destructive
-    >>> not_run_reason(config, HostSpec(name="c0", destructive=True), "destructive_cycles")
+    >>> not_run_reason(config, HostSpec(name="c0", destructive=True), CheckId.CERTIFY_DESTRUCTIVE_CYCLES)
     'needs --destructive on the command line (and destructive: true for the host)'
-    >>> not_run_reason(config, HostSpec(name="c7", transport="snapshot", path="/cap/c7"), "trial")
+    >>> not_run_reason(config, HostSpec(name="c7", transport="snapshot", path="/cap/c7"), CheckId.CERTIFY_TRIAL)
     'needs a live host: this host is a snapshot, which runs no commands'
-    >>> not_run_reason(config, HostSpec(name="c0"), "numa_layout") is None
+    >>> not_run_reason(config, HostSpec(name="c0"), CheckId.CERTIFY_NUMA_LAYOUT) is None
     True
     """
-    if finding in ("trial", "destructive_cycles") and spec.transport == "snapshot":
+    destructive = CheckId.CERTIFY_DESTRUCTIVE_CYCLES
+    if check in (CheckId.CERTIFY_TRIAL, destructive) and spec.transport == "snapshot":
         return SNAPSHOT_NOT_LIVE
-    if finding != "destructive_cycles":
+    if check is not destructive:
         return None
-    recorded = not_run_reasons(config).get(spec.name, {}).get("certify_destructive_cycles")
+    recorded = not_run_reasons(config).get(spec.name, {}).get(destructive.id)
     if recorded:
         return recorded
     if destructive_mode(config) is None:
@@ -135,14 +137,16 @@ def conclude_finding(verdict: Verdict, finding: Finding) -> None:
     """Record the finding's evidence for the certificate (and the reports), then conclude with its message.
 
     >>> from types import SimpleNamespace
-    >>> item = SimpleNamespace(originalname="test_certify_cpu_1g_pages", user_properties=[])  # a test item's stand-in
-    >>> conclude_finding(Verdict(item, "c0"), Finding("cpu_1g_pages", True, "the CPU has pdpe1gb", {"pdpe1gb": True}))
+    >>> from vrouter_preflight.wiring.items import check
+    >>> cpu = CheckId.CERTIFY_CPU_1G_PAGES
+    >>> item = SimpleNamespace(function=check(cpu)(lambda: None), user_properties=[])  # a test item's stand-in
+    >>> conclude_finding(Verdict(item, "c0"), Finding(cpu, True, "the CPU has pdpe1gb", {"pdpe1gb": True}))
     >>> item.user_properties
     [('details', {'evidence': {'pdpe1gb': True}}), ('message', 'c0: the CPU has pdpe1gb')]
-    >>> conclude_finding(Verdict(item, "c0"), Finding("cpu_1g_pages", False, "the CPU lacks pdpe1gb"))
+    >>> conclude_finding(Verdict(item, "c0"), Finding(cpu, False, "the CPU lacks pdpe1gb"))
     Traceback (most recent call last):
     ...
-    Failed: c0: the CPU lacks pdpe1gb
+    vrouter_preflight.check_ids.HardwareUnfit: c0: the CPU lacks pdpe1gb
     """
     __tracebackhide__ = True
     evidence = dict(finding.evidence)

@@ -1,8 +1,21 @@
-"""What a collected check item says about itself: the host and NUMA node it judges, its check id."""
+"""What a collected check item says about itself: the host and NUMA node it judges, its check id.
+
+A check function names its id with :func:`check`; :func:`check_id_of` reads it back from the item.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pytest
+
+from vrouter_preflight.check_ids import CheckId
+
+Function = TypeVar("Function", bound=Callable[..., Any])
+
+#: The attribute :func:`check` sets on a check function.
+BOUND_ID = "vrouter_preflight_check_id"
 
 
 def _params(item: Any) -> dict[str, Any]:
@@ -36,12 +49,66 @@ def node_of(item: Any) -> int | None:
     return node if isinstance(node, int) else None
 
 
-def check_id_of(item: Any) -> str:
-    """The check id of a test item: its function name without ``test_``.
+def check(check_id: CheckId) -> Callable[[Function], Function]:
+    """Bind a check function to its id in the registry: every report names the check so, whatever the function's name.
+
+    >>> @check(CheckId.REACHABLE)
+    ... def test_host_answers() -> None: ...
+    >>> bound_id(test_host_answers)
+    <CheckId.REACHABLE: 'reachable'>
+    >>> check(CheckId.FACTS_PARSE)(test_host_answers)
+    Traceback (most recent call last):
+    ...
+    ValueError: test_host_answers is bound to reachable already, not facts_parse
+    """
+
+    def bind(function: Function) -> Function:
+        bound = bound_id(function)
+        if bound is not None and bound is not check_id:
+            raise ValueError(f"{function.__name__} is bound to {bound.id} already, not {check_id.id}")
+        setattr(function, BOUND_ID, check_id)
+        return function
+
+    return bind
+
+
+def bound_id(function: object) -> CheckId | None:
+    """The id :func:`check` bound ``function`` to, or None.
+
+    >>> bound_id(len) is None
+    True
+    """
+    found = getattr(function, BOUND_ID, None)
+    return found if isinstance(found, CheckId) else None
+
+
+def check_of(item: Any) -> CheckId:
+    """The registry member of a check item, from its function's :func:`check` (a usage error when it has none).
 
     >>> from types import SimpleNamespace
-    >>> check_id_of(SimpleNamespace(originalname="test_contiguous_blocks", name="test_contiguous_blocks[c0]"))
-    'contiguous_blocks'
+    >>> @check(CheckId.CONTIGUOUS_BLOCKS)
+    ... def test_blocks() -> None: ...
+    >>> check_of(SimpleNamespace(function=test_blocks, name="test_blocks[c0]"))
+    <CheckId.CONTIGUOUS_BLOCKS: 'contiguous_blocks'>
+    >>> check_of(SimpleNamespace(function=len, path="/srv/checks/test_x.py", name="test_x[c0]"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pytest.UsageError: /srv/checks/test_x.py::test_x[c0]: a check names its id with @check(CheckId.…) ...
     """
-    name = str(getattr(item, "originalname", None) or item.name)
-    return name.removeprefix("test_")
+    found = bound_id(getattr(item, "function", None))
+    if found is None:
+        raise pytest.UsageError(
+            f"{getattr(item, 'path', '?')}::{getattr(item, 'name', '?')}: a check names its id with "
+            "@check(CheckId.…) (vrouter_preflight.wiring.items); this one names none"
+        )
+    return found
+
+
+def check_id_of(item: Any) -> str:
+    """The check id of a check item, as every report writes it (see :func:`check_of`).
+
+    >>> from types import SimpleNamespace
+    >>> check_id_of(SimpleNamespace(function=check(CheckId.REMEDIATION)(lambda: None)))
+    'remediation'
+    """
+    return check_of(item).id

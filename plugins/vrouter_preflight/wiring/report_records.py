@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import pytest
 
+from vrouter_preflight.check_ids import FAILURES
 from vrouter_preflight.records import CheckRecord
 
 #: Worse outcomes replace better ones when a check reports more than once (a teardown error after a pass).
 _RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
+#: Exception types pytest writes before a failure's message; the records keep the operator's message alone.
+_FAILURE_TYPES = frozenset({"AssertionError", "Failed", *(f"{t.__module__}.{t.__qualname__}" for t in FAILURES)})
 
 
 def outcome_of(report: pytest.TestReport) -> str | None:
@@ -35,12 +38,14 @@ def outcome_of(report: pytest.TestReport) -> str | None:
 
 
 def first_line(report: pytest.TestReport) -> str:
-    """The one-line message of a failed, erroring or skipped report.
+    """The one-line message of a failed, erroring or skipped report, without the failure's type.
 
     >>> def report(outcome, longrepr):
     ...     return pytest.TestReport("checks/test_memory.py::test_x[c0]", ("x", 0, "x"), {}, outcome, longrepr, "call")
     >>> first_line(report("failed", "AssertionError: c0: node 1 has 0 free 1G pages, needs 1\\nassert 0 >= 1"))
     'c0: node 1 has 0 free 1G pages, needs 1'
+    >>> first_line(report("failed", "vrouter_preflight.check_ids.HugepageMisconfigured: c0: node 1: 0 free 1G"))
+    'c0: node 1: 0 free 1G'
     >>> first_line(report("skipped", ("checks/test_memory.py", 40, "Skipped: vrouter not loaded")))
     'vrouter not loaded'
     """
@@ -51,7 +56,10 @@ def first_line(report: pytest.TestReport) -> str:
         crash = getattr(longrepr, "reprcrash", None)
         text = str(getattr(crash, "message", None) or longrepr or "")
     lines = text.strip().splitlines()
-    return lines[0].removeprefix("AssertionError: ").removeprefix("Failed: ") if lines else ""
+    if not lines:
+        return ""
+    kind, separator, message = lines[0].partition(": ")
+    return message if separator and kind in _FAILURE_TYPES else lines[0]
 
 
 def record_of(report: pytest.TestReport) -> CheckRecord | None:
