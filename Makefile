@@ -36,8 +36,11 @@ preflight: $(VENV)/.runtime
 		--alluredir=reports/allure-results --clean-alluredir $(PYTEST_ARGS)
 
 # The change-board report of the last `make preflight` (reports/allure-results + reports/summary.json).
+# A sharded run: make report REPORT_RESULTS="out/1/allure-results out/2/allure-results" REPORT_SUMMARIES="out/1/s.json out/2/s.json"
+REPORT_RESULTS ?= reports/allure-results
+REPORT_SUMMARIES ?= reports/summary.json
 report: $(VENV)/.runtime $(ALLURE_CLI)
-	$(PY) -m vrouter_preflight.reporting.build_report
+	$(PY) -m vrouter_preflight.reporting.build_report --results $(REPORT_RESULTS) --summary $(REPORT_SUMMARIES)
 
 # ruff; the import contracts of pyproject.toml (layers only import downwards, no import cycle); and what
 # the installed package runs on: Python 3.9 and later (vermin).

@@ -14,7 +14,7 @@ checks), and registers the rest only for a run that collects its checks.
 In such a run the wiring (:mod:`vrouter_preflight.wiring`) is registered, then
 the reporting plugins: the run report (JSON summary, terminal table, Allure
 environment and categories), the certificates of a certification run and,
-while Allure records, the checks' pictures.
+while Allure records a destructive run, the remediation's pictures.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 
-from vrouter_preflight.reporting import check_charts
 from vrouter_preflight.reporting.certificates import CertificationReport
 from vrouter_preflight.reporting.run_report import RunReport
 from vrouter_preflight.wiring import (
@@ -56,6 +55,8 @@ MARKERS = (
     f"{certification.MARKER}: a hardware certification finding; runs with -m {certification.MARKER} "
     "on hosts marked certify",
 )
+#: Draws the destructive stage's pictures while Allure records (the others are drawn by `make report`).
+CHARTS_PLUGIN = "vrouter_preflight.reporting.check_charts"
 #: pytest's cache writers: a run outside a pytest project must leave nothing but reports/ behind.
 CACHE_WRITERS = ("lfplugin", "nfplugin")
 
@@ -111,8 +112,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if certification.is_certification_run(config):
         directory = option_output(config, "certificate_dir", CERTIFICATES_DEFAULT)
         config.pluginmanager.register(CertificationReport(config, fleet, directory), "vrouter-preflight-certificates")
-    if _allure_records(config):
-        config.pluginmanager.register(check_charts, "vrouter-preflight-charts")
+    if _allure_records(config) and destructive.destructive_mode(config) == "run":
+        # The remediation's pictures; imported by name so that no other run loads the plotting library.
+        config.pluginmanager.import_plugin(CHARTS_PLUGIN)
 
 
 def keep_hosts_on_one_worker(option: Any) -> None:

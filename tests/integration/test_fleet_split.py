@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from tests.gate_snapshots import field_report_node
-from tests.suite_runs import run_suite
+from tests.suite_runs import INSTALLED_ALLURE, run_suite
+from vrouter_preflight.reporting.build_report import build_report
 
 SHARDS = 3
 
@@ -140,3 +141,18 @@ def test_a_bad_shard_is_a_usage_error(fleet: Path) -> None:
     run = run_suite("--inventory", str(fleet), "--shard", "4/3")
     assert run.returncode == 4
     assert "--shard: shard 4/3: want 1 <= I <= N <= 1000" in run.stderr
+
+
+def test_one_change_board_report_from_the_shards(fleet: Path, tmp_path: Path) -> None:
+    results, summaries = [], []
+    for index in (1, 2):
+        alluredir, summary = tmp_path / f"allure-{index}", tmp_path / f"shard{index}.json"
+        run_with(fleet, summary, "--shard", f"{index}/2", f"--alluredir={alluredir}")
+        results.append(alluredir)
+        summaries.append(summary)
+    shard_results = sum(len(list(directory.glob("*-result.json"))) for directory in results)
+    built = build_report(results, summaries, tmp_path / "report", tmp_path / "history", allure=INSTALLED_ALLURE)
+    assert built.hosts == 32, "one overview per host of the whole region"
+    assert built.results == shard_results + 32
+    environment = (built.site / "widgets" / "environment.json").read_text()
+    assert '"shards"' in environment and '"32"' in environment

@@ -29,7 +29,8 @@ import pytest
 from tests.allure_results import labels, load_results, parameters, validate_results
 from tests.gate_snapshots import field_report_node
 from tests.suite_runs import INSTALLED_ALLURE, run_suite
-from vrouter_preflight.reporting.build_report import build_report
+from vrouter_preflight.reporting.board import host_overviews
+from vrouter_preflight.reporting.build_report import build_report, overview_charts
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -145,9 +146,9 @@ def test_report_overview_counts_and_the_failing_hosts_page_with_its_chart(tmp_pa
     failing = next(
         r for r in results if labels(r, "check_id") == ["contiguous_blocks"] and parameters(r)["host"] == "field-node"
     )
-    chart_sources = [a["source"] for a in failing["attachments"] if a["type"] == "image/png"]
-    assert len(chart_sources) == 1, failing["attachments"]
-    chart = (alluredir / chart_sources[0]).read_bytes()
+    assert not [a for a in failing["attachments"] if a["type"] == "image/png"], "a run draws no pictures"
+    field = next(overview for overview in host_overviews(summary) if overview.host == "field-node")
+    chart = dict(overview_charts(field))["chart: free blocks per order and NUMA node"]
 
     out, history = tmp_path / "reports" / "report", tmp_path / "reports" / "allure-history"
     first = build_report(alluredir, summary_path, out, history, allure=INSTALLED_ALLURE)
@@ -164,10 +165,10 @@ def test_report_overview_counts_and_the_failing_hosts_page_with_its_chart(tmp_pa
     by_name = {leaf["name"]: (suite["uid"], leaf) for suite, leaf in leaves(suites)}
     failing_title = next(name for name in by_name if name.startswith("field-node: not enough contiguous memory"))
     suite_uid, leaf = by_name[failing_title]
-    case = json.loads(data[f"data/test-cases/{leaf['uid']}.json"])
+    overview_uid, overview_leaf = by_name["field-node: FAIL — contiguous_blocks"]
+    case = json.loads(data[f"data/test-cases/{overview_leaf['uid']}.json"])
     shown = {a["name"]: a for a in case["testStage"]["attachments"]}
     chart_uid = shown["chart: free blocks per order and NUMA node"]["uid"]
-    overview_uid, overview_leaf = by_name["field-node: FAIL — contiguous_blocks"]
 
     home = tmp_path / "chromium-home"
     with serve(out) as base:
@@ -190,14 +191,14 @@ def test_report_overview_counts_and_the_failing_hosts_page_with_its_chart(tmp_pa
         host_page = render(f"{page}#suites/{suite_uid}/{leaf['uid']}", home)
         assert "not enough contiguous memory for a reload" in host_page
         assert "free 1 × 1G page on node 0 or on node 1" in host_page
-        assert "chart: free blocks per order and NUMA node" in host_page
         assert "Insufficient contiguous memory" in host_page
-
-        with_chart = render(f"{page}#suites/{suite_uid}/{leaf['uid']}?attachment={chart_uid}", home)
-        images = re.findall(r'<img class="attachment-preview__media" src="data:image/png;base64,([^"]+)"', with_chart)
-        assert images, text_of(with_chart)[-3000:]
-        assert base64.b64decode(images[0]) == chart, "the page shows the chart the check attached"
 
         board_page = render(f"{page}#suites/{overview_uid}/{overview_leaf['uid']}", home)
         for words in ("Recommended action", "Do not reload vRouter on this host yet", "To fix: free 1 × 1G page"):
             assert words in board_page, words
+        assert "chart: free blocks per order and NUMA node" in board_page
+
+        with_chart = render(f"{page}#suites/{overview_uid}/{overview_leaf['uid']}?attachment={chart_uid}", home)
+        images = re.findall(r'<img class="attachment-preview__media" src="data:image/png;base64,([^"]+)"', with_chart)
+        assert images, text_of(with_chart)[-3000:]
+        assert base64.b64decode(images[0]) == chart, "the host overview shows the picture drawn from the summary"

@@ -39,17 +39,15 @@ def test_a_fifo_and_a_100_mb_file_in_a_real_sosreport(tmp_path: Path) -> None:
     assert "/proc/pagetypeinfo: too large (more than 4194304 bytes: 104857600 bytes)" in message
 
 
-def test_the_machines_own_root_as_a_snapshot_is_one_error(tmp_path: Path) -> None:
+def test_the_machines_own_root_as_a_snapshot_is_refused_before_anything_runs(tmp_path: Path) -> None:
     up = "/".join([".."] * (len(tmp_path.parts) + 3))
     inventory = tmp_path / "inv.yaml"
     inventory.write_text(f"hosts:\n  compute-7: {{transport: snapshot, path: '{up}'}}\n")
     summary = tmp_path / "summary.json"
     result = run_suite("--inventory", str(inventory), "--summary-json", str(summary), "-q")
-    assert summary.exists(), result.stdout[-3000:] + result.stderr[-2000:]
-    host = json.loads(summary.read_text())["hosts"]["compute-7"]
-    assert host["verdict"] == "error"
-    assert host["error"].endswith(
-        "snapshot path is this machine's own root directory: "
-        "it would judge the live machine as a capture (use transport: local)"
-    )
-    assert "\n" not in host["error"]
+    assert result.returncode == 4, result.stdout[-3000:] + result.stderr[-2000:]
+    assert not summary.exists()
+    assert (
+        f"{inventory}: host 'compute-7': key 'path': / is this machine's own root, not a captured tree "
+        "(transport: local checks this machine)"
+    ) in result.stderr

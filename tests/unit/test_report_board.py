@@ -14,8 +14,16 @@ from allure_commons import model2
 from tests.allure_results import load_results, validate_results
 from tests.summaries import validate_summary
 from vrouter_preflight.check_ids import CheckId
-from vrouter_preflight.reporting.board import ACTIONS, PASS_ACTION, host_overviews, overview_result
-from vrouter_preflight.reporting.build_report import ReportError, build_report, executor, write_overviews
+from vrouter_preflight.reporting.board import ACTIONS, NEAR_ACTION, PASS_ACTION, host_overviews, overview_result
+from vrouter_preflight.reporting.build_report import (
+    PARALLEL_FROM,
+    ReportError,
+    build_report,
+    executor,
+    overview_charts,
+    pictures_of,
+    write_overviews,
+)
 
 FIELD_MESSAGE = (
     "field-node: not enough contiguous memory for a reload (buddy mode): reload does not fit: 44 × order 10 "
@@ -149,3 +157,38 @@ def test_the_builder_refuses_missing_or_mismatched_inputs(tmp_path: Path) -> Non
     summary_path.write_text(json.dumps(summary()))
     with pytest.raises(ReportError, match=r"not from the run .*\['c9'\]"):
         build_report(results, summary_path, tmp_path / "out", tmp_path / "history")
+
+
+def near_limit(usable: int) -> dict[str, Any]:
+    """A passing host whose usable 4 MiB blocks are ``usable`` against a need of 46."""
+    healthy = summary()["hosts"]["field-node"]
+    return {
+        **healthy,
+        "verdict": "pass",
+        "counts": {"passed": 7, "failed": 0, "error": 0, "skipped": 0},
+        "checks": [],
+        "demand": {"chunk_order": 10, "buddy_blocks": {"10": 46, "9": 2}, "hugepages": {}},
+        "supply": {**healthy["supply"], "usable_chunks": {"0": usable // 2, "1": usable - usable // 2}},
+    }
+
+
+def test_a_passing_host_close_to_the_limit_gets_its_pictures_and_a_warning(tmp_path: Path) -> None:
+    close, comfortable = near_limit(50), near_limit(200)
+    overviews = host_overviews({"hosts": {"close": close, "comfortable": comfortable}})
+    assert [o.near for o in overviews] == [True, False]
+    assert [o.pictured for o in overviews] == [True, False]
+    assert overviews[0].headline == (
+        "Host verdict PASS: close passed all 7 checks; close to the limit: 4 spare 4 MiB blocks beyond the 46 a "
+        "reload needs"
+    )
+    assert overviews[0].actions == (NEAR_ACTION,) and overviews[1].actions == (PASS_ACTION,)
+    write_overviews(tmp_path, {"hosts": {"close": close, "comfortable": comfortable}}, start_ms=1_795_000_000_000)
+    pictures = {r["parameters"][0]["value"]: [a["type"] for a in r["attachments"]] for r in load_results(tmp_path)}
+    assert pictures == {"close": ["text/html", "image/png", "image/png"], "comfortable": ["text/html"]}
+
+
+def test_many_pictured_hosts_are_drawn_in_parallel_processes_with_the_same_bytes() -> None:
+    overviews = host_overviews({"hosts": {f"c{n}": near_limit(40 + n) for n in range(PARALLEL_FROM + 1)}})
+    in_parallel = pictures_of(overviews, workers=2)
+    assert in_parallel == [overview_charts(overview) for overview in overviews]
+    assert all(len(pictures) == 2 for pictures in in_parallel)

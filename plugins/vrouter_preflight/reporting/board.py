@@ -65,7 +65,16 @@ ACTIONS: Mapping[CheckId, str] = {
 }
 DEFAULT_ACTION = "Have an engineer read the message below and correct what it names before the upgrade."
 PASS_ACTION = "No action: the host is ready for the change."
+NEAR_ACTION = (
+    "Ready for the change, but close to the limit: a busier day may leave too few free 4 MiB blocks for a "
+    "reload; watch it (see the pictures) and run the preflight again right before the change."
+)
 ERROR_ACTION = "The check could not judge this host (this is not a pass): correct what it names and run again."
+
+#: A passing host is "close to the limit" when the 4 MiB blocks a reload could take exceed what it needs by fewer
+#: than this many blocks, or fewer than NEAR_FRACTION of the need: one reload of a busier day may not fit.
+NEAR_BLOCKS = 8
+NEAR_FRACTION = 0.25
 
 STATUS = {"pass": Status.PASSED, "fail": Status.FAILED, "error": Status.BROKEN}
 WORD = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}
@@ -101,8 +110,49 @@ class HostOverview:
     demand: Mapping[str, Any] | None = field(default=None, compare=False)
 
     @property
+    def headroom(self) -> tuple[int, int] | None:
+        """(spare, needed): the 4 MiB blocks a reload could take beyond what it needs, and what it needs;
+        None when the summary does not say (no demand, no usable blocks).
+
+        >>> HostOverview("c0", "pass", {}, (), supply={"usable_chunks": {"0": 30, "1": 20}},
+        ...              demand={"chunk_order": 10, "buddy_blocks": {"10": 46}}).headroom
+        (4, 46)
+        """
+        usable = (self.supply or {}).get("usable_chunks")
+        order = (self.demand or {}).get("chunk_order")
+        needed = ((self.demand or {}).get("buddy_blocks") or {}).get(str(order))
+        if not usable or needed is None:
+            return None
+        return sum(int(n) for n in usable.values()) - int(needed), int(needed)
+
+    @property
+    def near(self) -> bool:
+        """A passing host close to the limit (see :data:`NEAR_BLOCKS`, :data:`NEAR_FRACTION`).
+
+        >>> def host(usable: int) -> HostOverview:
+        ...     return HostOverview("c0", "pass", {}, (), supply={"usable_chunks": {"0": usable}},
+        ...                         demand={"chunk_order": 10, "buddy_blocks": {"10": 46}})
+        >>> host(50).near, host(200).near
+        (True, False)
+        """
+        headroom = self.headroom
+        if self.verdict != "pass" or headroom is None:
+            return False
+        spare, needed = headroom
+        return spare < max(NEAR_BLOCKS, NEAR_FRACTION * needed)
+
+    @property
+    def pictured(self) -> bool:
+        """The change board gets pictures of this host: it is held back, or close to the limit.
+
+        >>> HostOverview("c0", "fail", {}, ()).pictured, HostOverview("c1", "pass", {}, ()).pictured
+        (True, False)
+        """
+        return self.verdict != "pass" or self.near
+
+    @property
     def headline(self) -> str:
-        """One line: the verdict and what failed.
+        """One line: the verdict and what failed (or how close to the limit a passing host is).
 
         >>> HostOverview("c0", "pass", {"passed": 6}, ()).headline
         'Host verdict PASS: c0 passed all 6 checks'
@@ -112,7 +162,11 @@ class HostOverview:
         if self.error is not None:
             return f"{HOST_VERDICT_PREFIX}{word}: {self.host} could not be checked: {self.error}"
         if not self.findings:
-            return f"{HOST_VERDICT_PREFIX}{word}: {self.host} passed all {judged} checks"
+            line = f"{HOST_VERDICT_PREFIX}{word}: {self.host} passed all {judged} checks"
+            if self.near and self.headroom is not None:
+                spare, needed = self.headroom
+                line += f"; close to the limit: {spare} spare 4 MiB blocks beyond the {needed} a reload needs"
+            return line
         failed = ", ".join(finding.label for finding in self.findings)
         return (
             f"{HOST_VERDICT_PREFIX}{word}: {self.host}: {len(self.findings)} of {judged} checks did not pass: {failed}"
@@ -124,7 +178,7 @@ class HostOverview:
         if self.error is not None:
             return (ACTIONS[CheckId.REACHABLE],)
         if not self.findings:
-            return (PASS_ACTION,)
+            return (NEAR_ACTION,) if self.near else (PASS_ACTION,)
         return tuple(dict.fromkeys(finding.action for finding in self.findings))
 
 
@@ -186,7 +240,7 @@ def host_overviews(summary: Mapping[str, Any]) -> list[HostOverview]:
     return overviews
 
 
-_COLOUR = {"pass": "#1e8e3e", "fail": "#d93025", "error": "#e37400"}
+_COLOUR = {"pass": "#1e8e3e", "near": "#f9ab00", "fail": "#d93025", "error": "#e37400"}
 
 
 def overview_html(overview: HostOverview, *, inventory: str = "", generated_at: str = "") -> str:
@@ -197,7 +251,7 @@ def overview_html(overview: HostOverview, *, inventory: str = "", generated_at: 
     True
     """
     esc = html.escape
-    colour = _COLOUR.get(overview.verdict, "#5f6368")
+    colour = _COLOUR.get("near" if overview.near else overview.verdict, "#5f6368")
     counts = ", ".join(f"{n} {o}" for o, n in overview.counts.items() if n)
     parts = [
         '<div style="font:14px sans-serif;line-height:1.4">',

@@ -1,7 +1,10 @@
 """``make report``: the last run's Allure results → one self-contained HTML file for the change board.
 
-    python -m vrouter_preflight.reporting.build_report [--results reports/allure-results]
-        [--summary reports/summary.json] [--out reports/report] [--history reports/allure-history]
+    python -m vrouter_preflight.reporting.build_report [--results reports/allure-results ...]
+        [--summary reports/summary.json ...] [--out reports/report] [--history reports/allure-history]
+
+Several ``--results`` directories and ``--summary`` files (the shards of a region split across CI
+runners with ``--shard I/N``) make one report of the whole region.
 
 1. copies the run's results into a staging directory (the run's own results
    are never changed), and adds per host an overview result (verdict, what
@@ -26,6 +29,7 @@ import sys
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,13 +38,19 @@ from allure_commons import model2
 from allure_commons.logger import AllureFileLogger
 from allure_commons.types import AttachmentType
 
+from vrouter_preflight.facts.sizes import format_kib
+from vrouter_preflight.reporting import charts
+from vrouter_preflight.reporting.allure_report import write_environment
 from vrouter_preflight.reporting.board import HostOverview, host_overviews, overview_result
+from vrouter_preflight.reporting.merge import MergeError, merge_summaries
 
 #: The Allure 2 command line as `make report` installs it (npm ci in tools/report of the checkout), relative to
 #: where the report is built; ``--allure`` or ``VRPF_ALLURE`` name another.
 ALLURE = Path(os.environ.get("VRPF_ALLURE", "tools/report/node_modules/allure-commandline/dist/bin/allure"))
 # allure_commons ships py.typed but leaves its file logger unannotated.
 _FILE_LOGGER: Any = AllureFileLogger
+#: From this many hosts with pictures on, they are drawn in parallel processes (a picture costs about 0.1-0.4 s).
+PARALLEL_FROM = 4
 #: Outputs and inputs default to ./reports/ where the command runs, as the run's own outputs do.
 REPORTS = Path("reports")
 
@@ -84,7 +94,8 @@ def _result_hosts(results: Path) -> set[str]:
 
 
 def overview_charts(overview: HostOverview) -> list[tuple[str, bytes]]:
-    """Pictures for a host's overview, from the summary's supply and demand; none for a passing host.
+    """Pictures for a host's overview, from the summary's supply and demand: for a host held back or close to
+    the limit (:attr:`~vrouter_preflight.reporting.board.HostOverview.pictured`), none for the others.
 
     >>> supply = {"free_blocks": {"0": {"Normal": [5, 4, 3, 2, 1, 0, 0, 0, 0, 0, 2]}},
     ...           "hugepages": {"1048576": {"0": {"total": 170, "free": 14, "surplus": 0}}}}
@@ -94,10 +105,8 @@ def overview_charts(overview: HostOverview) -> list[tuple[str, bytes]]:
     >>> overview_charts(HostOverview("c1", "pass", {"passed": 7}, (), supply=supply))
     []
     """
-    if overview.verdict == "pass" or not overview.supply:
+    if not overview.pictured or not overview.supply:
         return []
-    from vrouter_preflight.reporting import charts
-
     pictures = []
     free_blocks = overview.supply.get("free_blocks") or {}
     zones = [
@@ -125,9 +134,25 @@ def overview_charts(overview: HostOverview) -> list[tuple[str, bytes]]:
 
 
 def _size_name(kib: int) -> str:
-    from vrouter_preflight.facts.sizes import format_kib
-
     return format_kib(kib)
+
+
+def pictures_of(overviews: Sequence[HostOverview], *, workers: int | None = None) -> list[list[tuple[str, bytes]]]:
+    """:func:`overview_charts` of every overview, drawn in parallel processes (one per core) when there are many.
+
+    >>> pictures_of([HostOverview("c0", "pass", {"passed": 7}, ())])
+    [[]]
+    """
+    pictured = [index for index, overview in enumerate(overviews) if overview.pictured and overview.supply]
+    drawn: list[list[tuple[str, bytes]]] = [[] for _ in overviews]
+    if len(pictured) < PARALLEL_FROM:
+        for index in pictured:
+            drawn[index] = overview_charts(overviews[index])
+        return drawn
+    with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        for index, charts_of_host in zip(pictured, pool.map(overview_charts, [overviews[i] for i in pictured])):
+            drawn[index] = charts_of_host
+    return drawn
 
 
 def write_overviews(staging: Path, summary: Mapping[str, Any], *, start_ms: int) -> int:
@@ -147,20 +172,36 @@ def write_overviews(staging: Path, summary: Mapping[str, Any], *, start_ms: int)
     inventory = str(summary.get("inventory") or "")
     generated_at = str(summary.get("generated_at") or "")
     overviews = host_overviews(summary)
-    for overview in overviews:
+    for overview, pictures in zip(overviews, pictures_of(overviews)):
         result = overview_result(
             overview, uuid=str(uuid.uuid4()), start_ms=start_ms, inventory=inventory, generated_at=generated_at
         )
         files: list[tuple[str, str | bytes, AttachmentType]] = [
             ("overview", result.descriptionHtml, AttachmentType.HTML)
         ]
-        files += [(name, png, AttachmentType.PNG) for name, png in overview_charts(overview)]
+        files += [(name, png, AttachmentType.PNG) for name, png in pictures]
         for name, body, kind in files:
             source = f"{uuid.uuid4()}-attachment.{kind.extension}"
             logger.report_attached_data(body=body, file_name=source)
             result.attachments.append(model2.Attachment(name=name, source=source, type=kind.mime_type))
         logger.report_result(result)
     return len(overviews)
+
+
+def merged_environment(summary: Mapping[str, Any], shards: int) -> dict[str, str]:
+    """The report's Environment block for a region merged from ``shards`` runs.
+
+    >>> merged_environment({"inventory": "region.yaml", "hosts": {"c0": {}, "c1": {}}, "suite_version": "0.1.0",
+    ...                     "generated_at": "2026-12-03T09:00:00Z"}, 3)["hosts"]
+    '2'
+    """
+    return {
+        "inventory": str(summary.get("inventory") or ""),
+        "hosts": str(len(summary.get("hosts") or {})),
+        "shards": str(shards),
+        "suite_version": str(summary.get("suite_version") or ""),
+        "generated_at": str(summary.get("generated_at") or ""),
+    }
 
 
 def executor(summary: Mapping[str, Any]) -> dict[str, Any]:
@@ -200,8 +241,19 @@ def _generate(command: Sequence[str], staging: Path, out: Path, *, single_file: 
         raise ReportError(f"{' '.join(argv)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
 
 
-def build_report(results: Path, summary_path: Path, out: Path, history: Path, *, allure: Path = ALLURE) -> BuiltReport:
+def build_report(
+    results: Path | Sequence[Path],
+    summary_path: Path | Sequence[Path],
+    out: Path,
+    history: Path,
+    *,
+    allure: Path = ALLURE,
+) -> BuiltReport:
     """Build ``out/index.html`` from ``results`` and ``summary_path``; keep the history in ``history``.
+
+    A sharded run (``--shard I/N`` on several CI runners) gives several results directories and
+    summaries: pass them all; the summaries are merged as ``vrouter-preflight merge`` does, and the
+    report is the one of the whole region.
 
     Example (not a doctest: it runs the Allure command line, Java, as ``make report`` and its
     headless-browser test do)::
@@ -216,19 +268,31 @@ def build_report(results: Path, summary_path: Path, out: Path, history: Path, *,
     ...
     vrouter_preflight.reporting.build_report.ReportError: /nonexistent: no Allure results (run `make preflight`, ...
     """
-    if not results.is_dir() or not any(results.glob("*-result.json")):
-        raise ReportError(f"{results}: no Allure results (run `make preflight`, which writes them, first)")
-    summary = _read_summary(summary_path)
-    strangers = _result_hosts(results) - set(summary["hosts"])
-    if strangers:
-        raise ReportError(
-            f"{summary_path} is not from the run in {results}: hosts {sorted(strangers)} are only in the results"
-        )
+    result_dirs = [results] if isinstance(results, Path) else list(results)
+    summary_paths = [summary_path] if isinstance(summary_path, Path) else list(summary_path)
+    for directory in result_dirs:
+        if not directory.is_dir() or not any(directory.glob("*-result.json")):
+            raise ReportError(f"{directory}: no Allure results (run `make preflight`, which writes them, first)")
+    summaries = [(str(path), _read_summary(path)) for path in summary_paths]
+    try:
+        summary = summaries[0][1] if len(summaries) == 1 else merge_summaries(summaries)
+    except MergeError as exc:
+        raise ReportError(str(exc)) from None
+    shown = ", ".join(str(path) for path in summary_paths)
+    for directory in result_dirs:
+        strangers = _result_hosts(directory) - set(summary["hosts"])
+        if strangers:
+            raise ReportError(
+                f"{shown} is not from the run in {directory}: hosts {sorted(strangers)} are only in the results"
+            )
     command = allure_command(allure)
     staging = out.parent / f".{out.name}-staging"
     site = out.parent / f"{out.name}-site"
     shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(results, staging)
+    for directory in result_dirs:
+        shutil.copytree(directory, staging, dirs_exist_ok=True)
+    if len(result_dirs) > 1:  # each shard wrote its own: say what the whole region was
+        write_environment(staging, merged_environment(summary, len(result_dirs)))
     for stale in ("history", "executor.json"):
         target = staging / stale
         if target.is_dir():
@@ -258,8 +322,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     1
     """
     parser = argparse.ArgumentParser(prog="python -m vrouter_preflight.reporting.build_report", description=__doc__)
-    parser.add_argument("--results", type=Path, default=REPORTS / "allure-results")
-    parser.add_argument("--summary", type=Path, default=REPORTS / "summary.json")
+    parser.add_argument(
+        "--results", type=Path, nargs="+", default=[REPORTS / "allure-results"], help="one or more (shards)"
+    )
+    parser.add_argument("--summary", type=Path, nargs="+", default=[REPORTS / "summary.json"], help="one or more")
     parser.add_argument("--out", type=Path, default=REPORTS / "report")
     parser.add_argument("--history", type=Path, default=REPORTS / "allure-history")
     parser.add_argument("--allure", type=Path, default=ALLURE, help="the Allure 2 command line")

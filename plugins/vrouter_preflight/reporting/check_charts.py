@@ -1,23 +1,22 @@
-"""Which pictures each check gets in the Allure report, drawn from what the check already has.
+"""The pictures a check draws while the run records Allure results: only the destructive stage's.
 
-When a check concludes (:meth:`vrouter_preflight.wiring.verdict.Verdict.conclude`), this module's
-hook calls :func:`attach_check_charts` while Allure records, so every check's page carries its pictures without the
-check asking for them:
+Pictures cost 0.1-0.4 s of CPU each, and the change board needs them for the
+hosts held back or close to the limit, not for every healthy host: the free
+blocks and hugepage pools of those hosts are drawn by ``make report`` from the
+JSON summary, in parallel (:mod:`vrouter_preflight.reporting.build_report`). A
+run draws only what exists only during the run, the remediation's before and
+after from its journal (a handful of hosts):
 
 =====================  ==========================================================
-``contiguous_blocks``  free blocks per order, per NUMA node and zone; the reload's
-                       requests in red
-``hugepages_per_node`` total and free pages of every pool, per NUMA node
 ``remediation``        free blocks per order before and after the release, and
                        the 1G pools before, released and given back (from the
                        run's journal)
 =====================  ==========================================================
 
-The inputs are the check's own fixtures (``item.funcargs``) and the
-``details`` it recorded, so nothing is read twice. Drawing costs about
-0.1 s a picture; set ``VRPF_CHARTS=off`` to leave them out of very large runs.
-A picture that cannot be drawn becomes a text attachment saying why: a
-chart never changes a check's outcome.
+When a check concludes (:meth:`vrouter_preflight.wiring.verdict.Verdict.conclude`),
+this module's hook calls :func:`attach_check_charts` while Allure records. Set
+``VRPF_CHARTS=off`` to leave even these out. A picture that cannot be drawn
+becomes a text attachment saying why: a chart never changes a check's outcome.
 """
 
 from __future__ import annotations
@@ -58,32 +57,6 @@ def zone_blocks(zones: Sequence[Any]) -> list[charts.ZoneBlocks]:
     return rows
 
 
-def contiguous_blocks_charts(funcargs: Mapping[str, Any], details: Mapping[str, Any] | None) -> list[Chart]:
-    """The ``contiguous_blocks`` picture: free blocks of every zone per order, the reload's demand in red.
-
-    >>> from types import SimpleNamespace
-    >>> from vrouter_preflight.contiguity.supply import ZoneSupply
-    >>> from vrouter_preflight.demand import vrouter_demand, vrouter_settings
-    >>> from vrouter_preflight.inventory import VrouterOverrides
-    >>> funcargs = {"host": SimpleNamespace(name="c0"),
-    ...             "demand": vrouter_demand(vrouter_settings(VrouterOverrides(), {}), 4096),
-    ...             "supplies": (ZoneSupply(0, "Normal", (5, 4, 3, 2, 1, 0, 0, 0, 0, 0, 2), None, None),)}
-    >>> [(name, png[:4]) for name, png in contiguous_blocks_charts(funcargs, None)]
-    [('chart: free blocks per order and NUMA node', b'\\x89PNG')]
-    >>> contiguous_blocks_charts({"host": SimpleNamespace(name="c0")}, None)  # no supply or demand: no picture
-    []
-    """
-    supplies, demand, host = funcargs.get("supplies"), funcargs.get("demand"), funcargs.get("host")
-    if not supplies or demand is None or host is None:
-        return []
-    png = charts.free_blocks_chart(
-        zone_blocks(supplies),
-        demand.blocks_with_margin(),
-        title=f"{host.name}: free blocks per order (red: what a vRouter reload asks for)",
-    )
-    return [("chart: free blocks per order and NUMA node", png)]
-
-
 def pool_counts(pools: Sequence[Any]) -> list[charts.PoolCounts]:
     """Per-node HugepagePool objects or journal records (``size_kib``, ``nr``, ``free``) → chart rows.
 
@@ -101,36 +74,6 @@ def pool_counts(pools: Sequence[Any]) -> list[charts.PoolCounts]:
             charts.PoolCounts(int(record["node"]), format_kib(int(record["size_kib"])), record["nr"], record["free"])
         )
     return sorted(rows, key=lambda row: (row.size != "1G", row.size, row.node))
-
-
-def hugepages_per_node_charts(funcargs: Mapping[str, Any], details: Mapping[str, Any] | None) -> list[Chart]:
-    """The ``hugepages_per_node`` picture: every per-node pool of the host, ``min_free_1g_per_node`` in red.
-
-    >>> from types import SimpleNamespace
-    >>> from vrouter_preflight.facts.hugepages import HugepagePool, HugepagePools
-    >>> from vrouter_preflight.inventory import HostSpec
-    >>> pools = HugepagePools((HugepagePool(1048576, 0, 170, 14, 0), HugepagePool(1048576, 1, 170, 0, 0)))
-    >>> host = SimpleNamespace(name="c0", spec=HostSpec(name="c0", min_free_1g_per_node=1),
-    ...                        facts=SimpleNamespace(hugepages=pools))
-    >>> [(name, png[:4]) for name, png in hugepages_per_node_charts({"host": host, "node": 1}, None)]
-    [('chart: hugepage pools per NUMA node', b'\\x89PNG')]
-    >>> host.facts.hugepages = HugepagePools((HugepagePool(2048, None, 8, 8, 0),))  # a global pool only
-    >>> hugepages_per_node_charts({"host": host, "node": 0}, None)
-    []
-    """
-    host = funcargs.get("host")
-    if host is None:
-        return []
-    rows = pool_counts(host.facts.hugepages.pools)
-    if not rows:
-        return []
-    node = funcargs.get("node")
-    png = charts.hugepage_pools_chart(
-        rows,
-        title=f"{host.name}: hugepage pools per NUMA node (this check: node {node})",
-        min_free=host.spec.min_free_1g_per_node or None,
-    )
-    return [("chart: hugepage pools per NUMA node", png)]
 
 
 def _events(path: str) -> dict[str, Mapping[str, Any]]:
@@ -194,8 +137,6 @@ def remediation_charts(funcargs: Mapping[str, Any], details: Mapping[str, Any] |
 
 
 CHARTS: dict[CheckId, Callable[[Mapping[str, Any], Mapping[str, Any] | None], list[Chart]]] = {
-    CheckId.CONTIGUOUS_BLOCKS: contiguous_blocks_charts,
-    CheckId.HUGEPAGES_PER_NODE: hugepages_per_node_charts,
     CheckId.REMEDIATION: remediation_charts,
 }
 
