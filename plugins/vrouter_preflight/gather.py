@@ -105,6 +105,10 @@ def gather_host(spec: HostSpec, pool: TransportPool, sources: Sequence[FactSourc
         pool.close(spec.name)  # an idle connection is a thread waking ten times a second: a check reopens it
 
 
+#: Transports that read this machine (a capture tree, or the machine itself): no network to wait for.
+LOCAL_TRANSPORTS = frozenset({"snapshot", "local"})
+
+
 def gather_fleet(
     specs: Sequence[HostSpec],
     pool: TransportPool,
@@ -112,9 +116,12 @@ def gather_fleet(
     workers: int = 32,
     sources: Sequence[FactSource] = FACT_SOURCES,
 ) -> dict[str, HostGather]:
-    """Gather all hosts concurrently with at most ``workers`` in flight.
+    """Gather all hosts: the ones behind a network concurrently, at most ``workers`` in flight.
 
-    Results come back in inventory order, keyed by host name.
+    Results come back in inventory order, keyed by host name. Snapshots (and this
+    machine) are read by the calling thread: their work is all CPU, which threads
+    only fight over for Python's lock (a 400-snapshot fleet spent 5 s in the
+    kernel doing that, more than the reading itself).
 
     >>> from vrouter_preflight.inventory import HostSpec
     >>> pool = TransportPool()
@@ -122,8 +129,13 @@ def gather_fleet(
     ['a']
     >>> pool.close_all()
     """
-    if not specs:
-        return {}
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(specs))), thread_name_prefix="gather") as executor:
-        results = list(executor.map(lambda spec: gather_host(spec, pool, sources), specs))
-    return {result.host: result for result in results}
+    remote = [spec for spec in specs if spec.transport not in LOCAL_TRANSPORTS]
+    gathered: dict[str, HostGather] = {}
+    if remote:
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(remote))), thread_name_prefix="gather") as threads:
+            for result in threads.map(lambda spec: gather_host(spec, pool, sources), remote):
+                gathered[result.host] = result
+    for spec in specs:
+        if spec.transport in LOCAL_TRANSPORTS:
+            gathered[spec.name] = gather_host(spec, pool, sources)
+    return {spec.name: gathered[spec.name] for spec in specs}
