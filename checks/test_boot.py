@@ -32,7 +32,6 @@ def test_cmdline_hugepages(host: HostUnderTest, cmdline: KernelCmdline, verdict:
     if not pools and (expectation is None or expectation.default_hugepagesz_kib is None):
         verdict.not_applicable("no hugepages on the kernel command line and no expect: in the inventory")
         return
-    verdict.attach_text("/proc/cmdline", facts.text("/proc/cmdline") or "")
     problems = compare_with_expectation(expectation, cmdline, facts.default_hugepage_kib)
     problems += reservation_shortfalls(pools, facts.hugepages, facts.numa_nodes, facts.cpu_flags)
     if problems:

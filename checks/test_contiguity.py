@@ -36,10 +36,6 @@ def test_contiguous_blocks(
         ["node", "zone", *(f"o{order}" for order in range(len(supplies[0].free_blocks)))] if supplies else ["node"],
         [[s.node, s.zone, *s.free_blocks] for s in supplies],
     )
-    for path in ("/proc/buddyinfo", "/proc/zoneinfo"):
-        text = host.facts.text(path)
-        if text is not None:
-            verdict.attach_text(path, text)
     mode = "hugepage mode, residual requests" if demand.settings.hugepage_mode else "buddy mode"
     if demand.spare_blocks:
         mode += f"; {demand.spare_blocks} spare order-{demand.chunk_order} included"

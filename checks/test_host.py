@@ -9,11 +9,14 @@ import pytest
 
 from vrouter_preflight.check_ids import CheckId
 from vrouter_preflight.fleet import HostUnderTest
+from vrouter_preflight.wiring.allure_attach import table_text
 from vrouter_preflight.wiring.items import check
 from vrouter_preflight.wiring.verdict import Verdict
 
 # Files every later check stands on; the rest may be absent on some kernels.
 REQUIRED_FILES = ("/proc/cmdline", "/proc/meminfo", "/proc/buddyinfo")
+# The raw files the gate judges from: attached once per host, to its reachable check.
+RAW_FILES = ("/proc/cmdline", "/proc/buddyinfo", "/proc/zoneinfo")
 
 
 @check(CheckId.REACHABLE)
@@ -23,20 +26,18 @@ def test_reachable(host: HostUnderTest, verdict: Verdict) -> None:
     facts = host.facts
     os_name = facts.os_release.pretty_name if facts.os_release is not None else None
     memory = facts.meminfo.kib("MemTotal") if facts.meminfo is not None else None
-    verdict.attach_table(
-        "facts",
-        ["fact", "value"],
-        [
-            ["kernel", facts.kernel_release],
-            ["os", os_name],
-            ["page size", facts.page_size],
-            ["NUMA nodes", list(facts.numa_nodes)],
-            ["MemTotal kB", memory],
-            ["default hugepage kB", facts.default_hugepage_kib],
-            ["vrouter module", facts.vrouter_version or "not loaded"],
-            ["pdpe1gb (1G pages)", None if facts.cpu_flags is None else "pdpe1gb" in facts.cpu_flags],
-        ],
-    )
+    rows: list[list[object]] = [
+        ["kernel", facts.kernel_release],
+        ["os", os_name],
+        ["page size", facts.page_size],
+        ["NUMA nodes", list(facts.numa_nodes)],
+        ["MemTotal kB", memory],
+        ["default hugepage kB", facts.default_hugepage_kib],
+        ["vrouter module", facts.vrouter_version or "not loaded"],
+        ["pdpe1gb (1G pages)", None if facts.cpu_flags is None else "pdpe1gb" in facts.cpu_flags],
+    ]
+    raw = "".join(f"\n==> {path} <==\n{facts.text(path) or facts.why_missing(path)}\n" for path in RAW_FILES)
+    verdict.attach_text("facts and raw files", table_text(["fact", "value"], rows) + raw)
     verdict.conclude(
         facts.kernel_release is not None,
         f"reached over {host.spec.transport}: kernel {facts.kernel_release or 'unknown (osrelease unreadable)'}, "
@@ -54,7 +55,8 @@ def test_facts_parse(host: HostUnderTest, verdict: Verdict) -> None:
     """
     facts = host.facts
     unavailable = "; ".join(u.describe() for u in facts.unavailable)
-    verdict.attach_text("unavailable facts", unavailable or "none")
+    if unavailable:
+        verdict.attach_text("unavailable facts", unavailable)
     verdict.item.user_properties.append(("unavailable", unavailable))
     missing = [path for path in REQUIRED_FILES if facts.text(path) is None]
     problems = [f"{path}: {facts.captures[path].status if path in facts.captures else 'absent'}" for path in missing]

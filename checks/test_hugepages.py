@@ -23,11 +23,6 @@ def test_hugepages_per_node(
     host: HostUnderTest, node: int, node_pools: tuple[HugepagePool, ...], verdict: Verdict
 ) -> None:
     """Total, free and surplus pages of every size on this node; free 1G pages >= min_free_1g_per_node."""
-    verdict.attach_table(
-        f"hugepage pools of node {node}",
-        ["size", "total", "free", "surplus"],
-        [[format_kib(p.size_kib), p.nr, p.free, p.surplus] for p in node_pools],
-    )
     figures = "; ".join(
         f"{format_kib(p.size_kib)}: total {p.nr}, free {p.free}, surplus {p.surplus}" for p in node_pools
     )
