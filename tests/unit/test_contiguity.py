@@ -39,6 +39,14 @@ def blocks(orders: int = 11, **counts: int) -> tuple[int, ...]:
     return tuple(result)
 
 
+def filled(free_pages: int, **counts: int) -> tuple[int, ...]:
+    """``blocks(**counts)`` with order-0 pages making up ``free_pages``, so buddyinfo agrees with zoneinfo."""
+    higher = blocks(**counts)
+    rest = free_pages - sum(count << order for order, count in enumerate(higher))
+    assert rest >= 0, f"{counts} hold more than {free_pages} pages"
+    return (higher[0] + rest, *higher[1:])
+
+
 def kernel_grants(free_pages: int, floor_pages: int, order: int) -> bool:
     """The kernel 6.1 check, written as in ``__zone_watermark_ok``."""
     return free_pages - ((1 << order) - 1) > floor_pages
@@ -123,9 +131,9 @@ def test_dma32_blocks_held_back_by_protection_are_unusable_while_normal_ones_are
     )
     buddyinfo = BuddyInfo(
         (
-            BuddyZone(0, "DMA", blocks(o10=3)),
-            BuddyZone(0, "DMA32", blocks(o10=200)),
-            BuddyZone(0, "Normal", blocks(o10=2)),
+            BuddyZone(0, "DMA", filled(3_975, o10=3)),
+            BuddyZone(0, "DMA32", filled(300_000, o10=200)),
+            BuddyZone(0, "Normal", filled(900_000, o10=2)),
         )
     )
     dma, dma32, normal = zone_supplies(buddyinfo, zoneinfo)
@@ -149,7 +157,7 @@ def test_normal_index_comes_from_the_zones_listed_not_a_fixed_position() -> None
         )
     )
     assert normal_protection_index(arm64) == 1
-    buddyinfo = BuddyInfo((BuddyZone(0, "DMA", blocks(o10=40)), BuddyZone(0, "Normal", blocks(o10=1))))
+    buddyinfo = BuddyInfo((BuddyZone(0, "DMA", filled(50_000, o10=40)), BuddyZone(0, "Normal", filled(90_000, o10=1))))
     assert zone_supplies(buddyinfo, arm64)[0].floor_pages == atomic_floor(1_000, 20_000)
 
 
@@ -169,7 +177,7 @@ def test_normal_index_of_an_old_kernel_that_lists_only_populated_zones() -> None
 def test_without_any_normal_zone_the_largest_protection_is_used() -> None:
     dma_only = ZoneInfo((marks(0, "DMA", 5_410, 181, (0, 7, 9, 9)),))
     assert normal_protection_index(dma_only) is None
-    (supply,) = zone_supplies(BuddyInfo((BuddyZone(0, "DMA", blocks(o10=2)),)), dma_only)
+    (supply,) = zone_supplies(BuddyInfo((BuddyZone(0, "DMA", filled(5_410, o10=2)),)), dma_only)
     assert supply.floor_pages == atomic_floor(181, 9)
 
 
@@ -428,10 +436,10 @@ def field_report_node() -> tuple[ZoneSupply, ...]:
     )
     buddyinfo = BuddyInfo(
         (
-            BuddyZone(0, "DMA", blocks(o9=1, o10=3)),
-            BuddyZone(0, "DMA32", blocks(o8=40, o9=20, o10=3)),
-            BuddyZone(0, "Normal", blocks(o0=900_000, o1=200_000, o2=50_000, o7=3, o10=2)),
-            BuddyZone(1, "Normal", blocks(o0=700_000, o1=150_000, o2=50_000, o10=1)),
+            BuddyZone(0, "DMA", filled(3_975, o9=1, o10=3)),
+            BuddyZone(0, "DMA32", filled(250_000, o8=40, o9=20, o10=3)),
+            BuddyZone(0, "Normal", filled(2_000_000, o1=200_000, o2=50_000, o7=3, o10=2)),
+            BuddyZone(1, "Normal", filled(1_500_000, o1=150_000, o2=50_000, o10=1)),
         )
     )
     return zone_supplies(buddyinfo, zoneinfo)

@@ -3,7 +3,9 @@
 Each kernel line is ``Node %d, zone %8s `` then one ``%6lu `` per order. The
 number of orders depends on the architecture and page size (11 on x86_64,
 14 on ARM64 with 64 KiB pages) and is taken from the file, never assumed; all
-lines must agree on it. Counts wider than six digits touch the zone name,
+lines must agree on it. Whether the host's kernel could print that many, and
+counts that fit its memory, is judged with the page size and the other files
+(:mod:`vrouter_preflight.contiguity.plausibility`), not here. Counts wider than six digits touch the zone name,
 published copies often lose the trailing space or the final newline: the
 parser splits on whitespace, so none of that matters.
 """

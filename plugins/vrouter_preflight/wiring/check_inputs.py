@@ -12,12 +12,17 @@ from typing import TypeVar
 
 import pytest
 
+from vrouter_preflight.capture_sources import CPUINFO_KEY
 from vrouter_preflight.contiguity import ZoneSupply, zone_supplies
+from vrouter_preflight.contiguity.plausibility import ImplausibleBuddyInfo, check_buddyinfo_plausible
 from vrouter_preflight.demand import VrouterDemand, vrouter_demand, vrouter_settings
 from vrouter_preflight.facts.cmdline import KernelCmdline
+from vrouter_preflight.facts.cpu_architecture import is_x86_cpuinfo
+from vrouter_preflight.facts.errors import FactParseError
 from vrouter_preflight.facts.hugepages import HugepagePool, HugepagePools
 from vrouter_preflight.facts.sizes import GIB_KIB
 from vrouter_preflight.fleet import HostUnderTest
+from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.remediation.deployments import OperationsMissing, VrouterOperations, resolve_operations
 from vrouter_preflight.wiring.items import node_of
 from vrouter_preflight.wiring.verdict import CannotJudge, Verdict
@@ -77,13 +82,45 @@ def host_zone_supplies(host: HostUnderTest) -> tuple[ZoneSupply, ...]:
     >>> supplies = host_zone_supplies(HostUnderTest(HostSpec(name="c0", transport="local"), buddy, TransportPool()))
     >>> [(s.node, s.zone, s.free_blocks, s.floor_pages) for s in supplies]    # no zoneinfo: Normal only, no floor
     [(0, 'Normal', (1043, 541, 96), None)]
+
+    A buddyinfo the host's kernel cannot have printed (:mod:`~vrouter_preflight.contiguity.plausibility`)
+    cannot be judged either:
+
+    >>> sixteen = Capture("/proc/buddyinfo", "ok", "Node 0, zone Normal" + " 1" * 16)
+    >>> x86 = Capture(CPUINFO_KEY, "ok", "vendor_id : AuthenticAMD\\ncpu family : 25\\nflags : fpu\\n")
+    >>> captures = {sixteen.path: sixteen, x86.path: x86}
+    >>> try:
+    ...     host_zone_supplies(HostUnderTest(HostSpec(name="c0", transport="local"), captures, TransportPool()))
+    ... except CannotJudge as error:
+    ...     print(error)
+    c0: cannot judge: /proc/buddyinfo has 16 order columns (0-15), an x86 kernel prints 11 (0-10)
     """
     facts = host.facts
     buddyinfo = require(facts.buddyinfo, host.name, facts.why_missing("/proc/buddyinfo"))
+    cpuinfo = facts.text(CPUINFO_KEY)
+    try:
+        check_buddyinfo_plausible(
+            buddyinfo,
+            facts.zoneinfo,
+            page_size=facts.page_size,
+            x86=cpuinfo is not None and is_x86_cpuinfo(cpuinfo),
+            mem_total_kib=_mem_total_kib(facts),
+        )
+    except ImplausibleBuddyInfo as exc:
+        raise CannotJudge(host.name, str(exc)) from None
     try:
         return zone_supplies(buddyinfo, facts.zoneinfo, facts.pagetypeinfo_if_parsed)
     except ValueError as exc:
         raise CannotJudge(host.name, f"/proc/buddyinfo and /proc/zoneinfo disagree: {exc}") from None
+
+
+def _mem_total_kib(facts: HostFacts) -> int | None:
+    """MemTotal in KiB; ``None`` when /proc/meminfo is absent or broken (``facts_parse`` reports that)."""
+    try:
+        meminfo = facts.meminfo
+        return None if meminfo is None else meminfo.kib("MemTotal")
+    except (FactParseError, ValueError):
+        return None
 
 
 def free_1g_by_node(pools: HugepagePools) -> dict[int, int]:

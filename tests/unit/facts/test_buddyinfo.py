@@ -119,6 +119,13 @@ def test_local_capture() -> None:
     assert normal.free_blocks[10] == 30
 
 
+def test_the_parse_takes_any_number_of_columns_the_model_judges_them() -> None:
+    # 16 columns with 4 KiB pages is refused by contiguity.plausibility (issue 13), not by the parser.
+    info = parse_buddyinfo("Node 0, zone   Normal" + "      1" * 16 + " \n")
+    assert info.orders == 16
+    assert info.zones[0].free_pages == (1 << 16) - 1
+
+
 def test_sparse_node_ids_and_no_final_newline() -> None:
     text = "Node 33, zone   Normal      1      2 \nNode 0, zone   Normal      3      4"
     info = parse_buddyinfo(text)

@@ -8,7 +8,7 @@ import pytest
 
 from tests.unit.facts.corpus import corpus, ids, local_capture, read
 from vrouter_preflight.facts.errors import FactParseError
-from vrouter_preflight.facts.zoneinfo import ZoneWatermarks, parse_zoneinfo
+from vrouter_preflight.facts.zoneinfo import ZonePagesets, ZoneWatermarks, parse_zoneinfo
 
 FILES = corpus("zoneinfo")
 X86_5 = ("DMA", "DMA32", "Normal", "Movable", "Device")
@@ -95,6 +95,36 @@ def test_local_capture_6_18_with_promo_watermark() -> None:
     assert (movable.free_pages, movable.min_pages, movable.present) == (0, 32, 0)
 
 
+# file -> per zone of node 0: (CPUs, sum of their lists' high, sum of their vm stats thresholds)
+PAGESETS = {
+    "arm32-router-4.1-near-watermark": {"Normal": (2, 36, 8)},
+    "arm720t-2.6-old-format": {"DMA": (1, 8, 0)},  # one CPU, a hot (high 6) and a cold (high 2) list; no threshold
+    "el9-5.14-small-vm": {"DMA": (1, 237, 2), "DMA32": (1, 10557, 8)},
+    "ne-fixture-5.x": {"DMA": (8, 0, 64), "DMA32": (8, 3024, 384), "Normal": (8, 3024, 576)},
+    "procfs-fixture-5.x": {"DMA": (8, 0, 64), "DMA32": (8, 3024, 384), "Normal": (8, 3024, 448)},
+    "rhcos-4.18-el8": {"DMA": (2, 0, 8), "DMA32": (2, 372, 48), "Normal": (2, 84, 48)},
+    "ubuntu1204-3.2": {"DMA": (8, 0, 64), "DMA32": (8, 1488, 384), "Normal": (8, 1488, 448)},
+}
+
+
+@pytest.mark.parametrize("path", FILES, ids=ids(FILES))
+def test_pagesets_are_summed_per_populated_zone(path: Path) -> None:
+    info = parse_zoneinfo(path.read_text(), str(path))
+    expected = {
+        zone: ZonePagesets(0, zone, cpus, high, threshold)
+        for zone, (cpus, high, threshold) in PAGESETS[path.stem].items()
+    }
+    assert {pageset.zone: pageset for pageset in info.pagesets} == expected
+    # empty zones (Movable, Device, el9's Normal) print no pagesets
+    assert all(info.pageset(0, zone.zone) is None for zone in info.zones if zone.zone not in expected)
+
+
+def test_local_capture_6_18_pagesets_use_high_not_its_tuning_bounds() -> None:
+    # 6.7+ prints high_min and high_max next to high; the lists hold at most high now.
+    info = parse_zoneinfo(local_capture("zoneinfo").read_text())
+    assert info.pageset(0, "Normal") == ZonePagesets(0, "Normal", 2, 5936, 40)
+
+
 GOOD = """\
 Node 0, zone      DMA
   pages free     2949
@@ -140,6 +170,16 @@ def test_minimal_zones_parse_with_optional_fields_absent() -> None:
         ("Node 0, zone   Normal", "Node 0, zone      DMA", r"line 9: node 0 zone DMA appears twice"),
         ("Node 0, zone   Normal", "Node 0, zo", r"line 9: expected 'Node N, zone NAME'"),
         ("Node 0, zone      DMA\n", "", r"line 1: indented line before the first zone header"),
+        (
+            "        protection: (0, 0)\n",
+            "        protection: (0, 0)\n  pagesets\n    cpu: x\n",
+            r"line 16: cpu is not a number",
+        ),
+        (
+            "        protection: (0, 0)\n",
+            "        protection: (0, 0)\n      high:  6\n",
+            r"line 15: 'high' before the first",
+        ),
     ],
 )
 def test_bad_zones_raise_with_source_and_line(old: str, new: str, message: str) -> None:
