@@ -27,6 +27,7 @@ from vrouter_preflight.capture import (
 from vrouter_preflight.facts.agent_conf import AgentConf, parse_agent_conf
 from vrouter_preflight.facts.buddyinfo import BuddyInfo, parse_buddyinfo
 from vrouter_preflight.facts.cmdline import KernelCmdline, parse_cmdline
+from vrouter_preflight.facts.cpu_architecture import is_x86_cpuinfo
 from vrouter_preflight.facts.cpuinfo import parse_cpu_flags
 from vrouter_preflight.facts.errors import FactParseError
 from vrouter_preflight.facts.hugepages import HugepagePools, parse_hugepage_sysfs
@@ -211,6 +212,18 @@ class HostFacts:
     def cpu_flags(self) -> frozenset[str] | None:
         """CPU flags of the first processor (``pdpe1gb`` means 1G pages)."""
         return self._parsed(CPUINFO_KEY, parse_cpu_flags)
+
+    @cached_property
+    def x86(self) -> bool:
+        """True when the first processor of cpuinfo is an x86 one (its buddyinfo then has exactly 11 orders).
+
+        >>> from vrouter_preflight.capture import Capture
+        >>> text = "vendor_id : GenuineIntel\\ncpu family : 6\\nflags : fpu\\n"
+        >>> HostFacts("c0", {CPUINFO_KEY: Capture(CPUINFO_KEY, "ok", text)}).x86, HostFacts("c1", {}).x86
+        (True, False)
+        """
+        text = self.text(CPUINFO_KEY)
+        return text is not None and is_x86_cpuinfo(text)
 
     @cached_property
     def cpu_model(self) -> str | None:

@@ -12,12 +12,10 @@ from typing import TypeVar
 
 import pytest
 
-from vrouter_preflight.capture_sources import CPUINFO_KEY
 from vrouter_preflight.contiguity import ZoneSupply, zone_supplies
 from vrouter_preflight.contiguity.plausibility import ImplausibleBuddyInfo, check_buddyinfo_plausible
 from vrouter_preflight.demand import VrouterDemand, vrouter_demand, vrouter_settings
 from vrouter_preflight.facts.cmdline import KernelCmdline
-from vrouter_preflight.facts.cpu_architecture import is_x86_cpuinfo
 from vrouter_preflight.facts.errors import FactParseError
 from vrouter_preflight.facts.hugepages import HugepagePool, HugepagePools
 from vrouter_preflight.facts.sizes import GIB_KIB
@@ -86,6 +84,7 @@ def host_zone_supplies(host: HostUnderTest) -> tuple[ZoneSupply, ...]:
     A buddyinfo the host's kernel cannot have printed (:mod:`~vrouter_preflight.contiguity.plausibility`)
     cannot be judged either:
 
+    >>> from vrouter_preflight.capture import CPUINFO_KEY
     >>> sixteen = Capture("/proc/buddyinfo", "ok", "Node 0, zone Normal" + " 1" * 16)
     >>> x86 = Capture(CPUINFO_KEY, "ok", "vendor_id : AuthenticAMD\\ncpu family : 25\\nflags : fpu\\n")
     >>> captures = {sixteen.path: sixteen, x86.path: x86}
@@ -97,13 +96,12 @@ def host_zone_supplies(host: HostUnderTest) -> tuple[ZoneSupply, ...]:
     """
     facts = host.facts
     buddyinfo = require(facts.buddyinfo, host.name, facts.why_missing("/proc/buddyinfo"))
-    cpuinfo = facts.text(CPUINFO_KEY)
     try:
         check_buddyinfo_plausible(
             buddyinfo,
             facts.zoneinfo,
             page_size=facts.page_size,
-            x86=cpuinfo is not None and is_x86_cpuinfo(cpuinfo),
+            x86=facts.x86,
             mem_total_kib=_mem_total_kib(facts),
         )
     except ImplausibleBuddyInfo as exc:
