@@ -214,13 +214,20 @@ class _XdistHandOff:
 
     def __init__(self, config: pytest.Config, fleet: Fleet) -> None:
         self._config = config
-        self._wire = (
-            json.dumps({name: result.to_wire() for name, result in fleet.gathered.items()}) if fleet.gathered else None
-        )
+        self._fleet = fleet
+        self._wire: str | None = None
+
+    def wire(self) -> str | None:
+        """The gathered facts as the workers receive them; made once, when the first worker starts (a run
+        without ``-n`` never pays for it), None when the workers gather their own hosts."""
+        if self._wire is None and self._fleet.gathered:
+            self._wire = json.dumps({name: result.to_wire() for name, result in self._fleet.gathered.items()})
+        return self._wire
 
     def pytest_configure_node(self, node: Any) -> None:
-        if self._wire is not None:
-            node.workerinput[WIRE_KEY] = self._wire
+        wire = self.wire()
+        if wire is not None:
+            node.workerinput[WIRE_KEY] = wire
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         sent = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)

@@ -5,7 +5,7 @@ A check function names its id with :func:`check`; :func:`check_id_of` reads it b
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import pytest
@@ -18,9 +18,9 @@ Function = TypeVar("Function", bound=Callable[..., Any])
 BOUND_ID = "vrouter_preflight_check_id"
 
 
-def _params(item: Any) -> dict[str, Any]:
+def _params(item: Any) -> Mapping[str, Any]:
     callspec = getattr(item, "callspec", None)
-    return dict(callspec.params) if callspec is not None else {}
+    return callspec.params if callspec is not None else {}
 
 
 def host_of(item: Any) -> str | None:
