@@ -1,7 +1,7 @@
 """Certifying this machine (local transport) on its real kernel (opt-in: VRPF_KERNEL_TESTS=1).
 
 The pools the trial needs are reserved at runtime under :func:`kernel_lock` and given back after. The
-destructive certification uses the stand-in reload/health commands and the contiguity margin of
+destructive certification uses the stand-in reload/health commands and the flow table size of
 ``test_destructive_runs`` so that every cycle really releases a 1G page, reloads and restores it.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_destructive_runs import destructive_host, margin_for_a_small_gap, write_inventory
+from tests.integration.test_destructive_runs import destructive_host, flow_entries_for_a_small_gap, write_inventory
 from tests.kernel_pools import (
     kernel_lock,
     pool_snapshot,
@@ -104,7 +104,7 @@ def test_local_certificate_has_every_finding(trial_pages: None, tmp_path: Path) 
 def destructive_certified_host(tmp_path: Path, cycles: int) -> dict[str, Any]:
     """This machine with the stand-in reload, a small gap to close, certify and ``cycles`` cycles."""
     return {
-        **destructive_host(tmp_path, "this-machine", margin_for_a_small_gap()),
+        **destructive_host(tmp_path, "this-machine", flow_entries_for_a_small_gap()),
         "certify": True,
         "cert_cycles": cycles,
         "trial": {"sizes": ["1G"]},
