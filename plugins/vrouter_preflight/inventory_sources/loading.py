@@ -47,8 +47,12 @@ PathLike = Union[str, "os.PathLike[str]"]
 YAML_EXTENSIONS = ("", ".yml", ".yaml", ".json")
 
 
-def _needs_ansible_reason(path: Path, text: str) -> str | None:
-    """Why only Ansible can read this file, or ``None`` when a reader here can."""
+def needs_ansible_reason(path: Path, text: str) -> str | None:
+    """Why only Ansible can read this file, or ``None`` when a reader here can (``text``: its start is enough).
+
+    >>> needs_ansible_reason(Path("inv.toml"), "[all]"), needs_ansible_reason(Path("hosts"), "[all]") is None
+    ('it is a TOML inventory', True)
+    """
     if text.startswith("#!") and os.access(path, os.X_OK):
         return "it is an executable inventory script"
     if path.suffix == ".toml":
@@ -60,7 +64,7 @@ def _needs_ansible_reason(path: Path, text: str) -> str | None:
 
 def _read_ansible_file(path: Path, text: str, builder: InventoryBuilder) -> SourceFormat:
     """Parse one Ansible source into ``builder``: YAML when it reads as a YAML mapping, else INI."""
-    reason = _needs_ansible_reason(path, text)
+    reason = needs_ansible_reason(path, text)
     if reason:
         raise OnlyAnsibleCanRead(f"{path}: {reason}")
     shown = str(path)
@@ -97,7 +101,7 @@ def _vars_layers(sources: Sequence[Path], builder: InventoryBuilder) -> tuple[li
 def _read_single_file(path: Path, shown: str) -> OperatorInventory | None:
     """A lone file in a format only read alone (``--list`` JSON, ``instances.yaml``), else ``None``."""
     text = read_text(path, shown)
-    if _needs_ansible_reason(path, text):
+    if needs_ansible_reason(path, text):
         return None
     data: object = None
     if text.lstrip().startswith("{"):

@@ -31,7 +31,10 @@ DPDK_NOT_APPLICABLE = "not applicable: DPDK vRouter has no kernel module"
 
 @dataclass(frozen=True)
 class InventoryGroup:
-    """One group: its direct hosts and child groups (file order), its own variables and priority.
+    """One group: its direct hosts and child groups (file order), its own variables, priority and depth.
+
+    ``depth`` is the group's longest path from ``all`` (``all`` is 0): a host's
+    groups are merged by ``(depth, priority, name)``, see :attr:`merge_order`.
 
     >>> InventoryGroup("Compute", hosts=("compute-0",)).children
     ()
@@ -42,6 +45,17 @@ class InventoryGroup:
     children: tuple[str, ...] = ()
     variables: HostVars = field(default_factory=HostVars)
     priority: int = 1
+    depth: int = 0
+
+    @property
+    def merge_order(self) -> tuple[int, int, str]:
+        """Where the group's settings go when a host's groups are merged: later ones win (Ansible's order).
+
+        >>> sorted([InventoryGroup("Compute", depth=1), InventoryGroup("overcloud_Compute", depth=2),
+        ...         InventoryGroup("all")], key=lambda g: g.merge_order)[-1].name
+        'overcloud_Compute'
+        """
+        return self.depth, self.priority, self.name
 
 
 @dataclass(frozen=True)
