@@ -744,6 +744,8 @@ def test_documented_example_loads(tmp_path: Path) -> None:
     )
     assert c0.expect == BootExpectation(1048576, (ExpectedPool(1048576, total=340),))
     assert c0.min_free_1g_per_node == 1
+    assert (c0.vrouter_mode, c0.kernel_module) == ("dpdk", False)
+    assert inventory.host("overcloud-compute-1").kernel_module
     upgraded = inventory.host("overcloud-compute-r2011")
     assert upgraded.vrouter == VrouterOverrides(release="R2011", hugepage_size="1G")
     assert upgraded.expect == BootExpectation(1048576, (ExpectedPool(1048576, total=4),))
