@@ -9,6 +9,7 @@ suite cannot use as written. No test contacts an address outside 127.0.0.0/8.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import SUDO_TEST_PASSWORD
+from tests.secret_leaks import assert_secret_absent, capture_all_logs
 from tests.sshd_rig import (
     SUDO_PASSWORD_USER,
     ClientKey,
@@ -29,7 +31,12 @@ from tests.sshd_rig import (
 from tests.suite_runs import run_suite
 from tests.summaries import load_summary
 from tests.unit.inventory_sources.samples import KOLLA, TRIPLEO_WALLABY
+from vrouter_preflight.capture import FACT_SOURCES
 from vrouter_preflight.check_ids import CheckId
+from vrouter_preflight.errors import HostUnreachable
+from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.inventory_sources import Secret
+from vrouter_preflight.transport.ssh import SshTransport
 from vrouter_preflight.wiring.check_inputs import DPDK_NOT_APPLICABLE
 
 TRIPLEO_USER = "tripleo-admin"
@@ -324,3 +331,44 @@ def test_password_login_and_sudo_password_from_an_ansible_inventory_never_shown(
     texts += [path.read_text(errors="replace") for path in allure.rglob("*") if path.is_file()]
     for text in texts:
         assert SUDO_TEST_PASSWORD not in text and "not-the-password" not in text
+
+
+@pytest.mark.timeout(60)
+def test_the_ssh_transport_logs_in_with_the_password_and_sudoes_with_its_own(
+    tmp_path: Path, password_sshd: SshdServer, sudo_users: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """In-process, paramiko's debug log included: the password logs in and feeds sudo, and shows nowhere."""
+    logs = capture_all_logs(caplog)
+    known = password_sshd.write_known_hosts(str(tmp_path / "known_hosts"))
+    secret_file = tmp_path / "echoed"
+    secret_file.write_text(SUDO_TEST_PASSWORD + "\n")
+    secret_file.chmod(0o600)
+    spec = HostSpec(
+        name="pw",
+        address="127.0.0.1",
+        port=password_sshd.port,
+        user=SUDO_PASSWORD_USER,
+        known_hosts=known,
+        ssh_config="/dev/null",
+        connect_timeout=5.0,
+        become="sudo",
+        login_password=Secret(SUDO_TEST_PASSWORD),
+        sudo_password=Secret(SUDO_TEST_PASSWORD),
+    )
+    transport = SshTransport(spec)
+    try:
+        assert transport.run("id -un").stdout == f"{SUDO_PASSWORD_USER}\n"
+        echoed = transport.run(f"cat {secret_file}; id -u", privileged=True)  # root reads the 0600 file
+        assert echoed.stdout == "********\n0\n"  # sudo ran with the inventory's password; an echo is masked
+        captures = transport.capture(FACT_SOURCES)
+        assert captures["/proc/pagetypeinfo"].ok
+    finally:
+        transport.close()
+    wrong = SshTransport(dataclasses.replace(spec, name="wrong", login_password=Secret("not-the-password")))
+    with pytest.raises(HostUnreachable) as refused:
+        wrong.run("true")
+    wrong.close()
+    assert f"authentication refused for user {SUDO_PASSWORD_USER}" in str(refused.value)
+    assert_secret_absent(logs, SUDO_TEST_PASSWORD, repr(spec), repr(echoed), repr(captures), str(refused.value))
+    assert_secret_absent(logs, "not-the-password", str(refused.value))
+    assert password_sshd.count(f"Accepted password for {SUDO_PASSWORD_USER}") >= 1

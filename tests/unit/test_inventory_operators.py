@@ -165,6 +165,28 @@ def test_tf_instances_vrouter_hosts_dpdk_passwords_and_an_instance_without_ip() 
     assert "per-instance-secret" not in shown and "kvm-secret" not in shown and "c0ntrail123" not in shown
 
 
+@pytest.mark.parametrize(
+    ("name", "hosts"),
+    [
+        ("instances.yaml", ["kvm1", "kvm2", "kvm3"]),
+        ("instances.yaml.bms_example", ["bms1", "bms2", "bms3"]),
+        ("instances.yaml.bms_kubernetes_example", ["bms1"]),
+        ("instances.yaml.rocky8.tungstenfabric", None),
+    ],
+)
+def test_every_real_tf_file_is_told_and_read(name: str, hosts: list[str] | None) -> None:
+    inventory = load_inventory(TF / name)
+    assert inventory.source_format == "tf-instances" and inventory.hosts
+    assert hosts is None or [spec.name for spec in inventory.hosts] == hosts
+    assert all(spec.kernel_module and spec.unusable is None for spec in inventory.hosts)
+
+
+def test_the_real_tf_files_that_cannot_be_used_say_why() -> None:
+    message = load_error(TF / "instances.yaml.full_example")
+    assert "invalid YAML" in message and "line 55" in message
+    assert "no instance has a vrouter role" in load_error(TF / "instances.yaml.ml2.bms_example")
+
+
 def test_a_vrouter_mode_in_the_suite_file(tmp_path: Path) -> None:
     path = write(tmp_path, "defaults: {vrouter_mode: dpdk}\nhosts:\n  c0:\n  c1: {vrouter_mode: kernel}\n")
     assert [spec.kernel_module for spec in load_inventory(path).hosts] == [False, True]
