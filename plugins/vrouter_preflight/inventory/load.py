@@ -190,8 +190,12 @@ def _own_hosts(data: Mapping[object, object], source: str, base: Path, certify: 
         checked = host_name(name, source)
         own = check_section(entry, f"host {checked!r}", "host", source, base)
         specs[checked] = finish_host(checked, {**defaults, **own}, own, source, certify)
-    universe = universe_from_labels((spec.name, spec.groups) for spec in specs.values())
-    return OperatorHosts(names=tuple(specs), specs=MappingProxyType(specs), unsafe={}, universe=universe)
+    return OperatorHosts(
+        names=tuple(specs),
+        specs=MappingProxyType(specs),
+        unsafe={},
+        universe=lambda: universe_from_labels((spec.name, spec.groups) for spec in specs.values()),
+    )
 
 
 def load_inventory(path: str | Path, *, only_hosts: Sequence[str] | None = None, limit: str | None = None) -> Inventory:

@@ -26,7 +26,7 @@ suite file itself stops the run (exit 4), as for any suite inventory.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -70,16 +70,17 @@ class SuiteLayers:
 @dataclass(frozen=True)
 class OperatorHosts:
     """An operator's hosts as the suite's: every name in inventory order, the specs of the names that are
-    safe, why the others cannot be named, what ``--limit`` matches against, and notes worth showing.
+    safe, why the others cannot be named, what ``--limit`` matches against (built only when asked), and
+    notes worth showing.
 
-    >>> OperatorHosts(names=(), specs={}, unsafe={}, universe=PatternUniverse(hosts=())).notes
+    >>> OperatorHosts(names=(), specs={}, unsafe={}, universe=lambda: PatternUniverse(hosts=())).notes
     ()
     """
 
     names: tuple[str, ...]
     specs: Mapping[str, HostSpec]
     unsafe: Mapping[str, str]
-    universe: PatternUniverse
+    universe: Callable[[], PatternUniverse]
     notes: tuple[str, ...] = ()
 
 
@@ -120,9 +121,10 @@ def _group_layers(host: InventoryHost, inventory: OperatorInventory, layers: Sui
     return [layers.groups[group] for group in named]
 
 
-def _labels(host: InventoryHost, suite_labels: Iterable[str]) -> tuple[str, ...]:
-    """The host's ``groups`` labels: its Ansible groups (those that may be labels), then the suite's own."""
-    labels = dict.fromkeys(group for group in host.groups if safe_name(group))
+def _labels(host: InventoryHost, labelled: Container[str], suite_labels: Iterable[str]) -> tuple[str, ...]:
+    """The host's ``groups`` labels: its Ansible groups (those in ``labelled``, that may be labels), then the
+    suite's own."""
+    labels = dict.fromkeys(group for group in host.groups if group in labelled)
     labels.update(dict.fromkeys(suite_labels))
     return tuple(labels)
 
@@ -135,12 +137,18 @@ def _unusable_text(problems: Sequence[str]) -> str | None:
 
 
 def operator_host(
-    host: InventoryHost, inventory: OperatorInventory, layers: SuiteLayers, base: Path, notes: dict[str, list[str]]
+    host: InventoryHost,
+    inventory: OperatorInventory,
+    layers: SuiteLayers,
+    base: Path,
+    notes: dict[str, list[str]],
+    labelled: Container[str] | None = None,
 ) -> HostSpec:
     """One operator's host as a :class:`HostSpec` (``unusable`` says what keeps it from being contacted).
 
     ``base`` resolves relative paths from the Ansible side (Ansible's ssh reads them from where
-    it runs); ``notes`` collects, per note, the hosts it is about.
+    it runs); ``notes`` collects, per note, the hosts it is about; ``labelled`` are the group names
+    that may be ``groups`` labels (default: every safe one, looked at per host).
 
     >>> from vrouter_preflight.inventory_sources import HostVars
     >>> inv = OperatorInventory(("hosts.ini",), "ansible-ini")
@@ -165,7 +173,8 @@ def operator_host(
             "(or `jump:` for a ProxyJump) in a suite inventory that names this one with ansible_inventory:"
         )
     merged = {**values, **suite_values}
-    merged["groups"] = _labels(host, suite_values.get("groups", ()))
+    safe = labelled if labelled is not None else {group for group in host.groups if safe_name(group)}
+    merged["groups"] = _labels(host, safe, suite_values.get("groups", ()))
     if merged.get("transport") == "local" and "sudo_password" in secrets:
         host_notes.append("the local transport takes the sudo password from sudo_password_env only")
     for note in host_notes:
@@ -224,15 +233,16 @@ def operator_hosts(inventory: OperatorInventory, layers: SuiteLayers, *, base: P
     specs: dict[str, HostSpec] = {}
     unsafe: dict[str, str] = {}
     notes: dict[str, list[str]] = {}
+    labelled = frozenset(group for group in inventory.groups if safe_name(group))
     for name, host in inventory.hosts.items():
         if not safe_name(name):
             unsafe[name] = "its name cannot name a file and a test id (letters, digits, '.', '_', '-')"
             continue
-        specs[name] = operator_host(host, inventory, layers, base, notes)
+        specs[name] = operator_host(host, inventory, layers, base, notes, labelled)
     return OperatorHosts(
         names=inventory.host_names,
         specs=MappingProxyType(specs),
         unsafe=MappingProxyType(unsafe),
-        universe=_universe(inventory, specs),
+        universe=lambda: _universe(inventory, specs),
         notes=(*inventory.notes, *shown_notes(notes)),
     )

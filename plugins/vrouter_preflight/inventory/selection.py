@@ -12,7 +12,7 @@ checked when both select it.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from vrouter_preflight.errors import InventoryError
 from vrouter_preflight.inventory.host import MAX_NAME, HostSpec
@@ -53,7 +53,7 @@ def hosts_option_names(only_hosts: Sequence[str], known: Sequence[str], source: 
 def select_inventory_hosts(
     names: Sequence[str],
     specs: Mapping[str, HostSpec],
-    universe: PatternUniverse,
+    universe: Callable[[], PatternUniverse],
     *,
     source: str,
     only_hosts: Sequence[str] | None = None,
@@ -63,11 +63,13 @@ def select_inventory_hosts(
     """The hosts ``--limit`` and ``--hosts`` select, in inventory order.
 
     ``names`` are every host of the inventory in order, ``specs`` their specs;
+    ``universe`` builds what ``--limit`` is matched against (only when it is given);
     a selected name in ``unsafe`` (no spec) is an error saying why.
 
     >>> from vrouter_preflight.inventory_sources import universe_from_labels
     >>> specs = {n: HostSpec(name=n, groups=g) for n, g in (("c1", ("compute",)), ("c2", ("compute", "dpdk")))}
-    >>> universe = universe_from_labels((s.name, s.groups) for s in specs.values())
+    >>> def universe() -> PatternUniverse:
+    ...     return universe_from_labels((s.name, s.groups) for s in specs.values())
     >>> [s.name for s in select_inventory_hosts(list(specs), specs, universe, source="i", limit="compute:!dpdk")]
     ['c1']
     >>> select_inventory_hosts(list(specs), specs, universe, source="i", limit="dpdk", only_hosts=["c1"])
@@ -77,7 +79,7 @@ def select_inventory_hosts(
     """
     chosen = set(names)
     if limit is not None:
-        chosen = set(select_hosts(limit, universe))
+        chosen = set(select_hosts(limit, universe()))
     if only_hosts is not None:
         wanted = hosts_option_names(only_hosts, names, source)
         chosen &= wanted
