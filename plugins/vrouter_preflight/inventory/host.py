@@ -190,7 +190,11 @@ class HostSpec:
         "when the capture lacks it (unset: inferred from the buddy order count)",
         applies=SNAPSHOT,
     )
-    groups: tuple[str, ...] = key((), Rule(f"a list of {_GROUP_EXPECTED}", group_names), "free labels")
+    groups: tuple[str, ...] = key(
+        (),
+        Rule(f"a list of {_GROUP_EXPECTED}", group_names),
+        "free labels, for `--limit` and `certify_groups`; an Ansible host's groups are its labels, these add to them",
+    )
     vrouter: VrouterOverrides = key(
         VrouterOverrides(),
         Section(VrouterOverrides, "vRouter settings"),
