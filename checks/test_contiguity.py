@@ -17,7 +17,7 @@ from vrouter_preflight.wording import format_blocks
 
 @check(CheckId.CONTIGUOUS_BLOCKS)
 def test_contiguous_blocks(
-    host: HostUnderTest, demand: VrouterDemand, supplies: tuple[ZoneSupply, ...], verdict: Verdict
+    host: HostUnderTest, kernel_vrouter: None, demand: VrouterDemand, supplies: tuple[ZoneSupply, ...], verdict: Verdict
 ) -> None:
     """Every buddy request of a reload (× contiguity_margin, + contiguity_spare_blocks) finds a block
     GFP_ATOMIC would really get.

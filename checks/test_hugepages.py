@@ -38,7 +38,7 @@ def test_hugepages_per_node(
 
 
 @check(CheckId.HUGEPAGE_BACKING)
-def test_hugepage_backing(host: HostUnderTest, demand: VrouterDemand, verdict: Verdict) -> None:
+def test_hugepage_backing(host: HostUnderTest, kernel_vrouter: None, demand: VrouterDemand, verdict: Verdict) -> None:
     """In hugepage mode, free minus reserved pages (or existing table files) cover the flow and bridge tables."""
     settings = demand.settings
     size = settings.hugepage_size_kib

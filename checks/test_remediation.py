@@ -28,6 +28,7 @@ from vrouter_preflight.wiring.verdict import Verdict
 @pytest.mark.destructive
 def test_remediation(
     host: HostUnderTest,
+    kernel_vrouter: None,
     demand: VrouterDemand,
     supplies: tuple[ZoneSupply, ...],
     operations: VrouterOperations,

@@ -23,6 +23,7 @@ from vrouter_preflight.wiring.verdict import Verdict
 @pytest.mark.live_only
 def test_trial_allocation(
     host: HostUnderTest,
+    kernel_vrouter: None,
     demand: VrouterDemand,
     trial_request: TrialRequest,
     trial_report: TrialReport,

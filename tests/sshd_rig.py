@@ -414,6 +414,34 @@ SUDO_PASSWORD_USER = "vrpf-sudopw"
 SUDOERS_DROPIN = "/etc/sudoers.d/vrpf-test"
 
 
+def ensure_user(user: str, password: str | None = None) -> None:
+    """Create ``user`` (idempotently); it logs in with a key, and with ``password`` too when one is given.
+
+    Without a password it gets ``*`` (not locked, no password login). Must run as root.
+    """
+    if os.geteuid() != 0:
+        raise PermissionError(f"creating the test user {user} needs root (useradd, chpasswd)")
+    if subprocess.run(["id", "-u", user], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", user], check=True)
+    if password is None:
+        subprocess.run(["usermod", "-p", "*", user], check=True)
+    else:
+        subprocess.run(["chpasswd"], input=f"{user}:{password}\n".encode(), check=True)
+
+
+def install_sudoers(rules: str, sudoers_path: str) -> None:
+    """Install sudoers ``rules`` as the drop-in ``sudoers_path``, validated with ``visudo -cf`` first."""
+    staging = sudoers_path + ".tmp"
+    with open(staging, "w", encoding="utf-8") as handle:
+        handle.write("# vrouter-preflight integration tests (tests/sshd_rig.py); safe to delete\n" + rules)
+    os.chmod(staging, 0o440)
+    check = subprocess.run(["visudo", "-cf", staging], capture_output=True, text=True)
+    if check.returncode != 0:
+        os.unlink(staging)
+        raise RuntimeError(f"visudo rejected the test sudoers rules: {check.stdout}{check.stderr}")
+    os.replace(staging, sudoers_path)
+
+
 def ensure_sudo_users(password: str, *, sudoers_path: str = SUDOERS_DROPIN) -> tuple[str, str]:
     """Create (idempotently) ``vrpf-sudo`` (NOPASSWD sudo) and ``vrpf-sudopw`` (sudo with ``password``).
 
@@ -424,26 +452,9 @@ def ensure_sudo_users(password: str, *, sudoers_path: str = SUDOERS_DROPIN) -> t
     """
     if os.geteuid() != 0:
         raise PermissionError("creating the sudo test users needs root (useradd, chpasswd, /etc/sudoers.d)")
-    for user in (SUDO_USER, SUDO_PASSWORD_USER):
-        exists = subprocess.run(["id", "-u", user], capture_output=True).returncode == 0
-        if not exists:
-            subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", user], check=True)
-    subprocess.run(["usermod", "-p", "*", SUDO_USER], check=True)
-    subprocess.run(["chpasswd"], input=f"{SUDO_PASSWORD_USER}:{password}\n".encode(), check=True)
-    rules = (
-        "# vrouter-preflight integration tests (tests/sshd_rig.py); safe to delete\n"
-        f"{SUDO_USER} ALL=(ALL:ALL) NOPASSWD: ALL\n"
-        f"{SUDO_PASSWORD_USER} ALL=(ALL:ALL) ALL\n"
-    )
-    staging = sudoers_path + ".tmp"
-    with open(staging, "w", encoding="utf-8") as handle:
-        handle.write(rules)
-    os.chmod(staging, 0o440)
-    check = subprocess.run(["visudo", "-cf", staging], capture_output=True, text=True)
-    if check.returncode != 0:
-        os.unlink(staging)
-        raise RuntimeError(f"visudo rejected the test sudoers rules: {check.stdout}{check.stderr}")
-    os.replace(staging, sudoers_path)
+    ensure_user(SUDO_USER)
+    ensure_user(SUDO_PASSWORD_USER, password)
+    install_sudoers(f"{SUDO_USER} ALL=(ALL:ALL) NOPASSWD: ALL\n{SUDO_PASSWORD_USER} ALL=(ALL:ALL) ALL\n", sudoers_path)
     return SUDO_USER, SUDO_PASSWORD_USER
 
 

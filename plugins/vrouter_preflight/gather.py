@@ -81,13 +81,20 @@ def gather_host(spec: HostSpec, pool: TransportPool, sources: Sequence[FactSourc
 
     An answer that is not a capture (garbage, cut short, too large) is the
     host's one error, in the words :mod:`~vrouter_preflight.capture_answer` chose.
+    A host its inventory describes in a way the suite cannot use (``spec.unusable``:
+    an unsupported ``ansible_connection``, a Jinja template …) is never contacted:
+    its error says why.
 
     >>> from vrouter_preflight.inventory import HostSpec
     >>> pool = TransportPool()
     >>> gather_host(HostSpec(name="me", transport="local"), pool).reached
     True
+    >>> str(gather_host(HostSpec(name="w1", unusable="not contacted: ansible_connection: 'winrm'"), pool).error)
+    "w1: not contacted: ansible_connection: 'winrm'"
     >>> pool.close_all()
     """
+    if spec.unusable is not None:
+        return HostGather(spec.name, None, HostError(spec.name, "", spec.unusable), 0.0)
     started = time.monotonic()
     try:
         captures = pool.get(spec).capture(sources)

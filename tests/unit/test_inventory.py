@@ -335,7 +335,10 @@ def test_unknown_top_level_key_suggests(tmp_path: Path) -> None:
     [
         ("", "the inventory is empty"),
         ("# only a comment\n", "the inventory is empty"),
-        ("- compute-0\n- compute-1\n", "expected a mapping with 'hosts' (and optional 'defaults'), got a list"),
+        (
+            "- compute-0\n- compute-1\n",
+            "expected a mapping with 'hosts' (and optional 'defaults'), or Ansible groups, got a list",
+        ),
         ("compute-0\n", "got 'compute-0'"),
         ("defaults: {user: x}\n", "key 'hosts': no hosts; an empty inventory would check nothing"),
         ("hosts:\n", "key 'hosts': no hosts"),
@@ -460,8 +463,8 @@ def test_missing_file(tmp_path: Path) -> None:
     assert load_error(tmp_path / "nope.yaml").endswith(": inventory file not found")
 
 
-def test_directory_instead_of_file(tmp_path: Path) -> None:
-    assert load_error(tmp_path).endswith(": is a directory, not an inventory file")
+def test_an_empty_directory_is_an_ansible_directory_without_hosts(tmp_path: Path) -> None:
+    assert load_error(tmp_path).endswith(": no hosts; an empty inventory would check nothing")
 
 
 def test_not_utf8(tmp_path: Path) -> None:
@@ -741,6 +744,8 @@ def test_documented_example_loads(tmp_path: Path) -> None:
     )
     assert c0.expect == BootExpectation(1048576, (ExpectedPool(1048576, total=340),))
     assert c0.min_free_1g_per_node == 1
+    assert (c0.vrouter_mode, c0.kernel_module) == ("dpdk", False)
+    assert inventory.host("overcloud-compute-1").kernel_module
     upgraded = inventory.host("overcloud-compute-r2011")
     assert upgraded.vrouter == VrouterOverrides(release="R2011", hugepage_size="1G")
     assert upgraded.expect == BootExpectation(1048576, (ExpectedPool(1048576, total=4),))

@@ -13,8 +13,11 @@ all come from there.
   the ``expect:`` block, the ``trial:`` and ``remediation:`` blocks
   (``vrouter:`` is the demand model's :class:`~vrouter_preflight.demand.VrouterOverrides`);
 * :mod:`.local_paths`: paths on this machine, resolved and looked at;
-* :mod:`.yaml_file`: reading the file, bounded; :mod:`.load`: the loader and
-  :func:`host_spec_from_mapping` for hosts from other sources;
+* :mod:`.yaml_file`: reading the file, bounded; :mod:`.formats`: what ``--inventory``
+  names (the suite's own file, an Ansible inventory, a TF ``instances.yaml``);
+* :mod:`.sections`: each section and key checked, :func:`host_spec_from_mapping`;
+  :mod:`.operator_hosts`: an operator's hosts with the suite's settings on top;
+  :mod:`.selection`: ``--limit`` and ``--hosts``; :mod:`.load`: the loader;
 * :mod:`.key_table`: the README's key table.
 
 Rules an operator can rely on:
@@ -26,7 +29,8 @@ Rules an operator can rely on:
   drops the default's ``vrouter.release``, so repeat what still applies.
 * A host entry left empty (``compute-0:``) means "all defaults".
 * A key written with no value (``port:``) is an error, never "unset".
-* ``address`` and ``path`` name one machine, so they are per host only.
+* ``address`` and ``path`` name one machine, so they are per host only (never in
+  ``defaults`` or a ``groups`` entry).
 * A key written in a host entry must apply to that host's transport
   (``port`` on a snapshot host is an error); defaults apply only where they make
   sense.
@@ -48,7 +52,14 @@ from __future__ import annotations
 from vrouter_preflight.demand import Deployment, HugepageMode, VrouterOverrides
 from vrouter_preflight.inventory.boot import BootExpectation, ExpectedPool
 from vrouter_preflight.inventory.hops import JumpHost, parse_jump
-from vrouter_preflight.inventory.host import HOST_NAME_RE, BecomeMethod, HostKeyPolicy, HostSpec, Inventory
+from vrouter_preflight.inventory.host import (
+    HOST_NAME_RE,
+    BecomeMethod,
+    HostKeyPolicy,
+    HostSpec,
+    Inventory,
+    VrouterMode,
+)
 from vrouter_preflight.inventory.load import HOST_KEYS, host_spec_from_mapping, load_inventory
 from vrouter_preflight.inventory.operations import RemediationSteps, TrialPlan
 from vrouter_preflight.keys.checks import ENV_NAME_RE
@@ -70,6 +81,7 @@ __all__ = [
     "RemediationSteps",
     "TransportName",
     "TrialPlan",
+    "VrouterMode",
     "VrouterOverrides",
     "host_spec_from_mapping",
     "load_inventory",

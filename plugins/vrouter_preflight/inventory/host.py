@@ -31,6 +31,7 @@ from vrouter_preflight.inventory.hops import (
 )
 from vrouter_preflight.inventory.local_paths import CAPTURE_TREE, KEY_FILE
 from vrouter_preflight.inventory.operations import RemediationSteps, TrialPlan
+from vrouter_preflight.inventory_sources.hidden import Secret
 from vrouter_preflight.keys.checks import (
     Choice,
     EnvName,
@@ -56,6 +57,7 @@ from vrouter_preflight.keys.spec import (
 
 BecomeMethod = Literal["none", "sudo"]
 HostKeyPolicy = Literal["strict", "accept-new"]
+VrouterMode = Literal["kernel", "dpdk"]
 
 HOST_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 MAX_NAME = 253
@@ -188,11 +190,22 @@ class HostSpec:
         "when the capture lacks it (unset: inferred from the buddy order count)",
         applies=SNAPSHOT,
     )
-    groups: tuple[str, ...] = key((), Rule(f"a list of {_GROUP_EXPECTED}", group_names), "free labels")
+    groups: tuple[str, ...] = key(
+        (),
+        Rule(f"a list of {_GROUP_EXPECTED}", group_names),
+        "free labels, for `--limit` and `certify_groups`; an Ansible host's groups are its labels, these add to them",
+    )
     vrouter: VrouterOverrides = key(
         VrouterOverrides(),
         Section(VrouterOverrides, "vRouter settings"),
         "what to assume about vRouter instead of the node's own facts (replaced whole by a host's own)",
+    )
+    vrouter_mode: VrouterMode = key(
+        "kernel",
+        Choice(get_args(VrouterMode)),
+        "`dpdk`: vRouter runs in user space and loads no kernel module, so `contiguous_blocks`, "
+        "`hugepage_backing`, `trial_allocation` and `remediation` are SKIPPED as not applicable "
+        "(TF's `AGENT_MODE: dpdk` sets it)",
     )
     expect: BootExpectation | None = key(
         None,
@@ -238,6 +251,23 @@ class HostSpec:
         NumberRange(0, 100, "a percentage", hint=" (10 allows 10% from the mean)"),
         "how far memory and CPUs per node may be from the mean over the nodes",
     )
+    # Not keys: set only from an operator's inventory (Ansible, TF), never written in the suite's own file.
+    login_password: Secret | None = None
+    """The SSH login password (``ansible_password``, TF's ``ssh_pwd``); shown as ``<hidden>`` everywhere."""
+    sudo_password: Secret | None = None
+    """The sudo password (``ansible_become_password``); wins over ``sudo_password_env``; never shown."""
+    unusable: str | None = None
+    """Why the host cannot be used as its inventory describes it: it is never contacted, its one ERROR says why."""
+
+    @property
+    def kernel_module(self) -> bool:
+        """Whether vRouter runs as a kernel module here (``vrouter_mode: kernel``), which the kernel-table checks
+        judge.
+
+        >>> HostSpec(name="c0").kernel_module, HostSpec(name="c0", vrouter_mode="dpdk").kernel_module
+        (True, False)
+        """
+        return self.vrouter_mode == "kernel"
 
     @property
     def display_address(self) -> str:
@@ -256,7 +286,12 @@ class HostSpec:
 
 @dataclass(frozen=True)
 class Inventory:
-    """A loaded inventory: its file and its hosts, in file order.
+    """A loaded inventory: its file, its hosts in file order, what it was read as, and notes worth showing.
+
+    ``source_format`` is ``suite`` (the suite's own file), an operator's format
+    (``ansible-ini``, ``tf-instances`` …) or ``suite with <format>`` (a suite file
+    naming Ansible sources). ``notes`` say what was read but left out or read
+    differently (never a variable's value).
 
     >>> Inventory("inv.yaml", (HostSpec(name="c0"),)).host("c0").transport
     'ssh'
@@ -264,6 +299,8 @@ class Inventory:
 
     path: str
     hosts: tuple[HostSpec, ...]
+    notes: tuple[str, ...] = ()
+    source_format: str = "suite"
 
     def host(self, name: str) -> HostSpec:
         """The host called ``name``; KeyError when absent."""

@@ -7,7 +7,7 @@ changed in its declaration is a failing test until the README says so.
 >>> print(key_table()[:2][1])
 |---|---|---|---|---|---|
 >>> [row for row in key_table() if row.startswith("| `port`")]
-['| `port` | host, defaults | ssh | an integer from 1 to 65535 | unset | unset: `~/.ssh/config`, else 22 |']
+['| `port` | host, groups, defaults | ssh | an integer from 1 to 65535 | unset | unset: `~/.ssh/config`, else 22 |']
 """
 
 from __future__ import annotations

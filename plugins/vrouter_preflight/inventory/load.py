@@ -1,49 +1,75 @@
-"""Loading an inventory: the file's top-level keys, ``defaults``, each host entry, ``--hosts``.
+"""Loading an inventory: the suite's own YAML, or an operator's (Ansible, TF), then ``--limit`` and ``--hosts``.
 
-Every host goes through :func:`host_spec_from_mapping`, whatever its source (this
-YAML file, or a reader of another inventory format), so every host meets the
-same checks and the same messages: ``<source>: host 'c0': key 'port': …``.
+:func:`load_inventory` decides what ``--inventory`` names (:mod:`.formats`). The
+suite's own file holds ``hosts`` (and ``defaults``, ``certify_groups``), or names
+operators' inventories with ``ansible_inventory`` and then holds settings for
+their hosts: ``defaults``, ``groups`` (per Ansible group) and ``hosts`` (per
+host), applied on top of the Ansible connection variables (:mod:`.operator_hosts`).
+Every host goes through the same checks (:mod:`.sections`).
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from vrouter_preflight.errors import InventoryError
-from vrouter_preflight.inventory.host import MAX_NAME, HostSpec, Inventory, group_names, safe_name
-from vrouter_preflight.inventory.local_paths import LocalPath
-from vrouter_preflight.inventory.yaml_file import read_yaml
-from vrouter_preflight.keys.checks import Invalid, Rule, describe, shown
-from vrouter_preflight.keys.spec import TOP_LEVEL, KeySpec, build, key_path, key_specs, unknown_key
+from vrouter_preflight.inventory.formats import detect
+from vrouter_preflight.inventory.host import MAX_NAME, HostSpec, Inventory, group_names
+from vrouter_preflight.inventory.operator_hosts import OperatorHosts, SuiteLayers, operator_hosts
+from vrouter_preflight.inventory.sections import (
+    HOST_KEYS,
+    check_section,
+    finish_host,
+    host_name,
+    host_spec_from_mapping,
+    key_text,
+    mapping_or_empty,
+)
+from vrouter_preflight.inventory.selection import select_inventory_hosts
+from vrouter_preflight.inventory_sources import OperatorInventory, read_operator_inventory, universe_from_labels
+from vrouter_preflight.keys.checks import Invalid, Rule, Text, describe, list_of
+from vrouter_preflight.keys.spec import TOP_LEVEL, KeySpec, unknown_key
 
-HOST_KEYS: tuple[str, ...] = tuple(spec.name for spec in key_specs(HostSpec))
-_BY_NAME = {spec.name: spec for spec in key_specs(HostSpec)}
-_BY_ATTRIBUTE = {spec.attribute: spec for spec in key_specs(HostSpec)}
+__all__ = ["HOST_KEYS", "TOP_LEVEL_KEYS", "host_spec_from_mapping", "load_inventory"]
 
-
-def _mapping_or_empty(value: object) -> Mapping[object, object]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise Invalid(f"expected a mapping of settings, got {describe(value)}")
-    return value
+MAX_ANSIBLE_SOURCES = 16
+_SOURCE_PATH = Text("a file path")
 
 
 def _hosts(value: object) -> Mapping[object, object]:
     if value is None or value == {}:
-        raise Invalid("no hosts; an empty inventory would check nothing")
+        return {}
     if not isinstance(value, Mapping):
         raise Invalid(f"expected a mapping of host name to settings, got {describe(value)}")
+    return value
+
+
+def _ansible_sources(value: object) -> tuple[str, ...]:
+    items = (
+        [value]
+        if isinstance(value, str)
+        else list_of(value, "paths", "[inventory/, extra.ini]", limit=MAX_ANSIBLE_SOURCES)
+    )
+    if not items:
+        raise Invalid("expected a path or a non-empty list of paths, got an empty list")
+    return tuple(_SOURCE_PATH(item) for item in items)
+
+
+def _group_settings(value: object) -> Mapping[object, object]:
+    if value is None or not isinstance(value, Mapping):
+        raise Invalid(f"expected a mapping of Ansible group name to host keys, got {describe(value)}")
     return value
 
 
 DEFAULTS = KeySpec(
     "defaults",
     "defaults",
-    Rule("a mapping of host keys", _mapping_or_empty),
+    Rule("a mapping of host keys", mapping_or_empty),
     "applied to every host where they apply; a host's own key replaces the default (lists and mappings whole)",
     where=TOP_LEVEL,
 )
@@ -54,7 +80,8 @@ HOSTS = KeySpec(
         f"a mapping of host name (letters, digits, '.', '_', '-'; at most {MAX_NAME} characters) to its keys",
         _hosts,
     ),
-    "the hosts, in the order they are checked; an empty entry means all defaults; each name once",
+    "the hosts, in the order they are checked; an empty entry means all defaults; each name once. "
+    "With `ansible_inventory`: settings for some of its hosts",
     where=TOP_LEVEL,
 )
 CERTIFY_GROUPS = KeySpec(
@@ -65,122 +92,31 @@ CERTIFY_GROUPS = KeySpec(
     where=TOP_LEVEL,
     default=(),
 )
-TOP_LEVEL_KEYS = (DEFAULTS, HOSTS, CERTIFY_GROUPS)
+ANSIBLE_INVENTORY = KeySpec(
+    "ansible_inventory",
+    "ansible_inventory",
+    Rule(f"a path, or a list of at most {MAX_ANSIBLE_SOURCES} paths (relative to this file)", _ansible_sources),
+    "operators' inventories whose hosts are checked (Ansible YAML, INI, directory, `--list` JSON, or TF "
+    "`instances.yaml`); see [Operators' inventories](#operators-inventories)",
+    where=TOP_LEVEL,
+)
+GROUPS = KeySpec(
+    "groups",
+    "groups",
+    Rule("a mapping of Ansible group name to host keys", _group_settings),
+    "with `ansible_inventory`: settings for the hosts of each Ansible group (a child group's win over its "
+    "parent's; a host's own entry wins over both)",
+    where=TOP_LEVEL,
+)
+TOP_LEVEL_KEYS = (DEFAULTS, HOSTS, CERTIFY_GROUPS, ANSIBLE_INVENTORY, GROUPS)
 _TOP_NAMES = tuple(spec.name for spec in TOP_LEVEL_KEYS)
 
 
-def _key_text(key: object) -> str:
-    """A key found in the file, as named in a message (a long one cut short)."""
-    return shown(key) if isinstance(key, str) else describe(key)
-
-
-def _check_section(section: object, where: str, source: str, base: Path, *, is_defaults: bool) -> dict[str, Any]:
-    """Validate one ``defaults`` or host entry; returns the HostSpec field values it sets."""
+def _top_level(spec: KeySpec, data: Mapping[object, object], source: str, default: object = None) -> Any:
     try:
-        entry = DEFAULTS.check(section) if is_defaults else _mapping_or_empty(section)
+        return spec.check(data.get(spec.name, default))
     except Invalid as exc:
-        short = isinstance(section, str) and len(section) <= MAX_NAME
-        hint = f"; write e.g. 'address: {section}'" if short and not is_defaults else ""
-        raise InventoryError(f"{source}: {where}: {exc}{hint}") from None
-    values: dict[str, Any] = {}
-    for key, raw in entry.items():
-        spec = _BY_NAME.get(key) if isinstance(key, str) else None
-        if spec is None:
-            raise InventoryError(f"{source}: {where}: key {_key_text(key)}: {unknown_key(key, HOST_KEYS)}")
-        if is_defaults and "defaults" not in spec.where:
-            raise InventoryError(f"{source}: {where}: key {key!r}: names one machine, so it belongs in a host entry")
-        try:
-            value = spec.check(raw)
-            if isinstance(spec.check, LocalPath):
-                value = spec.check.resolve(value, base)
-        except Invalid as exc:
-            raise InventoryError(f"{source}: {where}: key {key_path(key, exc.path)!r}: {exc}") from None
-        values[spec.attribute] = value
-    return values
-
-
-def _check_applies(name: str, own: Mapping[str, object], transport: str, source: str) -> None:
-    """Refuse a key written in a host entry that its transport would ignore."""
-    for attribute in own:
-        spec = _BY_ATTRIBUTE[attribute]
-        refusal = spec.applies.refusal(transport)
-        if refusal is not None:
-            raise InventoryError(f"{source}: host {name!r}: key {spec.name!r}: {refusal}")
-
-
-def _host(
-    name: object,
-    entry: object,
-    defaults: Mapping[str, Any],
-    source: str,
-    base: Path,
-    certify_groups: Sequence[str],
-) -> HostSpec:
-    if not safe_name(name):
-        shown_name = shown(name) if isinstance(name, str) else describe(name)
-        raise InventoryError(
-            f"{source}: host {shown_name}: not a safe host name (letters, digits, '.', '_', '-', "
-            f"starting with a letter or digit, at most {MAX_NAME} characters); it becomes a file name and a test id"
-        )
-    host_name = str(name)
-    own = _check_section(entry, f"host {host_name!r}", source, base, is_defaults=False)
-    values = {**defaults, **own}
-    transport = str(values.get("transport", "ssh"))
-    _check_applies(host_name, own, transport, source)
-    if transport == "snapshot" and values.get("path") is None:
-        raise InventoryError(f"{source}: host {host_name!r}: key 'path': required for transport snapshot")
-    groups = values.get("groups", ())
-    if "certify" not in own and set(certify_groups) & set(groups):
-        values["certify"] = True  # a host in a certify group; its own certify: false wins
-    return build(HostSpec, {"name": host_name, **values})
-
-
-def host_spec_from_mapping(
-    name: str,
-    mapping: Mapping[str, object] | None,
-    *,
-    source: str,
-    defaults: Mapping[str, object] | None = None,
-    base: Path | None = None,
-    certify_groups: Sequence[str] = (),
-) -> HostSpec:
-    """Build and check one host from a plain mapping of inventory keys, as a host entry of an inventory file.
-
-    ``source`` starts every message (a file, ``ansible inventory /etc/ansible/hosts`` …);
-    ``defaults`` are checked like the file's ``defaults`` and apply where they
-    make sense; relative paths are relative to ``base`` (default: the current
-    directory); a host in one of ``certify_groups`` is certified unless it says
-    ``certify: false``. Any mistake is one :class:`InventoryError`.
-
-    >>> host_spec_from_mapping("c0", {"address": "192.0.2.10", "port": 2222}, source="ansible").display_address
-    '192.0.2.10:2222'
-    >>> host_spec_from_mapping("c0", {"transport": "local", "port": 22}, source="ansible")
-    Traceback (most recent call last):
-    ...
-    vrouter_preflight.errors.InventoryError: ansible: host 'c0': key 'port': applies only to transport ssh, not local
-    """
-    directory = Path.cwd() if base is None else base
-    checked_defaults = _check_section(defaults, "defaults", source, directory, is_defaults=True)
-    return _host(name, mapping, checked_defaults, source, directory, certify_groups)
-
-
-def _select(hosts: tuple[HostSpec, ...], only_hosts: Sequence[str], source: str) -> tuple[HostSpec, ...]:
-    wanted = [part.strip() for item in only_hosts for part in item.split(",") if part.strip()]
-    if not wanted:
-        raise InventoryError(f"{source}: --hosts selects no host")
-    known = [spec.name for spec in hosts]
-    known_set = set(known)
-    unknown = [name for name in wanted if name not in known_set]
-    if unknown:
-        hints = [
-            f"{shown(name)} (did you mean {close[0]!r}?)" if close else shown(name)
-            for name in unknown[:10]
-            for close in [difflib.get_close_matches(name[:MAX_NAME], known, n=1)]
-        ]
-        listed = ", ".join(known[:50]) + (f" and {len(known) - 50} more" if len(known) > 50 else "")
-        raise InventoryError(f"{source}: --hosts names unknown host {', '.join(hints)}; known hosts: {listed}")
-    wanted_set = set(wanted)
-    return tuple(spec for spec in hosts if spec.name in wanted_set)
+        raise InventoryError(f"{source}: key {spec.name!r}: {exc}") from None
 
 
 def _check_groups_known(certify_groups: Sequence[str], hosts: Sequence[HostSpec], source: str) -> None:
@@ -189,17 +125,86 @@ def _check_groups_known(certify_groups: Sequence[str], hosts: Sequence[HostSpec]
     for group in certify_groups:
         if group not in known:
             close = difflib.get_close_matches(group, known, n=1)
-            listed = ", ".join(known) or "none"
+            listed = ", ".join(known[:50]) or "none"
             hint = f"; did you mean {close[0]!r}?" if close else f"; groups in this inventory: {listed}"
             raise InventoryError(f"{source}: key 'certify_groups': no host is in group {group!r}{hint}")
 
 
-def load_inventory(path: str | Path, *, only_hosts: Sequence[str] | None = None) -> Inventory:
-    """Load and validate the inventory at ``path``; hosts keep their file order.
+def _known(name: object, known: Mapping[str, object], what: str, operator: OperatorInventory, source: str) -> str:
+    """``name`` when the operator's inventory has it, else the error naming the closest."""
+    if isinstance(name, str) and name in known:
+        return name
+    close = difflib.get_close_matches(name, list(known), n=1) if isinstance(name, str) else []
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise InventoryError(f"{source}: key '{what}s': {key_text(name)} is not a {what} of {operator.shown}{hint}")
 
-    ``only_hosts`` (from ``--hosts``) keeps only the named hosts; each item may
-    hold several names separated by commas. Any problem raises one
-    :class:`InventoryError` naming the file, the host and the key.
+
+def _read_ansible_sources(paths: Sequence[str], source: str, base: Path) -> OperatorInventory:
+    resolved = [os.path.normpath(os.path.join(base, os.path.expanduser(path))) for path in paths]
+    for path in resolved:
+        if os.path.isfile(path) and detect(Path(path), path).kind == "suite":
+            raise InventoryError(
+                f"{source}: key 'ansible_inventory': {path} is a suite inventory; name an Ansible or TF one"
+            )
+    try:
+        return read_operator_inventory(resolved)
+    except InventoryError as exc:
+        raise InventoryError(f"{source}: key 'ansible_inventory': {exc}") from None
+
+
+def _suite_layers(
+    data: Mapping[object, object], operator: OperatorInventory, source: str, base: Path, certify: tuple[str, ...]
+) -> SuiteLayers:
+    """The suite file's ``defaults``, ``groups`` and ``hosts`` for an operator's hosts, each checked."""
+    defaults = check_section(data.get("defaults"), "defaults", "defaults", source, base)
+    groups: dict[str, Mapping[str, Any]] = {}
+    hosts: dict[str, Mapping[str, Any]] = {}
+    for name, entry in _top_level(GROUPS, data, source, {}).items():
+        group = _known(name, operator.groups, "group", operator, source)
+        groups[group] = check_section(entry, f"group {group!r}", "groups", source, base)
+    for name, entry in _top_level(HOSTS, data, source).items():
+        host = _known(name, operator.hosts, "host", operator, source)
+        hosts[host] = check_section(entry, f"host {host!r}", "host", source, base)
+    return SuiteLayers(
+        defaults=MappingProxyType(defaults),
+        groups=MappingProxyType(groups),
+        hosts=MappingProxyType(hosts),
+        certify_groups=certify,
+        source=source,
+    )
+
+
+def _own_hosts(data: Mapping[object, object], source: str, base: Path, certify: tuple[str, ...]) -> OperatorHosts:
+    """The hosts of a suite inventory without Ansible sources."""
+    if "groups" in data:
+        raise InventoryError(
+            f"{source}: key 'groups': settings per Ansible group need 'ansible_inventory'; "
+            "without it, put them in 'defaults' or the host entries"
+        )
+    defaults = check_section(data.get("defaults"), "defaults", "defaults", source, base)
+    raw_hosts = _top_level(HOSTS, data, source)
+    if not raw_hosts:
+        raise InventoryError(f"{source}: key 'hosts': no hosts; an empty inventory would check nothing")
+    specs: dict[str, HostSpec] = {}
+    for name, entry in raw_hosts.items():
+        checked = host_name(name, source)
+        own = check_section(entry, f"host {checked!r}", "host", source, base)
+        specs[checked] = finish_host(checked, {**defaults, **own}, own, source, certify)
+    return OperatorHosts(
+        names=tuple(specs),
+        specs=MappingProxyType(specs),
+        unsafe={},
+        universe=lambda: universe_from_labels((spec.name, spec.groups) for spec in specs.values()),
+    )
+
+
+def load_inventory(path: str | Path, *, only_hosts: Sequence[str] | None = None, limit: str | None = None) -> Inventory:
+    """Load and validate the inventory at ``path`` (the suite's own, or an operator's); hosts keep their order.
+
+    ``limit`` (``--limit``) is an Ansible host pattern; ``only_hosts`` (``--hosts``)
+    keeps only the named hosts, each item possibly holding several names
+    separated by commas; with both, a host must be selected by both. Any
+    problem raises one :class:`InventoryError` naming the file, the host and the key.
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -209,6 +214,9 @@ def load_inventory(path: str | Path, *, only_hosts: Sequence[str] | None = None)
     [('c0', 'heat-admin', '192.0.2.10'), ('c1', 'heat-admin', None)]
     >>> load_inventory(d / "inv.yaml", only_hosts=["c1"]).hosts[0].name
     'c1'
+    >>> _ = (d / "multinode").write_text("[compute]\\ncompute[01:03] ansible_user=kolla\\n")
+    >>> [h.name for h in load_inventory(d / "multinode", limit="compute:!compute02").hosts]
+    ['compute01', 'compute03']
     >>> _ = (d / "bad.yaml").write_text("hosts:\\n  c0: {port: twenty-two}\\n")
     >>> load_inventory(d / "bad.yaml")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -217,26 +225,41 @@ def load_inventory(path: str | Path, *, only_hosts: Sequence[str] | None = None)
     """
     source = str(path)
     file = Path(path)
-    data = read_yaml(file, source)
-    base = file.absolute().parent
-    if data is None:
-        raise InventoryError(f"{source}: the inventory is empty; it needs a 'hosts' mapping")
-    if not isinstance(data, Mapping):
-        raise InventoryError(
-            f"{source}: expected a mapping with 'hosts' (and optional 'defaults'), got {describe(data)}"
-        )
-    for key in data:
-        if key not in _TOP_NAMES:
-            raise InventoryError(f"{source}: key {_key_text(key)}: {unknown_key(key, _TOP_NAMES, 'top-level key')}")
-    defaults = _check_section(data.get("defaults"), "defaults", source, base, is_defaults=True)
-    try:
-        certify_groups: tuple[str, ...] = CERTIFY_GROUPS.check(data.get("certify_groups", []))
-    except Invalid as exc:
-        raise InventoryError(f"{source}: key 'certify_groups': {exc}") from None
-    try:
-        raw_hosts = HOSTS.check(data.get("hosts"))
-    except Invalid as exc:
-        raise InventoryError(f"{source}: key 'hosts': {exc}") from None
-    hosts = tuple(_host(name, entry, defaults, source, base, certify_groups) for name, entry in raw_hosts.items())
-    _check_groups_known(certify_groups, hosts, source)
-    return Inventory(path=source, hosts=hosts if only_hosts is None else _select(hosts, only_hosts, source))
+    detected = detect(file, source)
+    if detected.kind == "operator":
+        operator = read_operator_inventory(file)
+        found = operator_hosts(operator, SuiteLayers(), base=Path.cwd())
+        source_format: str = operator.format
+    else:
+        data = detected.data
+        if data is None:
+            raise InventoryError(f"{source}: the inventory is empty; it needs a 'hosts' mapping")
+        if not isinstance(data, Mapping):
+            raise InventoryError(
+                f"{source}: expected a mapping with 'hosts' (and optional 'defaults'), or Ansible groups, "
+                f"got {describe(data)}"
+            )
+        for key in data:
+            if key not in _TOP_NAMES:
+                raise InventoryError(f"{source}: key {key_text(key)}: {unknown_key(key, _TOP_NAMES, 'top-level key')}")
+        base = file.absolute().parent
+        certify: tuple[str, ...] = _top_level(CERTIFY_GROUPS, data, source, [])
+        sources = _top_level(ANSIBLE_INVENTORY, data, source) if "ansible_inventory" in data else None
+        if sources is None:
+            found = _own_hosts(data, source, base, certify)
+            source_format = "suite"
+        else:
+            operator = _read_ansible_sources(sources, source, base)
+            found = operator_hosts(operator, _suite_layers(data, operator, source, base, certify), base=Path.cwd())
+            source_format = f"suite with {operator.format}"
+        _check_groups_known(certify, list(found.specs.values()), source)
+    hosts = select_inventory_hosts(
+        found.names,
+        found.specs,
+        found.universe,
+        source=source,
+        only_hosts=only_hosts,
+        limit=limit,
+        unsafe=found.unsafe,
+    )
+    return Inventory(path=source, hosts=hosts, notes=found.notes, source_format=source_format)

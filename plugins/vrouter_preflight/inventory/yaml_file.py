@@ -5,7 +5,8 @@
   before parsing.
 * Nesting deeper than :data:`MAX_DEPTH` (an inventory needs 5) is refused
   with its line, instead of exhausting Python's recursion.
-* Merge keys may not build a mapping of more than :data:`MAX_MERGED_PAIRS` entries.
+* Merge keys may not build a mapping of more than
+  :data:`~vrouter_preflight.inventory_sources.yaml_text.MAX_MERGED_PAIRS` entries.
 * A key given twice is an error (PyYAML would keep the last one).
 * A value YAML cannot build (an integer of 5,000 digits, a date like
   ``2001-13-45``) is an error with its line.
@@ -28,7 +29,7 @@ from typing import Any
 
 import yaml
 from yaml.composer import Composer
-from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode
 from yaml.parser import Parser
 from yaml.reader import Reader
@@ -36,20 +37,19 @@ from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
 from vrouter_preflight.errors import InventoryError
+from vrouter_preflight.inventory_sources.yaml_text import BoundedMerges
 from vrouter_preflight.keys.checks import shown
 
 MAX_INVENTORY_BYTES = 4 << 20
 """4 MiB: some 80,000 one-line host entries (10,000 take 0.5 MiB); that much parses in a few seconds."""
 MAX_DEPTH = 64
-MAX_MERGED_PAIRS = 100_000
-"""Entries a mapping may reach through merge keys (``<<: [*a, *a, …]`` nested would grow exponentially)."""
 
 
 class _TooDeep(yaml.MarkedYAMLError):
     pass
 
 
-class _StrictRules(Composer, SafeConstructor, Resolver):
+class _StrictRules(Composer, BoundedMerges, Resolver):
     """The composing and constructing half of a loader: duplicates refused, nesting and merges bounded.
 
     It remembers the chain of keys above the mapping being composed so the
@@ -59,7 +59,7 @@ class _StrictRules(Composer, SafeConstructor, Resolver):
 
     def __init__(self) -> None:
         Composer.__init__(self)
-        SafeConstructor.__init__(self)
+        BoundedMerges.__init__(self)
         Resolver.__init__(self)
         self._key_path: list[object] = []
 
@@ -83,13 +83,6 @@ class _StrictRules(Composer, SafeConstructor, Resolver):
             if first is not key_node:
                 raise _DuplicateKey(self._key_path[1:], key_node.value, first, key_node)
         return node
-
-    def flatten_mapping(self, node: MappingNode) -> None:
-        super().flatten_mapping(node)  # merges the mappings below first, each checked here in turn
-        if len(node.value) > MAX_MERGED_PAIRS:
-            raise ConstructorError(
-                None, None, f"merge keys make a mapping of more than {MAX_MERGED_PAIRS:,} entries", node.start_mark
-            )
 
     def construct_object(self, node: Node, deep: bool = False) -> Any:
         try:

@@ -284,6 +284,7 @@ def build_inventory(
             children=tuple(draft.children),
             variables=HostVars({**draft.variables, **_layered(group_vars, [name])}),
             priority=draft.priority,
+            depth=depth[name],
         )
         for name, draft in drafts.items()
     }

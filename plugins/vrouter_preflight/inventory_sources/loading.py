@@ -47,8 +47,12 @@ PathLike = Union[str, "os.PathLike[str]"]
 YAML_EXTENSIONS = ("", ".yml", ".yaml", ".json")
 
 
-def _needs_ansible_reason(path: Path, text: str) -> str | None:
-    """Why only Ansible can read this file, or ``None`` when a reader here can."""
+def needs_ansible_reason(path: Path, text: str) -> str | None:
+    """Why only Ansible can read this file, or ``None`` when a reader here can (``text``: its start is enough).
+
+    >>> needs_ansible_reason(Path("inv.toml"), "[all]"), needs_ansible_reason(Path("hosts"), "[all]") is None
+    ('it is a TOML inventory', True)
+    """
     if text.startswith("#!") and os.access(path, os.X_OK):
         return "it is an executable inventory script"
     if path.suffix == ".toml":
@@ -58,15 +62,34 @@ def _needs_ansible_reason(path: Path, text: str) -> str | None:
     return None
 
 
-def _read_ansible_file(path: Path, text: str, builder: InventoryBuilder) -> SourceFormat:
+class _Read:
+    """What was read once per file (its text, its YAML document), so one file is read and parsed once."""
+
+    def __init__(self) -> None:
+        self.texts: dict[Path, str] = {}
+        self.documents: dict[Path, object] = {}
+
+    def text(self, path: Path, shown: str | None = None) -> str:
+        if path not in self.texts:
+            self.texts[path] = read_text(path, shown or str(path))
+        return self.texts[path]
+
+    def document(self, path: Path, shown: str) -> object:
+        if path not in self.documents:
+            self.documents[path] = load_yaml(self.text(path, shown), shown)
+        return self.documents[path]
+
+
+def _read_ansible_file(path: Path, read: _Read, builder: InventoryBuilder) -> SourceFormat:
     """Parse one Ansible source into ``builder``: YAML when it reads as a YAML mapping, else INI."""
-    reason = _needs_ansible_reason(path, text)
+    text = read.text(path)
+    reason = needs_ansible_reason(path, text)
     if reason:
         raise OnlyAnsibleCanRead(f"{path}: {reason}")
     shown = str(path)
     if path.suffix in YAML_EXTENSIONS:
         try:
-            data = load_yaml(text, shown)
+            data = read.document(path, shown)
         except SourceError:
             if path.suffix:
                 raise
@@ -94,10 +117,10 @@ def _vars_layers(sources: Sequence[Path], builder: InventoryBuilder) -> tuple[li
     return group_layers, host_layers
 
 
-def _read_single_file(path: Path, shown: str) -> OperatorInventory | None:
+def _read_single_file(path: Path, shown: str, read: _Read) -> OperatorInventory | None:
     """A lone file in a format only read alone (``--list`` JSON, ``instances.yaml``), else ``None``."""
-    text = read_text(path, shown)
-    if _needs_ansible_reason(path, text):
+    text = read.text(path, shown)
+    if needs_ansible_reason(path, text):
         return None
     data: object = None
     if text.lstrip().startswith("{"):
@@ -110,7 +133,7 @@ def _read_single_file(path: Path, shown: str) -> OperatorInventory | None:
         read_list_json(data, builder)
         return build_inventory(builder, sources=[shown], source_format="ansible-list-json")
     try:
-        data = load_yaml(text, shown)
+        data = read.document(path, shown)
     except SourceError:
         if path.suffix and (path.suffix in YAML_EXTENSIONS or ".yaml" in path.name or ".yml" in path.name):
             raise  # named as YAML (instances.yaml.full_example too): the YAML error is the one to show
@@ -120,16 +143,16 @@ def _read_single_file(path: Path, shown: str) -> OperatorInventory | None:
     return None
 
 
-def _read_static(sources: Sequence[Path], shown: Sequence[str]) -> OperatorInventory:
+def _read_static(sources: Sequence[Path], shown: Sequence[str], read: _Read) -> OperatorInventory:
     builder = InventoryBuilder(", ".join(shown))
     formats: list[SourceFormat] = []
     for source in sources:
         if source.is_dir():
             formats.append("ansible-directory")
             for file in directory_sources(source, str(source)):
-                _read_ansible_file(file, read_text(file, str(file)), builder)
+                _read_ansible_file(file, read, builder)
         else:
-            formats.append(_read_ansible_file(source, read_text(source, str(source)), builder))
+            formats.append(_read_ansible_file(source, read, builder))
     group_layers, host_layers = _vars_layers(sources, builder)
     source_format = formats[0] if len(formats) == 1 else "ansible-directory"
     return build_inventory(
@@ -170,11 +193,12 @@ def read_operator_inventory(
 
 
 def _read_static_or_alone(sources: Sequence[Path], shown: Sequence[str]) -> OperatorInventory:
+    read = _Read()
     if len(sources) == 1 and not sources[0].is_dir():
-        alone = _read_single_file(sources[0], shown[0])
+        alone = _read_single_file(sources[0], shown[0], read)
         if alone is not None:
             return alone
-    return _read_static(sources, shown)
+    return _read_static(sources, shown, read)
 
 
 def _read_through_ansible(shown: Sequence[str], reason: str, executable: str | None) -> OperatorInventory:

@@ -26,12 +26,13 @@ SourceFormat = Literal[
 ]
 VrouterMode = Literal["kernel", "dpdk"]
 
-DPDK_NOT_APPLICABLE = "not applicable: DPDK vRouter has no kernel module"
-
 
 @dataclass(frozen=True)
 class InventoryGroup:
-    """One group: its direct hosts and child groups (file order), its own variables and priority.
+    """One group: its direct hosts and child groups (file order), its own variables, priority and depth.
+
+    ``depth`` is the group's longest path from ``all`` (``all`` is 0): a host's
+    groups are merged by ``(depth, priority, name)``, see :attr:`merge_order`.
 
     >>> InventoryGroup("Compute", hosts=("compute-0",)).children
     ()
@@ -42,6 +43,17 @@ class InventoryGroup:
     children: tuple[str, ...] = ()
     variables: HostVars = field(default_factory=HostVars)
     priority: int = 1
+    depth: int = 0
+
+    @property
+    def merge_order(self) -> tuple[int, int, str]:
+        """Where the group's settings go when a host's groups are merged: later ones win (Ansible's order).
+
+        >>> sorted([InventoryGroup("Compute", depth=1), InventoryGroup("overcloud_Compute", depth=2),
+        ...         InventoryGroup("all")], key=lambda g: g.merge_order)[-1].name
+        'overcloud_Compute'
+        """
+        return self.depth, self.priority, self.name
 
 
 @dataclass(frozen=True)
@@ -50,14 +62,12 @@ class InventoryHost:
 
     ``groups`` holds the direct groups and their ancestors, sorted, without
     ``all`` (Ansible's ``group_names``). ``vrouter_mode`` is known only from
-    sources that say it (``instances.yaml``); ``problems`` are what the reader
+    sources that say it (``instances.yaml``: ``dpdk`` runs no kernel module, so the
+    suite's kernel-table checks do not apply); ``problems`` are what the reader
     found wrong with this host alone (each becomes an ERROR for it).
 
-    >>> h = InventoryHost("kvm1", vrouter_mode="dpdk")
-    >>> h.kernel_checks_not_applicable
-    'not applicable: DPDK vRouter has no kernel module'
-    >>> InventoryHost("compute-0").kernel_checks_not_applicable is None
-    True
+    >>> InventoryHost("kvm1", vrouter_mode="dpdk").vrouter_mode, InventoryHost("compute-0").vrouter_mode
+    ('dpdk', None)
     """
 
     name: str
@@ -65,11 +75,6 @@ class InventoryHost:
     groups: tuple[str, ...] = ()
     vrouter_mode: VrouterMode | None = None
     problems: tuple[str, ...] = ()
-
-    @property
-    def kernel_checks_not_applicable(self) -> str | None:
-        """Why the kernel-table checks do not apply to this host, or ``None`` when they do."""
-        return DPDK_NOT_APPLICABLE if self.vrouter_mode == "dpdk" else None
 
 
 @dataclass(frozen=True)

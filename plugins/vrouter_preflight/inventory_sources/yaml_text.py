@@ -5,22 +5,47 @@ string. ``!vault`` is an inline vault-encrypted value: it becomes a
 :class:`~vrouter_preflight.inventory_sources.hidden.VaultedValue` (the suite
 cannot decrypt it; only a connection variable holding one is a problem, for
 that host). A mapping key given twice keeps its last value, as in Ansible.
+Merge keys (``<<``) may not build a mapping of more than :data:`MAX_MERGED_PAIRS`
+entries (nested merges would grow exponentially), and a value YAML cannot
+build (an integer of 5,000 digits) or nesting too deep for Python is one error.
 """
 
 from __future__ import annotations
 
 import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode
 
 from vrouter_preflight.inventory_sources.errors import SourceError
 from vrouter_preflight.inventory_sources.hidden import VaultedValue
 
 VAULT_HEADER = "$ANSIBLE_VAULT;"
+MAX_MERGED_PAIRS = 100_000
+"""Entries a mapping may reach through merge keys (``<<: [*a, *a, …]`` nested would grow exponentially)."""
 
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _AnsibleYamlLoader(_Base):  # type: ignore[valid-type,misc]  # CSafeLoader when libyaml is there
-    """SafeLoader plus Ansible's two tags."""
+class BoundedMerges(yaml.constructor.SafeConstructor):
+    """A constructor whose merge keys cannot build a mapping of more than :data:`MAX_MERGED_PAIRS` entries.
+
+    Nested merges are flattened from the inside out, each level checked in turn,
+    so a merge bomb stops at the first level past the bound.
+    """
+
+    def flatten_mapping(self, node: MappingNode) -> None:
+        super().flatten_mapping(node)
+        if len(node.value) > MAX_MERGED_PAIRS:
+            raise ConstructorError(
+                None, None, f"merge keys make a mapping of more than {MAX_MERGED_PAIRS:,} entries", node.start_mark
+            )
+
+
+class _AnsibleYamlLoader(_Base, BoundedMerges):  # type: ignore[valid-type,misc]  # CSafeLoader when libyaml is there
+    """SafeLoader plus Ansible's two tags, merges bounded."""
+
+    def __init__(self, stream: str) -> None:
+        _Base.__init__(self, stream)
 
 
 def _vault(loader: yaml.SafeLoader, node: yaml.Node) -> VaultedValue:
@@ -69,5 +94,9 @@ def load_yaml(text: str, shown: str) -> object:
     except yaml.YAMLError as exc:
         first = (str(exc).strip().splitlines() or ["syntax error"])[0][:200]
         raise SourceError(f"{shown}: invalid YAML: {first}") from None
+    except RecursionError:
+        raise SourceError(f"{shown}: invalid YAML: nested too deeply") from None
+    except (ValueError, OverflowError) as exc:  # a value YAML cannot build: 5,000 digits, month 13
+        raise SourceError(f"{shown}: invalid YAML: cannot read a value ({str(exc).split(':')[0][:80]})") from None
     finally:
         loader.dispose()

@@ -59,7 +59,9 @@ LIVE = Applies(LIVE_TRANSPORTS, "all live")
 SNAPSHOT = Applies(frozenset({"snapshot"}), "snapshot")
 ANY = Applies(frozenset(TRANSPORTS), "any")
 
-HOST_OR_DEFAULTS = ("host", "defaults")
+# Where a key may be written: a host entry, the top-level ``groups:`` of a suite inventory that names
+# Ansible sources (settings for an Ansible group's hosts), ``defaults``; or the file's top level.
+ANY_SECTION = ("host", "groups", "defaults")
 HOST_ONLY = ("host",)
 TOP_LEVEL = ("top level",)
 
@@ -85,7 +87,7 @@ class KeySpec:
 
     >>> from vrouter_preflight.keys.checks import Flag
     >>> KeySpec("destructive", "destructive", Flag(), "allow the destructive stage", LIVE).where
-    ('host', 'defaults')
+    ('host', 'groups', 'defaults')
     """
 
     name: str
@@ -93,7 +95,7 @@ class KeySpec:
     check: Check[Any]
     doc: str
     applies: Applies = ANY
-    where: tuple[str, ...] = HOST_OR_DEFAULTS
+    where: tuple[str, ...] = ANY_SECTION
     default: object = None
     sub_keys: tuple[KeySpec, ...] = ()
 
@@ -104,7 +106,7 @@ def key(
     doc: str,
     *,
     applies: Applies = ANY,
-    where: tuple[str, ...] = HOST_OR_DEFAULTS,
+    where: tuple[str, ...] = ANY_SECTION,
     name: str | None = None,
 ) -> T:
     """Declare a model field as an inventory key (the field's default is ``default``).

@@ -18,6 +18,7 @@ channel is closed and the host gets one error.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import logging
 import select
@@ -25,12 +26,15 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Sequence
 from typing import Union
 
 import paramiko
 
+from vrouter_preflight.capture import Capture, FactSource
 from vrouter_preflight.errors import CommandTimeout, HostError, HostUnreachable
 from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.inventory_sources import Secret
 from vrouter_preflight.shell import become_command, with_host_deadline
 from vrouter_preflight.transport.base import CommandResult, Transport
 from vrouter_preflight.transport.become import scrub, sudo_failure, sudo_password
@@ -88,7 +92,12 @@ class SshTransport(Transport):
     passphrase from ``identity_passphrase_env``; without it (or with a wrong
     one) the agent's copy of the same key is used, even with
     ``IdentitiesOnly yes`` (:mod:`vrouter_preflight.transport.identities`).
-    Password login is never attempted: the suite runs unattended.
+    A password is tried only when the inventory gives one (an operator's
+    inventory: Ansible's ``ansible_password``, TF's ``ssh_pwd``), after the keys,
+    as ``ssh`` does; it goes to the target only, never to a jump host.
+    The sudo password is the inventory's own (``ansible_become_password``) when
+    it has one, else the one ``sudo_password_env`` names. Neither is ever part of
+    a message, a log record, an exception or a result.
 
     A dropped connection (sshd restarted, network blip) is reopened once and
     the command retried once; a second failure is :class:`HostUnreachable`.
@@ -138,7 +147,7 @@ class SshTransport(Transport):
             self._open_timeout = options.connect_timeout
             started = time.monotonic()
             try:
-                self._chain = _open_chain(options, passphrase)
+                self._chain = _open_chain(options, passphrase, self.spec.login_password)
             except _ConnectFailure as exc:
                 log.info("%s: cannot connect: %s", self.spec.name, exc)
                 raise HostUnreachable(self.spec.name, self.address, str(exc)) from None
@@ -169,12 +178,12 @@ class SshTransport(Transport):
     def run(self, command: str, *, timeout: float | None = None, privileged: bool = False) -> CommandResult:
         """Run ``command`` through ``sh -c`` (wrapped in sudo when privileged and ``become: sudo``).
 
-        The sudo password (``sudo_password_env``) goes to sudo's stdin; it is
-        never part of the command line, a log record, an error or the result.
+        The sudo password (the inventory's, else ``sudo_password_env``'s) goes to sudo's
+        stdin; it is never part of the command line, a log record, an error or the result.
         """
         limit = self.spec.command_timeout if timeout is None else timeout
         use_sudo = privileged and self.spec.become == "sudo"
-        password = sudo_password(self.spec.name, self.address, self.spec.sudo_password_env) if use_sudo else None
+        password = self._sudo_password() if use_sudo else None
         wrapped = with_host_deadline(
             become_command(command, become="sudo" if use_sudo else "none", with_password=password is not None), limit
         )
@@ -199,8 +208,24 @@ class SshTransport(Transport):
         if use_sudo and rc != 0:
             cause = sudo_failure(stderr, had_password=password is not None, env_name=self.spec.sudo_password_env)
             if cause is not None:
+                if self.spec.sudo_password is not None:  # not from an environment variable: say where it came from
+                    cause = cause.replace(f"(from ${self.spec.sudo_password_env})", "(the inventory's become password)")
                 raise HostError(self.spec.name, self.address, cause)
         return CommandResult(command=command, rc=rc, stdout=stdout, stderr=stderr, seconds=time.monotonic() - started)
+
+    def _sudo_password(self) -> str | None:
+        """The inventory's own sudo password (``ansible_become_password``), else ``sudo_password_env``'s."""
+        if self.spec.sudo_password is not None:
+            return self.spec.sudo_password.reveal()
+        return sudo_password(self.spec.name, self.address, self.spec.sudo_password_env)
+
+    def capture(self, sources: Sequence[FactSource]) -> dict[str, Capture]:
+        """As :meth:`Transport.capture`; the inventory's own sudo password is masked in the texts too."""
+        captures = super().capture(sources)
+        if self.spec.sudo_password is None:
+            return captures
+        secret = self.spec.sudo_password.reveal()
+        return {path: dataclasses.replace(c, text=scrub(c.text, secret)) for path, c in captures.items()}
 
     def _exec(
         self, transport: paramiko.Transport, wrapped: str, password: str | None, limit: float, command: str
@@ -277,10 +302,13 @@ JUMP_HOSTS = JumpHostPool()
 """This process's jump-host connections, shared by every target behind them."""
 
 
-def _open_chain(options: SshOptions, passphrase: str | None = None) -> list[paramiko.Transport]:
+def _open_chain(
+    options: SshOptions, passphrase: str | None = None, password: Secret | None = None
+) -> list[paramiko.Transport]:
     """The jump hosts' connections in order (shared, :data:`JUMP_HOSTS`), then the target's through the last.
 
-    ``passphrase`` opens encrypted key files (never logged, never in a message).
+    ``passphrase`` opens encrypted key files, ``password`` logs in to the target only
+    (neither is ever logged or in a message).
     """
     deadline = time.monotonic() + options.connect_timeout
     known = KnownHosts(options.known_hosts, options.extra_known_hosts)
@@ -303,7 +331,7 @@ def _open_chain(options: SshOptions, passphrase: str | None = None) -> list[para
                 sock = _proxy(options.proxy_command, options)
             else:
                 sock = _tcp(target, options)
-            return [*hops, _handshake(sock, target, known, deadline, options, passphrase)]
+            return [*hops, _handshake(sock, target, known, deadline, options, passphrase, password)]
         except _HopGone:
             # A shared hop died since its last use (bastion restarted): once more, on a fresh one.
             JUMP_HOSTS.discard(hops[-1])
@@ -379,8 +407,9 @@ def _handshake(
     deadline: float,
     options: SshOptions,
     passphrase: str | None,
+    password: Secret | None = None,
 ) -> paramiko.Transport:
-    """SSH key exchange, host key check and public-key login over ``sock``."""
+    """SSH key exchange, host key check and login over ``sock`` (keys, then ``password`` when given)."""
     name = endpoint.host_key_name
     try:
         transport = paramiko.Transport(sock)
@@ -414,7 +443,7 @@ def _handshake(
             raise _ConnectFailure(f"cannot record the host key in {known.path}: {exc.strerror}") from None
         if added:
             log.warning("%s: added %s key %s to %s", name, key.get_name(), key.fingerprint, known.path)
-        _authenticate(transport, endpoint, passphrase)
+        _authenticate(transport, endpoint, passphrase, password)
         transport.set_keepalive(30)
         ok = True
         return transport
@@ -436,8 +465,28 @@ def _prefer_known_key_types(transport: paramiko.Transport, known_types: list[str
     options.key_types = wanted + [n for n in available if n not in wanted]
 
 
-def _authenticate(transport: paramiko.Transport, endpoint: Endpoint, passphrase: str | None) -> None:
+def _authenticate(
+    transport: paramiko.Transport, endpoint: Endpoint, passphrase: str | None, password: Secret | None = None
+) -> None:
+    """Log in with the keys, then with ``password`` when the inventory gives one (as ssh: keys first)."""
     tried: list[str] = []
+    try:
+        if _authenticate_with_keys(transport, endpoint, passphrase, tried):
+            return
+    except _KeysNotEnough:
+        if password is None:
+            raise
+    if password is not None:
+        if _try_password(transport, endpoint, password):
+            return
+        tried.append("password")
+    raise _ConnectFailure(f"authentication refused for user {endpoint.user} (tried: {'; '.join(tried) or 'no keys'})")
+
+
+def _authenticate_with_keys(
+    transport: paramiko.Transport, endpoint: Endpoint, passphrase: str | None, tried: list[str]
+) -> bool:
+    """Try the identity files, then the agent's keys; True once one is accepted, else what was tried in ``tried``."""
     offered: set[bytes] = set()
     agent = _Agent()
     try:
@@ -461,18 +510,18 @@ def _authenticate(transport: paramiko.Transport, endpoint: Endpoint, passphrase:
                 tried.append(f"key file {path} (unusable: {exc})")
                 continue
             if _try_key(transport, endpoint, key):
-                return
+                return True
             offered.add(key.asbytes())
             tried.append(f"key file {path}")
         if not endpoint.identities_only:
             agent_keys = agent.keys()
             for agent_key in agent_keys:
                 if agent_key.asbytes() not in offered and _try_key(transport, endpoint, agent_key):
-                    return
+                    return True
             tried.append(f"agent ({len(agent_keys)} keys)" if agent_keys else "agent (none running or no keys)")
     finally:
         agent.close()
-    raise _ConnectFailure(f"authentication refused for user {endpoint.user} (tried: {'; '.join(tried) or 'no keys'})")
+    return False
 
 
 class _Agent:
@@ -502,22 +551,36 @@ class _Agent:
             self._agent.close()
 
 
+class _KeysNotEnough(_ConnectFailure):
+    """Internal: the server takes no public key for this user, or wants more than a key (a password may do)."""
+
+
 def _try_key(transport: paramiko.Transport, endpoint: Endpoint, key: paramiko.PKey) -> bool:
+    return _try_login(endpoint, "public keys", lambda: transport.auth_publickey(endpoint.user, key), _KeysNotEnough)
+
+
+def _try_password(transport: paramiko.Transport, endpoint: Endpoint, password: Secret) -> bool:
+    """Password login (keyboard-interactive when the server offers only that); the password is never shown."""
+    return _try_login(
+        endpoint, "a password", lambda: transport.auth_password(endpoint.user, password.reveal()), _ConnectFailure
+    )
+
+
+def _try_login(endpoint: Endpoint, what: str, attempt: Callable[[], list[str]], refused: type[_ConnectFailure]) -> bool:
+    """One login attempt: True once accepted, False when refused; ``refused`` when the server takes no ``what``."""
     try:
-        remaining = transport.auth_publickey(endpoint.user, key)
+        remaining = attempt()
     except paramiko.BadAuthenticationType as exc:
         allowed = ", ".join(exc.allowed_types) or "none"
-        raise _ConnectFailure(
-            f"the server does not accept public keys for user {endpoint.user} (it allows: {allowed})"
-        ) from None
+        raise refused(f"the server does not accept {what} for user {endpoint.user} (it allows: {allowed})") from None
     except paramiko.AuthenticationException:
         return False
     except (paramiko.SSHException, EOFError, OSError) as exc:
         raise _ConnectFailure(f"connection lost during authentication as {endpoint.user}: {_reason(exc)}") from None
     if remaining:
-        raise _ConnectFailure(
+        raise refused(
             f"user {endpoint.user} needs more authentication steps ({', '.join(remaining)}); unattended login "
-            "needs a key alone"
+            "needs a key alone, or a key and the inventory's password"
         )
     return True
 

@@ -4,6 +4,11 @@ Each input is computed from the host's facts and its inventory entry. An
 input that cannot be had (a file absent, a value that makes no sense) raises
 :class:`~vrouter_preflight.wiring.verdict.CannotJudge` while the check is being set up, so
 pytest reports an ERROR with the reason, never a pass.
+
+The checks that judge the kernel module's tables (``contiguous_blocks``,
+``hugepage_backing``, ``trial_allocation``, ``remediation``) ask for
+:func:`kernel_vrouter` first: on a DPDK vRouter (``vrouter_mode: dpdk``) they are
+SKIPPED as not applicable before any other input is computed.
 """
 
 from __future__ import annotations
@@ -22,10 +27,16 @@ from vrouter_preflight.facts.sizes import GIB_KIB
 from vrouter_preflight.fleet import HostUnderTest
 from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.remediation.deployments import OperationsMissing, VrouterOperations, resolve_operations
+from vrouter_preflight.wiring.destructive import rollout_of
 from vrouter_preflight.wiring.items import node_of
 from vrouter_preflight.wiring.verdict import CannotJudge, Verdict
 
 T = TypeVar("T")
+
+DPDK_NOT_APPLICABLE = (
+    "not applicable: vRouter runs in DPDK mode (vrouter_mode: dpdk) and loads no kernel module, "
+    "whose tables this check judges"
+)
 
 
 def require(value: T | None, host: str, what: str) -> T:
@@ -176,3 +187,21 @@ def operations(host: HostUnderTest) -> VrouterOperations:
 def verdict(request: pytest.FixtureRequest, host: HostUnderTest) -> Verdict:
     """The handle a check concludes with (host and node recorded for every report)."""
     return Verdict(request.node, host.name, node_of(request.node))
+
+
+@pytest.fixture
+def kernel_vrouter(request: pytest.FixtureRequest, host: HostUnderTest, verdict: Verdict) -> None:
+    """Nothing on a kernel-mode vRouter; on a DPDK one the check is SKIPPED as not applicable.
+
+    Asked for right after ``host``, so a DPDK host's check stops before the inputs it
+    would lack. In a destructive rollout the host still takes its turn and gives it back
+    at once: later batches must not wait for a host that never changes.
+    """
+    if host.spec.kernel_module:
+        return
+    rollout = rollout_of(request.config)
+    if rollout is not None and request.node.get_closest_marker("destructive") is not None:
+        with rollout.slot(host.name) as decision:
+            if decision.run:
+                rollout.finish(host.name, ok=True, reason=DPDK_NOT_APPLICABLE)
+    verdict.not_applicable(DPDK_NOT_APPLICABLE)

@@ -13,7 +13,7 @@ checks that are per NUMA node need the facts to parametrise. Who gathers:
   gathers every host and hands the facts to the workers: the rollout needs one
   view of the fleet.
 
-``--hosts`` and ``--shard I/N`` select the hosts before anything is contacted.
+``--limit``, ``--hosts`` and ``--shard I/N`` select the hosts before anything is contacted.
 """
 
 from __future__ import annotations
@@ -39,9 +39,12 @@ from vrouter_preflight.wiring.host_results import WORKER_OUTPUT_KEY, merge_worke
 from vrouter_preflight.wiring.items import check_id_of, host_of, node_of
 from vrouter_preflight.wiring.not_run import record_live_only_not_run
 from vrouter_preflight.wiring.stash import FLEET
+from vrouter_preflight.wording import plural
 
 #: workerinput key: the facts the main process gathered (absent: the worker gathers its own slice).
 WIRE_KEY = "vrouter_preflight_fleet"
+#: Notes about an operator's inventory shown at the start of a run (the rest are counted).
+MAX_NOTES_SHOWN = 20
 DEFAULT_INVENTORY_NAME = "local.yaml"
 
 
@@ -106,11 +109,16 @@ def shard_option(config: pytest.Config) -> Shard | None:
 
 
 def selected_inventory(config: pytest.Config) -> Inventory:
-    """The inventory with ``--hosts`` and ``--shard`` applied; a usage error when it cannot be used."""
+    """The inventory with ``--limit``, ``--hosts`` and ``--shard`` applied; a usage error when it cannot be used.
+
+    ``--inventory`` may name the suite's own file or an operator's (Ansible, TF);
+    ``--limit`` and ``--hosts`` together keep the hosts both select.
+    """
     hosts_option = config.getoption("hosts")
     only = [h.strip() for h in str(hosts_option).split(",") if h.strip()] if hosts_option else None
+    limit = config.getoption("limit")
     try:
-        inventory = load_inventory(inventory_path(config), only_hosts=only)
+        inventory = load_inventory(inventory_path(config), only_hosts=only, limit=None if limit is None else str(limit))
     except InventoryError as exc:
         raise pytest.UsageError(str(exc)) from None
     shard = shard_option(config)
@@ -122,6 +130,32 @@ def selected_inventory(config: pytest.Config) -> Inventory:
             "--max-fail-percentage limits hold on one controller only); run it without --shard"
         )
     return only_hosts(inventory, hosts_of_shard([spec.name for spec in inventory.hosts], shard))
+
+
+def inventory_header(inventory: Inventory) -> list[str]:
+    """What the run says first about an operator's inventory: its format, the hosts selected, its notes.
+
+    The suite's own inventory says nothing there.
+
+    >>> from vrouter_preflight.inventory import HostSpec
+    >>> notes = ("hosts.ini: group 'x': key 'y' is not hosts, children or vars; skipped",)
+    >>> for line in inventory_header(Inventory("hosts.ini", (HostSpec(name="c1"),), notes, "ansible-ini")):
+    ...     print(line)
+    inventory hosts.ini: ansible-ini, 1 host selected
+      note: hosts.ini: group 'x': key 'y' is not hosts, children or vars; skipped
+    """
+    if inventory.source_format == "suite":
+        return []
+    lines = [f"inventory {inventory.path}: {inventory.source_format}, {plural(len(inventory.hosts), 'host')} selected"]
+    lines += [f"  note: {note}" for note in inventory.notes[:MAX_NOTES_SHOWN]]
+    if len(inventory.notes) > MAX_NOTES_SHOWN:
+        lines.append(f"  … and {len(inventory.notes) - MAX_NOTES_SHOWN} more notes")
+    return lines
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    fleet = config.stash.get(FLEET, None)
+    return [] if fleet is None else inventory_header(fleet.inventory)
 
 
 def only_hosts(inventory: Inventory, names: Sequence[str]) -> Inventory:

@@ -59,9 +59,9 @@ def add_options(parser: pytest.Parser) -> None:
 
     >>> parser = pytest.Parser(_ispytest=True)
     >>> add_options(parser)
-    >>> given = parser.parse_known_args(["--inventory", "fleet.yaml", "--max-fail-percentage", "25"])
-    >>> given.inventory, given.max_fail_percentage, given.gather_workers, given.summary_json
-    ('fleet.yaml', 25.0, 32, None)
+    >>> given = parser.parse_known_args(["--inventory", "fleet.yaml", "--max-fail-percentage", "25", "--limit", "c*"])
+    >>> given.inventory, given.max_fail_percentage, given.gather_workers, given.summary_json, given.limit
+    ('fleet.yaml', 25.0, 32, None, 'c*')
     """
     group = parser.getgroup(GROUP, "vrouter-preflight: which computes, what to write")
     group.addoption(
@@ -71,7 +71,19 @@ def add_options(parser: pytest.Parser) -> None:
         help="inventory of the computes to check; alone (no test paths) it runs the installed checks "
         "(default in a checkout or with the vrouter-preflight command: the local machine)",
     )
-    group.addoption("--hosts", default=None, metavar="NAME[,NAME...]", help="check only these inventory hosts")
+    group.addoption(
+        "--limit",
+        default=None,
+        metavar="PATTERN",
+        help="check only the hosts an Ansible host pattern selects (groups, hosts, wildcards, a:b, a:&b, a:!b, "
+        "comma lists) over the inventory's Ansible groups or `groups` labels; matching nothing is an error",
+    )
+    group.addoption(
+        "--hosts",
+        default=None,
+        metavar="NAME[,NAME...]",
+        help="check only these inventory hosts (with --limit: the hosts both select)",
+    )
     group.addoption(
         "--gather-workers",
         type=number_in(*GATHER_WORKERS_RANGE, integer=True),

@@ -10,18 +10,16 @@ from tests.unit.inventory_sources.samples import TF
 from vrouter_preflight.inventory_sources import connection_settings, read_operator_inventory, select_hosts, universe_of
 from vrouter_preflight.inventory_sources.errors import SourceError
 from vrouter_preflight.inventory_sources.hidden import Secret
-from vrouter_preflight.inventory_sources.model import DPDK_NOT_APPLICABLE
 from vrouter_preflight.inventory_sources.tf_instances import read_tf_instances
 
 DPDK = TF / "synthetic-dpdk.instances.yaml"
 
 
-def test_dpdk_vrouter_is_marked_and_kernel_checks_say_why() -> None:
+def test_dpdk_vrouter_is_marked() -> None:
     inv = read_operator_inventory(DPDK)
     assert inv.host_names == ("bms2", "bms3", "kvm1", "gce1")
     assert inv.hosts["bms2"].vrouter_mode == "dpdk"
-    assert inv.hosts["bms2"].kernel_checks_not_applicable == DPDK_NOT_APPLICABLE
-    assert inv.hosts["bms3"].kernel_checks_not_applicable is None
+    assert inv.hosts["bms3"].vrouter_mode == inv.hosts["kvm1"].vrouter_mode == "kernel"
     assert inv.hosts["bms2"].variables["tf_vrouter"]["HUGE_PAGES"] == 32000  # type: ignore[index]
 
 
