@@ -84,7 +84,7 @@ def test_the_declared_defaults_are_the_models_defaults() -> None:
 
 def test_transports_as_documented_before_the_rewrite() -> None:
     applies = {spec.name: spec.applies for spec in key_specs(HostSpec)}
-    ssh = {"address", "port", "identity_file", "identity_passphrase_env", "jump", "known_hosts"}
+    ssh = {"address", "port", "identity_file", "identity_passphrase_env", "jump", "proxy_command", "known_hosts"}
     ssh |= {"host_key_policy", "ssh_config", "connect_timeout"}
     live = {"become", "sudo_password_env", "command_timeout", "trial", "destructive", "remediation", "cert_cycles"}
     assert {name for name, value in applies.items() if value == SSH} == ssh

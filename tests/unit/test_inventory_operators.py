@@ -205,7 +205,6 @@ UNUSABLE = [
     ("ansible_port=70000", "ansible_port: expected a port number from 1 to 65535, got 70000"),
     ("ansible_ssh_timeout=100000", "ansible_ssh_timeout: expected a positive number of seconds, at most 600"),
     ("ansible_user='a b'", "ansible_user: expected a user name"),
-    ("ansible_ssh_common_args='-o ProxyCommand=\"nc %h %p\"'", "ProxyCommand is read from an ssh_config file only"),
     ("ansible_ssh_private_key_file=/dev/zero", "/dev/zero is a character device, not a regular file"),
 ]
 
@@ -219,11 +218,13 @@ def test_a_host_the_suite_cannot_use_is_unusable_alone(tmp_path: Path, variables
     assert reason in c2.unusable
 
 
-def test_a_proxy_command_is_fine_once_the_suite_file_gives_an_ssh_config(tmp_path: Path) -> None:
-    write(tmp_path, "[compute]\nc2 ansible_ssh_common_args='-o ProxyCommand=\"nc %h %p\"'\n", "hosts")
-    suite = write(tmp_path, "ansible_inventory: hosts\nhosts:\n  c2: {ssh_config: /dev/null}\n", "suite.yaml")
+def test_a_proxy_command_from_the_ssh_args_is_the_hosts_proxy_command(tmp_path: Path) -> None:
+    path = write(tmp_path, "[compute]\nc2 ansible_ssh_common_args='-o ProxyCommand=\"nc %h %p\"'\n", "hosts")
+    (c2,) = load_inventory(path).hosts
+    assert c2.unusable is None and c2.proxy_command == "nc %h %p"
+    suite = write(tmp_path, "ansible_inventory: hosts\nhosts:\n  c2: {jump: [stack@undercloud]}\n", "suite.yaml")
     (c2,) = load_inventory(suite).hosts
-    assert c2.unusable is None and c2.ssh_config == "/dev/null"
+    assert c2.proxy_command == "nc %h %p" and [hop.address for hop in c2.jump] == ["undercloud"]  # jump wins
 
 
 def test_a_host_name_that_cannot_name_a_file_is_an_error_only_when_selected(tmp_path: Path) -> None:

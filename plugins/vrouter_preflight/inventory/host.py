@@ -40,6 +40,7 @@ from vrouter_preflight.keys.checks import (
     Invalid,
     NumberRange,
     Rule,
+    Text,
     describe,
     list_of,
     seconds,
@@ -138,6 +139,14 @@ class HostSpec:
         (),
         Rule(JUMP_EXPECTED, jump_hops),
         "bastion; a list is a chain, first hop first; `[]` cancels a default",
+        applies=SSH,
+    )
+    proxy_command: str | None = key(
+        None,
+        Text("a shell command"),
+        "the command (run by a local shell, as OpenSSH's `ProxyCommand`, with `%h`, `%p`, `%r`) whose stdin and "
+        "stdout carry the connection; Ansible's `-o ProxyCommand=…` in `ansible_ssh_common_args` lands here. "
+        "`jump` wins over it; unset: ssh_config's `ProxyCommand`",
         applies=SSH,
     )
     known_hosts: str | None = key(None, KEY_FILE, "unset: `~/.ssh/known_hosts` (hashed entries work)", applies=SSH)

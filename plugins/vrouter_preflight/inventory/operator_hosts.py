@@ -47,7 +47,6 @@ from vrouter_preflight.keys.checks import Invalid
 MAX_UNUSABLE_TEXT = 1000
 """Characters of the reasons a host is unusable (a host has a handful of connection variables)."""
 _SECRET_FIELDS = {"password": "login_password", "sudo_password": "sudo_password"}
-_OVERRIDES_PROXY = ("jump", "ssh_config")
 
 
 @dataclass(frozen=True)
@@ -97,9 +96,6 @@ def _connection_values(
         if key in _SECRET_FIELDS:
             if isinstance(raw, Secret):
                 secrets[_SECRET_FIELDS[key]] = raw
-            continue
-        if key == "proxy_command":
-            values[key] = origin  # decided once the suite's layers are known
             continue
         try:
             attribute, value = check_value(key, raw, base)
@@ -161,17 +157,11 @@ def operator_host(
     "not contacted: ansible_connection: 'winrm' is not supported; the suite connects with ssh ..."
     """
     values, secrets, problems, host_notes = _connection_values(host, base)
-    proxy_origin = values.pop("proxy_command", None)
     own = layers.hosts.get(host.name, {})
     suite_values: dict[str, Any] = dict(layers.defaults)
     for group_values in _group_layers(host, inventory, layers):
         suite_values.update(group_values)
     suite_values.update(own)
-    if proxy_origin is not None and not any(key in suite_values for key in _OVERRIDES_PROXY):
-        problems.append(
-            f"{proxy_origin}: ProxyCommand is read from an ssh_config file only; give the host `ssh_config:` "
-            "(or `jump:` for a ProxyJump) in a suite inventory that names this one with ansible_inventory:"
-        )
     merged = {**values, **suite_values}
     safe = labelled if labelled is not None else {group for group in host.groups if safe_name(group)}
     merged["groups"] = _labels(host, safe, suite_values.get("groups", ()))

@@ -18,7 +18,7 @@ from vrouter_preflight.capture import (
 )
 from vrouter_preflight.errors import CommandFailed, HostError
 from vrouter_preflight.inventory import HostSpec
-from vrouter_preflight.transport.become import scrub, sudo_password
+from vrouter_preflight.transport.become import host_sudo_password, scrub
 from vrouter_preflight.transport.output_limits import OutputTooLarge, excerpt
 
 
@@ -110,10 +110,10 @@ class Transport(ABC):
         except CaptureAnswerError as exc:
             raise HostError(self.spec.name, self.address, str(exc)) from None
         # A compressed answer hid the sudo password from run()'s scrub: mask it in the texts too.
-        password = sudo_password(self.spec.name, self.address, self.spec.sudo_password_env)
-        if password is None:
+        sudo = host_sudo_password(self.spec, self.address)
+        if sudo is None:
             return captures
-        return {path: dataclasses.replace(c, text=scrub(c.text, password)) for path, c in captures.items()}
+        return {path: dataclasses.replace(c, text=scrub(c.text, sudo.value)) for path, c in captures.items()}
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the connection; safe to call twice."""

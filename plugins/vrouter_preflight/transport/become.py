@@ -7,8 +7,10 @@ sudo's stdin; :func:`scrub` masks it should a command echo it back.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 
 from vrouter_preflight.errors import HostError
+from vrouter_preflight.inventory import HostSpec
 from vrouter_preflight.transport.output_limits import excerpt
 
 _NEEDS_PASSWORD = ("a password is required", "a terminal is required")
@@ -37,16 +39,44 @@ def sudo_password(host: str, address: str, env_name: str | None) -> str | None:
     return value
 
 
-def sudo_failure(stderr: str, *, had_password: bool, env_name: str | None) -> str | None:
+@dataclass(frozen=True)
+class SudoPassword:
+    """The sudo password of a host and where it came from (for messages: never the password itself).
+
+    >>> SudoPassword("hunter2", "$PW")
+    SudoPassword(source='$PW')
+    """
+
+    value: str = field(repr=False)
+    source: str
+
+
+def host_sudo_password(spec: HostSpec, address: str) -> SudoPassword | None:
+    """The inventory's own sudo password (``ansible_become_password``), else the one ``sudo_password_env`` names.
+
+    >>> host_sudo_password(HostSpec(name="c0"), "") is None
+    True
+    >>> os.environ["VRPF_DOCTEST_PW"] = "hunter2"
+    >>> host_sudo_password(HostSpec(name="c0", sudo_password_env="VRPF_DOCTEST_PW"), "").source
+    '$VRPF_DOCTEST_PW'
+    """
+    if spec.sudo_password is not None:
+        return SudoPassword(spec.sudo_password.reveal(), "the inventory's become password")
+    value = sudo_password(spec.name, address, spec.sudo_password_env)
+    return None if value is None else SudoPassword(value, f"${spec.sudo_password_env}")
+
+
+def sudo_failure(stderr: str, *, password: SudoPassword | None) -> str | None:
     """Why sudo itself refused to run the command, or None when it did not.
 
-    >>> sudo_failure("sudo: a password is required", had_password=False, env_name=None)[:32]
+    >>> sudo_failure("sudo: a password is required", password=None)[:32]
     'sudo requires a password; set su'
-    >>> sudo_failure("sudo: 1 incorrect password attempt", had_password=True, env_name="PW")
+    >>> sudo_failure("sudo: 1 incorrect password attempt", password=SudoPassword("x", "$PW"))
     'sudo password rejected (from $PW)'
-    >>> sudo_failure("cat: x: No such file", had_password=False, env_name=None) is None
+    >>> sudo_failure("cat: x: No such file", password=None) is None
     True
     """
+    had_password = password is not None
     if any(s in stderr for s in _NOT_ALLOWED):
         return f"sudo refused: {_sudo_line(stderr)}"
     if not had_password and any(s in stderr for s in _NEEDS_PASSWORD):
@@ -54,8 +84,8 @@ def sudo_failure(stderr: str, *, had_password: bool, env_name: str | None) -> st
             "sudo requires a password; set sudo_password_env to the name of an environment variable "
             "holding it (or allow NOPASSWD for this user)"
         )
-    if had_password and any(s in stderr for s in _BAD_PASSWORD):
-        return f"sudo password rejected (from ${env_name})"
+    if password is not None and any(s in stderr for s in _BAD_PASSWORD):
+        return f"sudo password rejected (from {password.source})"
     return None
 
 

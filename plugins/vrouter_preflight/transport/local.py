@@ -12,7 +12,7 @@ import time
 from vrouter_preflight.errors import CommandTimeout, HostError
 from vrouter_preflight.shell import become_command
 from vrouter_preflight.transport.base import CommandResult, Transport, running_as_root
-from vrouter_preflight.transport.become import scrub, sudo_failure, sudo_password
+from vrouter_preflight.transport.become import host_sudo_password, scrub, sudo_failure
 from vrouter_preflight.transport.output_limits import OutputCollector, short_command
 
 _CHUNK = 65536
@@ -33,9 +33,8 @@ class LocalTransport(Transport):
         """Run ``command`` with ``sh -c``; killed with its process group on timeout."""
         limit = self.spec.command_timeout if timeout is None else timeout
         become = self.spec.become if privileged and not running_as_root() else "none"
-        password = (
-            sudo_password(self.spec.name, self.address, self.spec.sudo_password_env) if become == "sudo" else None
-        )
+        sudo = host_sudo_password(self.spec, self.address) if become == "sudo" else None
+        password = None if sudo is None else sudo.value
         argv = become_command(command, become=become, with_password=password is not None)
         stdin = b"" if password is None else (password + "\n").encode()
         started = time.monotonic()
@@ -55,7 +54,7 @@ class LocalTransport(Transport):
         stdout = scrub(output.output("stdout").decode("utf-8", "replace"), password)
         stderr = scrub(output.output("stderr").decode("utf-8", "replace"), password)
         if become == "sudo" and rc != 0:
-            cause = sudo_failure(stderr, had_password=password is not None, env_name=self.spec.sudo_password_env)
+            cause = sudo_failure(stderr, password=sudo)
             if cause is not None:
                 raise HostError(self.spec.name, self.address, cause)
         return CommandResult(command, rc, stdout, stderr, time.monotonic() - started)

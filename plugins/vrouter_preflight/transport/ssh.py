@@ -18,7 +18,6 @@ channel is closed and the host gets one error.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import errno
 import logging
 import select
@@ -26,18 +25,17 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Union
 
 import paramiko
 
-from vrouter_preflight.capture import Capture, FactSource
 from vrouter_preflight.errors import CommandTimeout, HostError, HostUnreachable
 from vrouter_preflight.inventory import HostSpec
 from vrouter_preflight.inventory_sources import Secret
 from vrouter_preflight.shell import become_command, with_host_deadline
 from vrouter_preflight.transport.base import CommandResult, Transport
-from vrouter_preflight.transport.become import scrub, sudo_failure, sudo_password
+from vrouter_preflight.transport.become import host_sudo_password, scrub, sudo_failure
 from vrouter_preflight.transport.host_keys import HostKeyError, KnownHosts
 from vrouter_preflight.transport.identities import KEY_FILES, KeyLocked, KeyUnusable, identity_passphrase
 from vrouter_preflight.transport.jump_hosts import JumpHostPool
@@ -183,7 +181,8 @@ class SshTransport(Transport):
         """
         limit = self.spec.command_timeout if timeout is None else timeout
         use_sudo = privileged and self.spec.become == "sudo"
-        password = self._sudo_password() if use_sudo else None
+        sudo = host_sudo_password(self.spec, self.address) if use_sudo else None
+        password = None if sudo is None else sudo.value
         wrapped = with_host_deadline(
             become_command(command, become="sudo" if use_sudo else "none", with_password=password is not None), limit
         )
@@ -206,26 +205,10 @@ class SshTransport(Transport):
         stdout = scrub(out.decode("utf-8", "replace"), password)
         stderr = scrub(err.decode("utf-8", "replace"), password)
         if use_sudo and rc != 0:
-            cause = sudo_failure(stderr, had_password=password is not None, env_name=self.spec.sudo_password_env)
+            cause = sudo_failure(stderr, password=sudo)
             if cause is not None:
-                if self.spec.sudo_password is not None:  # not from an environment variable: say where it came from
-                    cause = cause.replace(f"(from ${self.spec.sudo_password_env})", "(the inventory's become password)")
                 raise HostError(self.spec.name, self.address, cause)
         return CommandResult(command=command, rc=rc, stdout=stdout, stderr=stderr, seconds=time.monotonic() - started)
-
-    def _sudo_password(self) -> str | None:
-        """The inventory's own sudo password (``ansible_become_password``), else ``sudo_password_env``'s."""
-        if self.spec.sudo_password is not None:
-            return self.spec.sudo_password.reveal()
-        return sudo_password(self.spec.name, self.address, self.spec.sudo_password_env)
-
-    def capture(self, sources: Sequence[FactSource]) -> dict[str, Capture]:
-        """As :meth:`Transport.capture`; the inventory's own sudo password is masked in the texts too."""
-        captures = super().capture(sources)
-        if self.spec.sudo_password is None:
-            return captures
-        secret = self.spec.sudo_password.reveal()
-        return {path: dataclasses.replace(c, text=scrub(c.text, secret)) for path, c in captures.items()}
 
     def _exec(
         self, transport: paramiko.Transport, wrapped: str, password: str | None, limit: float, command: str

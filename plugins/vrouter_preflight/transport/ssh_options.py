@@ -314,7 +314,9 @@ def resolve_options(spec: HostSpec, *, local_user: str | None = None) -> SshOpti
     jump_hosts = spec.jump
     proxy_command: str | None = None
     if not jump_hosts:
-        if "proxyjump" in entry:
+        if spec.proxy_command is not None:
+            proxy_command = spec.proxy_command
+        elif "proxyjump" in entry:
             jump_hosts = parse_proxy_jump(str(entry["proxyjump"]))
         elif "proxycommand" in entry and str(entry["proxycommand"]).lower() != "none":
             proxy_command = str(entry["proxycommand"])

@@ -225,6 +225,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: position.get(host_of(item) or "", 0) if item.get_closest_marker("destructive") else 0)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A destructive check that could not start (its setup errored: it cannot judge the host) still takes its
+    rollout slot and ends it as failed, as an unreachable host does in Ansible: the later batches go on (and
+    ``--max-fail-percentage`` counts it) instead of waiting for it until ``--rollout-wait-timeout``."""
+    report = yield
+    rollout = rollout_of(item.config)
+    host = host_of(item)
+    destructive = item.get_closest_marker("destructive") is not None
+    if report.when == "setup" and report.failed and destructive and rollout is not None and host is not None:
+        cause = str(call.excinfo.value) if call.excinfo is not None else "its setup failed"
+        end_slot_as_failed(rollout, host, f"could not start: {cause}")
+    return report
+
+
+def end_slot_as_failed(rollout: Rollout, host: str, reason: str) -> None:
+    """Take ``host``'s rollout slot (when the rollout still lets it run) and end it as failed with ``reason``.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as state_dir:
+    ...     rollout = Rollout(state_dir, "run-1", ["c0", "c1"], parse_serial("1"))
+    ...     end_slot_as_failed(rollout, "c0", "could not start: c0: cannot judge: /proc/buddyinfo: absent")
+    ...     rollout.report()["failed"]
+    ['c0']
+    """
+    with rollout.slot(host) as decision:
+        if decision.run:
+            rollout.finish(host, ok=False, reason=reason)
+
+
 def rollout_of(config: pytest.Config) -> Rollout | None:
     """The rollout of this process (workers and a run without xdist), else None.
 

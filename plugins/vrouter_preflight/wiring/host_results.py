@@ -44,16 +44,9 @@ def host_result(fleet: Fleet, name: str) -> HostResult:
         return HostResult(name, spec.transport, spec.display_address, None, None, error.cause, None, None)
     host = fleet.host(name)
     facts = host.facts
-    chunk_order: int | None = None
-    try:
-        demand = host_demand(host)
-        chunk_order = demand.chunk_order
-        demand_figures: dict[str, Any] | None = {
-            **demand_json(demand.blocks_with_margin(), demand.hugepages_needed),
-            "chunk_order": chunk_order,
-        }
-    except PreflightError:
-        demand_figures = None
+    # A DPDK vRouter allocates no kernel tables: no demand, so no usable blocks to count either.
+    demand_figures = demand_figures_of(host) if spec.kernel_module else None
+    chunk_order = None if demand_figures is None else int(demand_figures["chunk_order"])
     try:
         supply_figures: dict[str, Any] | None = supply_json(facts.buddyinfo, facts.hugepages)
     except PreflightError:
@@ -67,6 +60,21 @@ def host_result(fleet: Fleet, name: str) -> HostResult:
     return HostResult(
         name, spec.transport, spec.display_address, facts.kernel_release, nodes, None, demand_figures, supply_figures
     )
+
+
+def demand_figures_of(host: HostUnderTest) -> dict[str, Any] | None:
+    """What a reload on ``host`` asks for, as the summary writes it (with its chunk order); None when unknown.
+
+    >>> from vrouter_preflight.inventory import HostSpec
+    >>> from vrouter_preflight.transport.pool import TransportPool
+    >>> demand_figures_of(HostUnderTest(HostSpec(name="c0", transport="local"), {}, TransportPool())) is None
+    True
+    """
+    try:
+        demand = host_demand(host)
+    except PreflightError:
+        return None
+    return {**demand_json(demand.blocks_with_margin(), demand.hugepages_needed), "chunk_order": demand.chunk_order}
 
 
 def usable_chunks_by_node(host: HostUnderTest, chunk_order: int | None) -> dict[str, int] | None:
