@@ -123,6 +123,27 @@ HugepageCount = int | Mapping[int, int]
 """A boot-time reservation: a total spread over the nodes, or ``{node: pages}``."""
 
 
+CONNECT_ATTEMPTS = 4
+_NOT_CONNECTED = (
+    "during banner exchange",
+    "kex_exchange_identification",
+    "Connection refused",
+    "Connection reset by peer",
+    "Connection timed out",
+)
+
+
+def never_connected(returncode: int, stderr: str) -> bool:
+    """True when ``ssh`` failed before the session began, so the command never ran and may be retried.
+
+    >>> never_connected(255, "Connection timed out during banner exchange")
+    True
+    >>> never_connected(255, "")
+    False
+    """
+    return returncode == 255 and any(words in stderr for words in _NOT_CONNECTED)
+
+
 @dataclass(frozen=True)
 class GuestSpec:
     """How to boot one guest.
@@ -337,12 +358,21 @@ class Guest:
 
         >>> guest.run("cat /proc/buddyinfo").stdout   # doctest: +SKIP
         """
-        try:
-            proc = subprocess.run(
-                [*self.ssh_argv(), command], capture_output=True, text=True, timeout=timeout, check=False
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise LabError(f"{self.name}: {command!r} did not finish within {timeout:.0f} s") from exc
+        deadline = time.monotonic() + timeout
+        for attempt in range(1, CONNECT_ATTEMPTS + 1):
+            try:
+                proc = subprocess.run(
+                    [*self.ssh_argv(connect_timeout=30), command],
+                    capture_output=True,
+                    text=True,
+                    timeout=max(1.0, deadline - time.monotonic()),
+                    check=False,
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise LabError(f"{self.name}: {command!r} did not finish within {timeout:.0f} s") from exc
+            if not never_connected(proc.returncode, proc.stderr) or attempt == CONNECT_ATTEMPTS:
+                break
+            time.sleep(2.0 * attempt)  # an emulated guest under memory pressure answers late; the command never ran
         result = Result(command, proc.returncode, proc.stdout, proc.stderr)
         if check and not result.ok:
             raise LabError(

@@ -47,6 +47,18 @@ def busybox_bin_dir() -> str:
     return directory
 
 
+def busybox_without(directory: str, applets: Sequence[str]) -> str:
+    """``directory`` holding dash plus busybox links for ``applets`` only: a busybox host lacking the rest.
+
+    The shell is dash, not busybox sh: a standalone busybox build (Debian's busybox-static) runs
+    its own applets whatever PATH says, so only another shell can take applets away.
+    """
+    os.symlink(_tool("dash"), os.path.join(directory, "dash"))
+    for applet in applets:
+        os.symlink(os.path.join(busybox_bin_dir(), applet), os.path.join(directory, applet))
+    return directory
+
+
 def shell_command(shell: str, script: str) -> tuple[list[str], dict[str, str] | None]:
     """The argv (and environment, None for ours) that runs ``script`` under ``shell``."""
     if shell == "dash":
