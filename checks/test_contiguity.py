@@ -14,6 +14,10 @@ from vrouter_preflight.wiring.items import check
 from vrouter_preflight.wiring.verdict import Verdict
 from vrouter_preflight.wording import format_blocks
 
+#: Said when /proc/pagetypeinfo was not read (absent, or unreadable without root): the replay then takes no
+#: free block to be on the Unmovable lists, so a small part splits a 4 MiB block (the kernel's fallback).
+UNMOVABLE_UNKNOWN = "Unmovable lists unknown: worst case assumed; `become: sudo` reads them"
+
 
 @check(CheckId.CONTIGUOUS_BLOCKS)
 def test_contiguous_blocks(
@@ -27,7 +31,9 @@ def test_contiguous_blocks(
     of each zone, honouring each zone's atomic floor (3/8 of ``min`` plus,
     below Normal, ``protection[Normal]``). Without /proc/zoneinfo only Normal
     zones count. On failure the message names the shortfall and how many free
-    1G pages to release on which node.
+    1G pages to release on which node. Without a readable /proc/pagetypeinfo
+    no free block is known to be Unmovable, so each small part is taken to
+    split a larger block (the worst case), and the message says so.
     """
     requests = demand.blocks_with_margin()
     simulation = simulate_reload(requests, supplies, page_size=demand.page_size)
@@ -39,13 +45,14 @@ def test_contiguous_blocks(
     mode = "hugepage mode, residual requests" if demand.settings.hugepage_mode else "buddy mode"
     if demand.spare_blocks:
         mode += f"; {demand.spare_blocks} spare order-{demand.chunk_order} included"
+    unknown = f"; {UNMOVABLE_UNKNOWN}" if host.facts.text("/proc/pagetypeinfo") is None else ""
     if simulation.fits:
-        verdict.conclude(True, f"contiguous memory fits a reload: {format_blocks(requests)} ({mode})")
+        verdict.conclude(True, f"contiguous memory fits a reload: {format_blocks(requests)} ({mode}){unknown}")
         return
     plan = plan_freeing_1g(requests, supplies, free_1g_by_node(host.facts.hugepages), page_size=demand.page_size)
     headline, *zones = simulation.describe().splitlines()
     verdict.conclude(
         False,
-        f"not enough contiguous memory for a reload ({mode}): {headline}; to fix: {describe_remedies(plan)}"
+        f"not enough contiguous memory for a reload ({mode}): {headline}{unknown}; to fix: {describe_remedies(plan)}"
         f"; per zone: {'; '.join(zone.strip() for zone in zones)}",
     )

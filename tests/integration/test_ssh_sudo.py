@@ -73,8 +73,10 @@ def test_password_sudo_without_env_var(
     _, user = sudo_users
     monkeypatch.delenv(SUDO_PASSWORD_ENV, raising=False)
     transport = open_ssh(make_spec(user=user, become="sudo", sudo_password_env=SUDO_PASSWORD_ENV))
-    with pytest.raises(HostError, match=f"sudo_password_env names {SUDO_PASSWORD_ENV}, which is not set"):
+    with pytest.raises(HostError) as caught:
         transport.run("id -u", privileged=True)
+    assert caught.value.cause.startswith("sudo_password_env names an environment variable that is not set")
+    assert SUDO_PASSWORD_ENV not in str(caught.value)  # the transport's backstop never names the variable
 
 
 @pytest.mark.timeout(60)
@@ -102,7 +104,7 @@ def test_wrong_sudo_password(
     transport = open_ssh(make_spec(user=user, become="sudo", sudo_password_env=SUDO_PASSWORD_ENV))
     with pytest.raises(HostError) as caught:
         transport.run("id -u", privileged=True)
-    assert caught.value.cause == f"sudo password rejected (from ${SUDO_PASSWORD_ENV})"
+    assert caught.value.cause == "sudo password rejected (from the variable sudo_password_env names)"
     assert wrong not in str(caught.value)
     assert wrong not in debug_logs.text
     assert_secret_absent(debug_logs, SUDO_TEST_PASSWORD, str(caught.value))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from vrouter_preflight.fleet import Fleet, HostUnderTest
 from vrouter_preflight.gather import HostGather, gather_fleet
 from vrouter_preflight.inventory import Inventory, load_inventory
 from vrouter_preflight.shards import Shard, hosts_of_shard, parse_shard
+from vrouter_preflight.transport.become import describe_unset_variables, unset_secret_variables
 from vrouter_preflight.transport.pool import TransportPool
 from vrouter_preflight.wiring.allure_attach import describe_check, retitle
 from vrouter_preflight.wiring.destructive import destructive_mode
@@ -112,7 +114,10 @@ def selected_inventory(config: pytest.Config) -> Inventory:
     """The inventory with ``--limit``, ``--hosts`` and ``--shard`` applied; a usage error when it cannot be used.
 
     ``--inventory`` may name the suite's own file or an operator's (Ansible, TF);
-    ``--limit`` and ``--hosts`` together keep the hosts both select.
+    ``--limit`` and ``--hosts`` together keep the hosts both select. A selected
+    host whose ``sudo_password_env`` or ``identity_passphrase_env`` names an
+    unset variable stops the run here, before any connection (exit 4); the
+    message names the key and the host, never the variable.
     """
     hosts_option = config.getoption("hosts")
     only = [h.strip() for h in str(hosts_option).split(",") if h.strip()] if hosts_option else None
@@ -122,14 +127,18 @@ def selected_inventory(config: pytest.Config) -> Inventory:
     except InventoryError as exc:
         raise pytest.UsageError(str(exc)) from None
     shard = shard_option(config)
-    if shard is None:
-        return inventory
-    if destructive_mode(config) == "run":
-        raise pytest.UsageError(
-            "--shard: the destructive stage cannot be split across controllers (its --serial and "
-            "--max-fail-percentage limits hold on one controller only); run it without --shard"
-        )
-    return only_hosts(inventory, hosts_of_shard([spec.name for spec in inventory.hosts], shard))
+    if shard is not None:
+        if destructive_mode(config) == "run":
+            raise pytest.UsageError(
+                "--shard: the destructive stage cannot be split across controllers (its --serial and "
+                "--max-fail-percentage limits hold on one controller only); run it without --shard"
+            )
+        inventory = only_hosts(inventory, hosts_of_shard([spec.name for spec in inventory.hosts], shard))
+    unset = unset_secret_variables(inventory.hosts, os.environ)
+    if unset:
+        lines = describe_unset_variables(unset).splitlines()
+        raise pytest.UsageError("\n".join(f"{inventory.path}: {line}" for line in lines))
+    return inventory
 
 
 def inventory_header(inventory: Inventory) -> list[str]:
