@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.snapshot_trees import SOSREPORT_TREE, tar_tree
 from tests.unit.inventory_files import load_error, write
 from vrouter_preflight.errors import InventoryError
 from vrouter_preflight.inventory import (
@@ -414,7 +415,7 @@ def test_snapshot_path_missing(tmp_path: Path) -> None:
 
 
 def test_snapshot_path_may_be_a_file_a_sosreport_tarball(tmp_path: Path) -> None:
-    (tmp_path / "sosreport.tar.xz").write_bytes(b"")
+    tar_tree(SOSREPORT_TREE, tmp_path / "sosreport.tar.xz")  # a file that is no tarball: test_snapshot_tarball_at_load
     path = write(tmp_path, "hosts:\n  captured-7: {transport: snapshot, path: sosreport.tar.xz}\n")
     assert load_inventory(path).host("captured-7").path == str(tmp_path / "sosreport.tar.xz")
 

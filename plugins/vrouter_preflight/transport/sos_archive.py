@@ -15,18 +15,17 @@ with its size, so reading it says so).
 from __future__ import annotations
 
 import copy
-import lzma
 import os
 import posixpath
 import shutil
 import tarfile
 import tempfile
-import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vrouter_preflight.inventory.local_paths import TAR_ERRORS, archive_error_line, unreadable_archive
 from vrouter_preflight.transport.archive_paths import resolve_in_archive, select_members
 from vrouter_preflight.transport.snapshot_tree import MAX_FILE_BYTES
 
@@ -163,21 +162,12 @@ def _unpack(archive: Path, dest: Path, max_file_bytes: int, live_prefixes: Seque
     except _FILTER_ERRORS as exc:  # the 'data' filter saw what the checks above did not
         member = getattr(exc, "tarinfo", None)
         name = shown(member.name) if member is not None else "?"
-        raise ArchiveRefused(shown_path, f"member {name}: {_first_line(exc)}: refused") from None
-    except (tarfile.TarError, EOFError, lzma.LZMAError, zlib.error) as exc:
-        hint = " (an encrypted sosreport: decrypt it with gpg first)" if archive.name.endswith(".gpg") else ""
-        raise ArchiveRefused(shown_path, f"not a readable tar archive{hint}: {_first_line(exc)}") from None
+        raise ArchiveRefused(shown_path, f"member {name}: {archive_error_line(exc)}: refused") from None
+    except TAR_ERRORS as exc:
+        raise ArchiveRefused(shown_path, unreadable_archive(archive.name, exc)) from None
     except OSError as exc:
         raise ArchiveRefused(shown_path, f"cannot unpack: {exc.strerror or exc}") from None
     return oversized
-
-
-def _first_line(exc: BaseException) -> str:
-    """The first line of an unpacking error, at most 200 characters (tarfile lists every method it tried)."""
-    line = (str(exc).splitlines() or [type(exc).__name__])[0].rstrip(":")
-    if line == "file could not be opened successfully":
-        return "neither plain tar nor gzip, bzip2 or xz compressed"
-    return line if len(line) <= 200 else line[:197] + "..."
 
 
 def remove_tree(path: Path) -> None:
