@@ -28,6 +28,7 @@ from vrouter_preflight.reporting.certificates import CertificationReport
 from vrouter_preflight.reporting.run_report import RunReport
 from vrouter_preflight.wiring import (
     certification,
+    change_ticket,
     check_inputs,
     destructive,
     hookspecs,
@@ -48,6 +49,7 @@ WIRING = (
     ("vrouter-preflight-check-inputs", check_inputs),
     ("vrouter-preflight-trial", trial_inputs),
     ("vrouter-preflight-certification", certification),
+    ("vrouter-preflight-change-ticket", change_ticket),
 )
 MARKERS = (
     "reachability: the check that reports an unreachable host (one per host)",

@@ -2,6 +2,7 @@
 
     python -m vrouter_preflight.reporting.build_report [--results reports/allure-results ...]
         [--summary reports/summary.json ...] [--out reports/report] [--history reports/allure-history]
+        [--report-url URL]
 
 Several ``--results`` directories and ``--summary`` files (the shards of a region split across CI
 runners with ``--shard I/N``) make one report of the whole region.
@@ -9,9 +10,15 @@ runners with ``--shard I/N``) make one report of the whole region.
 1. copies the run's results into a staging directory (the run's own results
    are never changed), and adds per host an overview result (verdict, what
    failed, the recommended action, with pictures of its free blocks and
-   hugepage pools) made from the JSON summary of the same run;
-2. writes ``executor.json`` (the report's name: the inventory) and copies the
-   history kept from earlier reports into ``history/``;
+   hugepage pools) made from the JSON summary of the same run; the change
+   ticket the summary names (``--change-ticket``) goes on the overviews too
+   (and into the Environment block of a merged region);
+2. writes one ``executor.json``, the shards' own replaced: the report's name
+   (the inventory) and the pipeline it links back to
+   (:mod:`~vrouter_preflight.reporting.ci_executor`): the CI job building the
+   report, else the one the run's results name (a report built off CI from a
+   pipeline's artifacts), else the run itself; copies the history kept from
+   earlier reports into ``history/``;
 3. runs the Allure 2 command line (npm ``allure-commandline``, on Java) twice:
    once as a directory (``<out>-site``, whose ``history/`` is kept in
    ``--history`` for the next report's trend chart: the single file has none),
@@ -42,7 +49,16 @@ from vrouter_preflight.facts.sizes import format_kib
 from vrouter_preflight.reporting import charts
 from vrouter_preflight.reporting.allure_report import write_environment
 from vrouter_preflight.reporting.board import HostOverview, host_overviews, overview_result
+from vrouter_preflight.reporting.ci_executor import (
+    EXECUTOR_FILE,
+    MAX_EXECUTOR_BYTES,
+    ci_executor,
+    http_url,
+    report_title,
+)
 from vrouter_preflight.reporting.merge import MergeError, merge_summaries
+from vrouter_preflight.wiring.allure_attach import ChangeTicketOnResults
+from vrouter_preflight.wiring.change_ticket import ChangeTicket, environment_entries
 
 #: The Allure 2 command line as `make report` installs it (npm ci in tools/report of the checkout), relative to
 #: where the report is built; ``--allure`` or ``VRPF_ALLURE`` name another.
@@ -91,6 +107,42 @@ def _result_hosts(results: Path) -> set[str]:
             if parameter.get("name") == "host":
                 hosts.add(str(parameter.get("value")).strip("'"))
     return hosts
+
+
+def summary_ticket(summary: Mapping[str, Any]) -> ChangeTicket | None:
+    """The change ticket a summary names (``change_ticket``, see ``docs/summary.schema.json``), else None.
+
+    >>> summary_ticket({"change_ticket": {"id": "OPS-7", "url": "https://jira.example.com/browse/OPS-7"}})
+    ChangeTicket(id='OPS-7', url='https://jira.example.com/browse/OPS-7')
+    >>> summary_ticket({}), summary_ticket({"change_ticket": {"id": 7}})
+    (None, None)
+    """
+    given = summary.get("change_ticket")
+    if not isinstance(given, Mapping) or not isinstance(given.get("id"), str) or not given["id"]:
+        return None
+    return ChangeTicket(given["id"], http_url(given.get("url")))
+
+
+def run_executor(results: Sequence[Path]) -> dict[str, Any] | None:
+    """The ``executor.json`` a run wrote in its results in a CI job (the first of ``results`` that has one).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     run_executor([Path(d)]) is None
+    ...     _ = Path(d, "executor.json").write_text('{"type": "gitlab", "buildName": "region #812"}')
+    ...     run_executor([Path(d)])["buildName"]
+    True
+    'region #812'
+    """
+    for directory in results:
+        path = directory / EXECUTOR_FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8")) if path.stat().st_size <= MAX_EXECUTOR_BYTES else None
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            return data
+    return None
 
 
 def overview_charts(overview: HostOverview) -> list[tuple[str, bytes]]:
@@ -158,7 +210,8 @@ def pictures_of(overviews: Sequence[HostOverview], *, workers: int | None = None
 def write_overviews(staging: Path, summary: Mapping[str, Any], *, start_ms: int) -> int:
     """Add one overview result per host of ``summary`` (and its pictures) to ``staging``; returns how many.
 
-    The results are allure-commons' own model, written by its file logger as allure-pytest writes a test's.
+    The results are allure-commons' own model, written by its file logger as allure-pytest writes a test's;
+    each carries the summary's change ticket as the run's results do.
 
     >>> import tempfile
     >>> healthy = {"verdict": "pass", "error": None, "counts": {"passed": 7}, "checks": []}
@@ -172,6 +225,7 @@ def write_overviews(staging: Path, summary: Mapping[str, Any], *, start_ms: int)
     inventory = str(summary.get("inventory") or "")
     generated_at = str(summary.get("generated_at") or "")
     overviews = host_overviews(summary)
+    ticket = summary_ticket(summary)
     for overview, pictures in zip(overviews, pictures_of(overviews)):
         result = overview_result(
             overview, uuid=str(uuid.uuid4()), start_ms=start_ms, inventory=inventory, generated_at=generated_at
@@ -184,6 +238,8 @@ def write_overviews(staging: Path, summary: Mapping[str, Any], *, start_ms: int)
             source = f"{uuid.uuid4()}-attachment.{kind.extension}"
             logger.report_attached_data(body=body, file_name=source)
             result.attachments.append(model2.Attachment(name=name, source=source, type=kind.mime_type))
+        if ticket is not None:
+            ChangeTicketOnResults(ticket.id, ticket.url).report_result(result)
         logger.report_result(result)
     return len(overviews)
 
@@ -191,9 +247,11 @@ def write_overviews(staging: Path, summary: Mapping[str, Any], *, start_ms: int)
 def merged_environment(summary: Mapping[str, Any], shards: int) -> dict[str, str]:
     """The report's Environment block for a region merged from ``shards`` runs.
 
-    >>> merged_environment({"inventory": "region.yaml", "hosts": {"c0": {}, "c1": {}}, "suite_version": "0.1.0",
-    ...                     "generated_at": "2026-12-03T09:00:00Z"}, 3)["hosts"]
-    '2'
+    >>> region = {"inventory": "region.yaml", "hosts": {"c0": {}, "c1": {}}, "suite_version": "0.1.0",
+    ...           "generated_at": "2026-12-03T09:00:00Z", "change_ticket": {"id": "OPS-7"}}
+    >>> merged = merged_environment(region, 3)
+    >>> merged["hosts"], merged["change_ticket"]
+    ('2', 'OPS-7')
     """
     return {
         "inventory": str(summary.get("inventory") or ""),
@@ -201,21 +259,50 @@ def merged_environment(summary: Mapping[str, Any], shards: int) -> dict[str, str
         "shards": str(shards),
         "suite_version": str(summary.get("suite_version") or ""),
         "generated_at": str(summary.get("generated_at") or ""),
+        **environment_entries(summary_ticket(summary)),
     }
 
 
-def executor(summary: Mapping[str, Any]) -> dict[str, Any]:
-    """``executor.json``: names the report after the inventory and the run.
+def executor(
+    summary: Mapping[str, Any],
+    env: Mapping[str, str] | None = None,
+    *,
+    run: Mapping[str, Any] | None = None,
+    report_path: str | None = None,
+    report_url: str | None = None,
+) -> dict[str, Any]:
+    """``executor.json``: names the report after the inventory and links it to the pipeline that made it.
 
-    >>> executor({"inventory": "inventory/prod.yaml", "generated_at": "2026-11-26T14:18:05Z"})["reportName"]
-    'vRouter preflight: inventory/prod.yaml'
+    The pipeline is the CI job building the report (``env``, see
+    :func:`~vrouter_preflight.reporting.ci_executor.ci_executor`; ``report_path`` is where the report lands,
+    relative to the job's directory), else the one of the run's own ``executor.json`` (``run``), else none: the
+    build is the run itself. ``report_url``, an http(s) URL, is where the report will be read.
+
+    >>> executor({"inventory": "inventory/prod.yaml", "generated_at": "2026-11-26T14:18:05Z"})["buildName"]
+    'run of 2026-11-26T14:18:05Z'
+    >>> jenkins = {"JENKINS_URL": "https://ci.example.com/", "JOB_NAME": "preflight", "BUILD_NUMBER": "31",
+    ...            "BUILD_URL": "https://ci.example.com/job/preflight/31/"}
+    >>> shown = executor({"inventory": "region.yaml"}, jenkins, report_path="reports/report/index.html")
+    >>> shown["type"], shown["buildName"], shown["reportUrl"]
+    ('jenkins', 'preflight #31', 'https://ci.example.com/job/preflight/31/artifact/reports/report/index.html')
+    >>> executor({"inventory": "region.yaml"}, {}, run={"type": "gitlab", "buildName": "region #812"})["buildName"]
+    'region #812'
     """
-    return {
-        "name": "vrouter-preflight",
-        "type": "vrouter-preflight",
-        "reportName": f"vRouter preflight: {summary.get('inventory') or 'unknown inventory'}",
-        "buildName": f"run of {summary.get('generated_at') or 'unknown time'}",
-    }
+    name = report_title(summary.get("inventory"))
+    from_ci = ci_executor(env or {}, report_name=name, report_path=report_path, report_url=report_url)
+    if from_ci is not None:
+        return from_ci
+    if run is not None:
+        shown = dict(run, reportName=name)
+    else:
+        shown = {
+            "name": "vrouter-preflight",
+            "type": "vrouter-preflight",
+            "reportName": name,
+            "buildName": f"run of {summary.get('generated_at') or 'unknown time'}",
+        }
+    given = http_url(report_url)
+    return {**shown, "reportUrl": given} if given else shown
 
 
 def allure_command(allure: Path = ALLURE) -> list[str]:
@@ -248,12 +335,15 @@ def build_report(
     history: Path,
     *,
     allure: Path = ALLURE,
+    env: Mapping[str, str] | None = None,
+    report_url: str | None = None,
 ) -> BuiltReport:
     """Build ``out/index.html`` from ``results`` and ``summary_path``; keep the history in ``history``.
 
     A sharded run (``--shard I/N`` on several CI runners) gives several results directories and
     summaries: pass them all; the summaries are merged as ``vrouter-preflight merge`` does, and the
-    report is the one of the whole region.
+    report is the one of the whole region. ``env`` is the environment of the CI job building the
+    report (``executor.json``, see :func:`executor`); ``report_url`` where the report will be read.
 
     Example (not a doctest: it runs the Allure command line, Java, as ``make report`` and its
     headless-browser test do)::
@@ -285,6 +375,7 @@ def build_report(
             raise ReportError(
                 f"{shown} is not from the run in {directory}: hosts {sorted(strangers)} are only in the results"
             )
+    run = run_executor(result_dirs)
     command = allure_command(allure)
     staging = out.parent / f".{out.name}-staging"
     site = out.parent / f"{out.name}-site"
@@ -293,14 +384,17 @@ def build_report(
         shutil.copytree(directory, staging, dirs_exist_ok=True)
     if len(result_dirs) > 1:  # each shard wrote its own: say what the whole region was
         write_environment(staging, merged_environment(summary, len(result_dirs)))
-    for stale in ("history", "executor.json"):
+    for stale in ("history", EXECUTOR_FILE):
         target = staging / stale
         if target.is_dir():
             shutil.rmtree(target)
         elif target.exists():
             target.unlink()
     hosts = write_overviews(staging, summary, start_ms=int(time.time() * 1000))
-    (staging / "executor.json").write_text(json.dumps(executor(summary), indent=1), encoding="utf-8")
+    shown_executor = executor(
+        summary, env, run=run, report_path=_relative_path(out / "index.html"), report_url=report_url
+    )
+    (staging / EXECUTOR_FILE).write_text(json.dumps(shown_executor, indent=1), encoding="utf-8")
     if history.is_dir():
         shutil.copytree(history, staging / "history")
     started = time.monotonic()
@@ -313,6 +407,18 @@ def build_report(
     count = sum(1 for _ in staging.glob("*-result.json"))
     shutil.rmtree(staging, ignore_errors=True)
     return BuiltReport(out / "index.html", site, history, count, hosts, round(took, 2))
+
+
+def _relative_path(path: Path) -> str | None:
+    """``path`` relative to the working directory (a CI job's workspace), as a URL path; None outside it.
+
+    >>> _relative_path(Path("reports/report/index.html")), _relative_path(Path("/elsewhere/index.html"))
+    ('reports/report/index.html', None)
+    """
+    try:
+        return path.absolute().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -329,9 +435,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPORTS / "report")
     parser.add_argument("--history", type=Path, default=REPORTS / "allure-history")
     parser.add_argument("--allure", type=Path, default=ALLURE, help="the Allure 2 command line")
+    parser.add_argument(
+        "--report-url",
+        default=None,
+        metavar="URL",
+        help="where the report will be read (executor.json's reportUrl; default in a CI job: its artifact URL)",
+    )
     args = parser.parse_args(argv)
     try:
-        built = build_report(args.results, args.summary, args.out, args.history, allure=args.allure)
+        built = build_report(
+            args.results,
+            args.summary,
+            args.out,
+            args.history,
+            allure=args.allure,
+            env=os.environ,
+            report_url=args.report_url,
+        )
     except ReportError as exc:
         print(f"make report: {exc}", file=sys.stderr)
         return 1

@@ -5,6 +5,7 @@ and the Allure run metadata. Registered by the entry point in the main process.
 from __future__ import annotations
 
 import getpass
+import os
 import platform
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,11 @@ from vrouter_preflight.check_ids import CheckId
 from vrouter_preflight.fleet import Fleet
 from vrouter_preflight.records import CheckRecord, host_verdict, utc_timestamp
 from vrouter_preflight.reporting.allure_report import write_categories, write_environment
+from vrouter_preflight.reporting.ci_executor import write_ci_executor
 from vrouter_preflight.reporting.metrics import write_metrics
 from vrouter_preflight.reporting.summary import build_summary, run_meta, write_summary
 from vrouter_preflight.text_table import render_table
+from vrouter_preflight.wiring.change_ticket import change_ticket_of, environment_entries, summary_fields
 from vrouter_preflight.wiring.destructive import not_run_reasons, rollout_report
 from vrouter_preflight.wiring.host_results import host_results
 from vrouter_preflight.wiring.not_run import live_only_not_run
@@ -54,6 +57,7 @@ class RunReport:
         results = host_results(self.config)
         destructive, live_only = not_run_reasons(self.config), live_only_not_run(self.config)
         self.rollout = rollout_report(self.config)
+        ticket = change_ticket_of(self.config)
         summary = build_summary(
             host_names=names,
             records=list(self.records.values()),
@@ -62,11 +66,14 @@ class RunReport:
             supply={name: result.supply for name, result in results.items()},
             not_run={name: {**live_only.get(name, {}), **destructive.get(name, {})} for name in names},
             rollout=self.rollout,
-            meta=run_meta(
-                suite_version=vrouter_preflight.__version__,
-                inventory=self.fleet.inventory.path,
-                exit_status=int(exitstatus),
-            ),
+            meta={
+                **run_meta(
+                    suite_version=vrouter_preflight.__version__,
+                    inventory=self.fleet.inventory.path,
+                    exit_status=int(exitstatus),
+                ),
+                **summary_fields(ticket),
+            },
         )
         self.summary_written = write_summary(self.summary_path, summary)
         metrics = self.config.getoption("metrics")
@@ -85,9 +92,11 @@ class RunReport:
                     "generated_at": utc_timestamp(),
                     "python": platform.python_version(),
                     "pytest": pytest.__version__,
+                    **environment_entries(ticket),
                 },
             )
             write_categories(alluredir)
+            write_ci_executor(alluredir, os.environ, inventory=self.fleet.inventory.path)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         rows = []

@@ -1,10 +1,11 @@
-"""Allure while a check runs: its title, parameters and labels, attachments and steps.
+"""Allure while a check runs: its title, parameters and labels, links, attachments and steps.
 
 Checks (through their :class:`~vrouter_preflight.wiring.verdict.Verdict`) call
 :func:`describe_check` and the ``attach_*`` helpers; each is a no-op that costs
-nothing when Allure is not recording (pytest without ``--alluredir``). What is
-written after the run (environment, categories) is in
-:mod:`vrouter_preflight.reporting.allure_report`.
+nothing when Allure is not recording (pytest without ``--alluredir``).
+:class:`ChangeTicketOnResults` puts the change ticket (``--change-ticket``) on
+every result Allure writes. What is written after the run (environment,
+categories) is in :mod:`vrouter_preflight.reporting.allure_report`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import allure
 import allure_commons
+from allure_commons.model2 import Label, Link
 
 from vrouter_preflight.remediation import StepFigures
 from vrouter_preflight.text_table import render_table
@@ -29,6 +31,11 @@ from vrouter_preflight.text_table import render_table
 _dynamic: Any = allure.dynamic
 
 SEVERITIES = ("blocker", "critical", "normal", "minor", "trivial")
+#: The label that carries the change ticket on every result (``--change-ticket``).
+CHANGE_TICKET_LABEL = "change_ticket"
+#: Allure's link type of the change ticket: a ticket in a tracker, not the test case in a test management
+#: system (``tms``, which Allure's TMS integrations read as the id of the check itself).
+CHANGE_TICKET_LINK_TYPE = "issue"
 
 
 def allure_active() -> bool:
@@ -301,3 +308,32 @@ def attach_html(name: str, html: str) -> None:
     """
     if allure_active():
         allure.attach(html, name=name, attachment_type=allure.attachment_type.HTML)
+
+
+class ChangeTicketOnResults:
+    """An allure-commons plugin: every result Allure writes carries the change ticket.
+
+    The label :data:`CHANGE_TICKET_LABEL` always; with a URL (``--change-ticket-url``)
+    also a link of type :data:`CHANGE_TICKET_LINK_TYPE` named by the ticket. It acts
+    when the result is reported, so a check that errored in its setup, or was
+    skipped, carries it too; the URL is added as it is (allure-pytest's own
+    ``--allure-link-pattern`` does not rewrite it).
+
+    >>> from allure_commons.model2 import TestResult
+    >>> result = TestResult(name="c0: reachable")
+    >>> ChangeTicketOnResults("CHG0012345", "https://sn.example.com/change/CHG0012345").report_result(result)
+    >>> [(label.name, label.value) for label in result.labels], [(link.type, link.name) for link in result.links]
+    ([('change_ticket', 'CHG0012345')], [('issue', 'CHG0012345')])
+    """
+
+    def __init__(self, ticket: str, url: str | None = None) -> None:
+        self.ticket = ticket
+        self.url = url
+
+    @allure_commons.hookimpl(tryfirst=True)
+    def report_result(self, result: Any) -> None:
+        """Add the label and link to ``result`` (an ``allure_commons.model2.TestResult``) before it is written."""
+        if not any(label.name == CHANGE_TICKET_LABEL and label.value == self.ticket for label in result.labels):
+            result.labels.append(Label(name=CHANGE_TICKET_LABEL, value=self.ticket))
+        if self.url is not None and not any(link.url == self.url for link in result.links):
+            result.links.append(Link(type=CHANGE_TICKET_LINK_TYPE, url=self.url, name=self.ticket))

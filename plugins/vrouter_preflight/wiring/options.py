@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
+from vrouter_preflight.wiring.change_ticket import link_pattern, ticket_id
 from vrouter_preflight.wiring.outputs import CERTIFICATES_DEFAULT, JOURNAL_DEFAULT, REPORTS_DIR, SUMMARY_DEFAULT
 
 GROUP = "vrouter-preflight"
@@ -62,6 +63,9 @@ def add_options(parser: pytest.Parser) -> None:
     >>> given = parser.parse_known_args(["--inventory", "fleet.yaml", "--max-fail-percentage", "25", "--limit", "c*"])
     >>> given.inventory, given.max_fail_percentage, given.gather_workers, given.summary_json, given.limit
     ('fleet.yaml', 25.0, 32, None, 'c*')
+    >>> given = parser.parse_known_args(["--change-ticket", "OPS-7", "--change-ticket-url", "https://j/{}"])
+    >>> given.change_ticket, given.change_ticket_url
+    ('OPS-7', 'https://j/{}')
     """
     group = parser.getgroup(GROUP, "vrouter-preflight: which computes, what to write")
     group.addoption(
@@ -110,6 +114,22 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         metavar="PATH",
         help="also write the run's figures for Prometheus (node_exporter's textfile collector), atomically",
+    )
+    group.addoption(
+        "--change-ticket",
+        type=ticket_id,
+        default=None,
+        metavar="ID",
+        help="the change ticket this run belongs to: a label on every Allure result (a link with "
+        "--change-ticket-url), in the report's Environment; empty means none",
+    )
+    group.addoption(
+        "--change-ticket-url",
+        type=link_pattern,
+        default=None,
+        metavar="URL",
+        help="the ticket's URL with {} where the ticket goes, e.g. 'https://jira.example.com/browse/{}' "
+        "(as allure-pytest's --allure-link-pattern); the Allure results then link to the ticket",
     )
 
     stage = parser.getgroup(DESTRUCTIVE_GROUP)
