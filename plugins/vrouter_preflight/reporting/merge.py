@@ -20,6 +20,10 @@ from vrouter_preflight.records import overall_verdict, utc_timestamp
 MAX_SUMMARY_BYTES = 256 * 1024 * 1024
 
 
+#: What every shard of one run has the same (a summary without a change ticket has none).
+SHARDS_AGREE_ON = ("schema_version", "suite_version", "change_ticket")
+
+
 class MergeError(Exception):
     """The summaries cannot be merged; the message names the file and why."""
 
@@ -30,7 +34,8 @@ def merge_summaries(
     """Merge ``(source name, summary)`` pairs into one summary.
 
     Hosts keep the order of the inputs; the run's verdict is recomputed from the
-    hosts and the exit status is the worst of the inputs'.
+    hosts and the exit status is the worst of the inputs'. Shards of one run agree on
+    the schema, the suite's version and the change ticket; a summary that differs is refused.
 
     >>> a = {"schema_version": 1, "suite_version": "0.1.0", "inventory": "fleet.yaml", "exit_status": 0,
     ...      "verdict": "pass", "hosts": {"c0": {"verdict": "pass"}}}
@@ -42,6 +47,10 @@ def merge_summaries(
     Traceback (most recent call last):
     ...
     vrouter_preflight.reporting.merge.MergeError: again.json: host 'c0' is also in s1.json (overlapping shards?)
+    >>> merge_summaries([("s1.json", a), ("s2.json", dict(b, change_ticket={"id": "CHG-2", "url": None}))])
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.reporting.merge.MergeError: s2.json: change_ticket {'id': 'CHG-2', 'url': None} differs from s1.json's None
     """
     if not summaries:
         raise MergeError("no summary to merge")
@@ -50,7 +59,7 @@ def merge_summaries(
     source_of: dict[str, str] = {}
     exit_status = 0
     for name, summary in summaries:
-        for key in ("schema_version", "suite_version"):
+        for key in SHARDS_AGREE_ON:
             if summary.get(key) != first.get(key):
                 raise MergeError(f"{name}: {key} {summary.get(key)!r} differs from {first_name}'s {first.get(key)!r}")
         if not isinstance(summary.get("hosts"), Mapping):
