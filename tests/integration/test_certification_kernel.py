@@ -2,7 +2,7 @@
 
 The pools the trial needs are reserved at runtime under :func:`kernel_lock` and given back after. The
 destructive certification uses the stand-in reload/health commands and the flow table size of
-``test_destructive_runs`` so that every cycle really releases a 1G page, reloads and restores it.
+``tests/destructive_runs.py`` so that every cycle really releases a 1G page, reloads and restores it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_destructive_runs import destructive_host, flow_entries_for_a_small_gap, write_inventory
+from tests.destructive_runs import demand_for_a_small_gap, destructive_host, write_inventory
 from tests.kernel_pools import (
     kernel_lock,
     pool_snapshot,
@@ -104,7 +104,7 @@ def test_local_certificate_has_every_finding(trial_pages: None, tmp_path: Path) 
 def destructive_certified_host(tmp_path: Path, cycles: int) -> dict[str, Any]:
     """This machine with the stand-in reload, a small gap to close, certify and ``cycles`` cycles."""
     return {
-        **destructive_host(tmp_path, "this-machine", flow_entries_for_a_small_gap()),
+        **destructive_host(tmp_path, "this-machine", demand_for_a_small_gap()),
         "certify": True,
         "cert_cycles": cycles,
         "trial": {"sizes": ["1G"]},

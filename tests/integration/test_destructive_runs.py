@@ -1,7 +1,8 @@
 """The destructive stage as an operator runs it: ``pytest checks --plan | --destructive | --rollback-journal``.
 
 Real kernel (opt-in): two runtime 1G pages are held on node 0; the host's
-``vrouter.flow_entries`` is set so that the demand exceeds this machine's usable
+``vrouter.flow_entries`` (and ``contiguity_margin`` on a machine with much free memory) is set so that
+the demand exceeds this machine's usable
 order-10 blocks by a few dozen, which freeing one 1G page closes. The reload
 and health commands are the stand-ins in tests/standins/.
 """
@@ -11,8 +12,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,21 +19,22 @@ from typing import Any
 
 import pytest
 
-from tests.kernel_pools import kernel_lock, pool_snapshot, read_pool, require_kernel_tests, usable_order10_supply
+from tests.destructive_runs import (
+    demand_for_a_small_gap,
+    destructive_host,
+    remediation_of,
+    replay,
+    start_suite,
+    write_inventory,
+)
+from tests.kernel_pools import kernel_lock, pool_snapshot, read_pool, require_kernel_tests
 from tests.suite_runs import ROOT, run_suite
-from vrouter_preflight.capture import FACT_SOURCES
-from vrouter_preflight.demand import VrouterOverrides, vrouter_demand, vrouter_settings
-from vrouter_preflight.demand.limits import MAX_TABLE_ENTRIES
-from vrouter_preflight.host_facts import HostFacts
-from vrouter_preflight.inventory import HostSpec
 from vrouter_preflight.remediation import MARKER_PATH, load_journal, parse_marker
-from vrouter_preflight.transport.local import LocalTransport
 
 require_kernel_tests()
 pytestmark = pytest.mark.timeout(300)
 
 GIB_KIB = 1048576
-STANDINS = ROOT / "tests" / "standins"
 
 
 @pytest.fixture(autouse=True)
@@ -48,47 +48,9 @@ def no_marker_left() -> Iterator[None]:
         pytest.fail(f"the test left a host marker behind:\n{left}")
 
 
-def flow_entries_for_a_small_gap(extra_blocks: int = 60) -> int:
-    """vrouter.flow_entries whose reload asks for ~extra_blocks more order-10 blocks than this machine can give now
-    (the demand model itself picks it: the smallest flow table that does)."""
-    _, usable = usable_order10_supply(
-        HostFacts("me", LocalTransport(HostSpec(name="me", transport="local")).capture(FACT_SOURCES))
-    )
-    low, high = 1, MAX_TABLE_ENTRIES
-    while low < high:
-        middle = (low + high) // 2
-        asked = vrouter_demand(vrouter_settings(VrouterOverrides(flow_entries=middle), {}), 4096).blocks_with_margin()
-        low, high = (middle + 1, high) if asked.get(10, 0) < usable + extra_blocks else (low, middle)
-    return low
-
-
-def destructive_host(
-    tmp_path: Path, name: str, flow_entries: int | None, *, reload: str | None = None
-) -> dict[str, Any]:
-    return {
-        "transport": "local",
-        "destructive": True,
-        "vrouter": {
-            **({} if flow_entries is None else {"flow_entries": flow_entries}),
-            "reload_command": reload or f"sh {STANDINS / 'reload.sh'} {tmp_path / f'{name}.observed'} 0.3",
-            "health_command": f"sh {STANDINS / 'health.sh'} {tmp_path / f'{name}.tries'} 1",
-            "health_timeout": 30,
-        },
-    }
-
-
-def write_inventory(path: Path, hosts: dict[str, dict[str, Any]]) -> Path:
-    path.write_text(json.dumps({"hosts": hosts}))
-    return path
-
-
-def remediation_of(summary: dict[str, Any], host: str) -> dict[str, Any]:
-    return next(c for c in summary["hosts"][host]["checks"] if c["id"] == "remediation")
-
-
 def test_plan_prints_commands_and_changes_nothing(two_1g_pages: int, tmp_path: Path) -> None:
     inventory = write_inventory(
-        tmp_path / "inv.yaml", {"node-a": destructive_host(tmp_path, "node-a", flow_entries_for_a_small_gap())}
+        tmp_path / "inv.yaml", {"node-a": destructive_host(tmp_path, "node-a", demand_for_a_small_gap())}
     )
     before = pool_snapshot()
     result = run_suite("--inventory", str(inventory), "--plan", f"--summary-json={tmp_path / 's.json'}")
@@ -123,7 +85,7 @@ def test_not_opted_in_twice_is_deselected_with_the_reason(tmp_path: Path) -> Non
 
 def test_full_cycle_releases_reloads_and_restores(two_1g_pages: int, tmp_path: Path) -> None:
     inventory = write_inventory(
-        tmp_path / "inv.yaml", {"node-a": destructive_host(tmp_path, "node-a", flow_entries_for_a_small_gap())}
+        tmp_path / "inv.yaml", {"node-a": destructive_host(tmp_path, "node-a", demand_for_a_small_gap())}
     )
     before = pool_snapshot()
     summary_path = tmp_path / "s.json"
@@ -148,8 +110,8 @@ def test_full_cycle_releases_reloads_and_restores(two_1g_pages: int, tmp_path: P
 
 
 def test_serial_1_never_overlaps_two_hosts_under_xdist(two_1g_pages: int, tmp_path: Path) -> None:
-    flow_entries = flow_entries_for_a_small_gap()
-    hosts = {name: destructive_host(tmp_path, name, flow_entries) for name in ("node-a", "node-b", "node-c")}
+    gap = demand_for_a_small_gap()
+    hosts = {name: destructive_host(tmp_path, name, gap) for name in ("node-a", "node-b", "node-c")}
     inventory = write_inventory(tmp_path / "inv.yaml", hosts)
     summary_path = tmp_path / "s.json"
     result = run_suite(
@@ -171,26 +133,19 @@ def test_serial_1_never_overlaps_two_hosts_under_xdist(two_1g_pages: int, tmp_pa
     assert all(remediation_of(summary, name)["outcome"] == "passed" for name in hosts), result.stdout
 
 
-def crash_mid_reload(tmp_path: Path, journal_dir: Path, flow_entries: int) -> Path:
+def crash_mid_reload(tmp_path: Path, journal_dir: Path, gap: dict[str, Any]) -> Path:
     """Run the destructive stage on node-a and kill -9 it from inside its reload; returns the open journal."""
     pid_file = tmp_path / "pytest.pid"
     crash = f"kill -9 $(cat {pid_file}); sleep 1"
-    host = destructive_host(tmp_path, "node-a", flow_entries, reload=crash)
+    host = destructive_host(tmp_path, "node-a", gap, reload=crash)
     inventory = write_inventory(tmp_path / f"crash-{journal_dir.name}.yaml", {"node-a": host})
-    argv = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "checks",
-        "-p",
-        "no:cacheprovider",
+    run = start_suite(
         "--inventory",
         str(inventory),
         "--destructive",
         f"--journal-dir={journal_dir}",
         f"--summary-json={tmp_path / 's.json'}",
-    ]
-    run = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    )
     pid_file.write_text(str(run.pid))
     assert run.wait(timeout=120) == -9, "the run was meant to be killed by its reload command"
     journal = journal_dir / "node-a.json"
@@ -199,14 +154,9 @@ def crash_mid_reload(tmp_path: Path, journal_dir: Path, flow_entries: int) -> Pa
     return journal
 
 
-def replay(tmp_path: Path, journal: Path) -> subprocess.CompletedProcess[str]:
-    inventory = write_inventory(tmp_path / "replay.yaml", {"node-a": destructive_host(tmp_path, "node-a", None)})
-    return run_suite("--inventory", str(inventory), "--rollback-journal", str(journal))
-
-
 def test_crash_mid_reload_then_rollback_journal_restores(two_1g_pages: int, tmp_path: Path) -> None:
     nr_before = read_pool(GIB_KIB, node=0)
-    journal = crash_mid_reload(tmp_path, tmp_path / "journal", flow_entries_for_a_small_gap())
+    journal = crash_mid_reload(tmp_path, tmp_path / "journal", demand_for_a_small_gap())
     assert read_pool(GIB_KIB, node=0) == nr_before - 1, "the crash left the released page released"
     result = replay(tmp_path, journal)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -222,11 +172,11 @@ def test_another_journal_dir_is_refused_while_the_first_journal_holds_the_host(
 ) -> None:
     """Issue 13 item 7: the guard holds per host, whatever --journal-dir the second run is given."""
     nr_before = read_pool(GIB_KIB, node=0)
-    first = crash_mid_reload(tmp_path, tmp_path / "first", flow_entries_for_a_small_gap())
+    first = crash_mid_reload(tmp_path, tmp_path / "first", demand_for_a_small_gap())
     marker = parse_marker(Path(MARKER_PATH).read_text())
     assert marker is not None and marker.journal == str(first.resolve()) and marker.controller == socket.gethostname()
     inventory = write_inventory(
-        tmp_path / "inv.yaml", {"node-a": destructive_host(tmp_path, "node-a", flow_entries_for_a_small_gap())}
+        tmp_path / "inv.yaml", {"node-a": destructive_host(tmp_path, "node-a", demand_for_a_small_gap())}
     )
     second = [
         "--inventory",
@@ -262,9 +212,9 @@ def test_two_open_journals_replayed_in_either_order_leave_the_oldest_baseline(
     """Issue 13 item 7: two open journals of one host (the second written with the marker removed by hand,
     as by a version without the guard); each replay compares with the pools the host has now."""
     nr_before = read_pool(GIB_KIB, node=0)
-    journals = {"older": crash_mid_reload(tmp_path, tmp_path / "older", flow_entries_for_a_small_gap())}
+    journals = {"older": crash_mid_reload(tmp_path, tmp_path / "older", demand_for_a_small_gap())}
     os.unlink(MARKER_PATH)
-    journals["newer"] = crash_mid_reload(tmp_path, tmp_path / "newer", flow_entries_for_a_small_gap())
+    journals["newer"] = crash_mid_reload(tmp_path, tmp_path / "newer", demand_for_a_small_gap())
     assert read_pool(GIB_KIB, node=0) == nr_before - 2
     said = {}
     for name in order:

@@ -8,8 +8,10 @@ SIGINT/SIGTERM/SIGHUP stops it; :mod:`~vrouter_preflight.remediation.rollback`,
 which runs however the forward path ended (a failed check, a timeout, a
 signal, a dropped connection, any exception) with signals only noted; and
 the close: once the pools read back as found, the host marker is removed
-and the journal closed. A shortfall, a host that stays unreachable or a
-marker that cannot be removed leave the journal OPEN for
+and the journal closed -- after a dropped connection on a fresh one, also
+when nothing was changed yet (a host merely claimed is not left held). A
+shortfall, a host that stays unreachable or a marker that cannot be
+removed leave the journal OPEN for
 ``--rollback-journal`` (:mod:`~vrouter_preflight.remediation.replay`).
 
 ``changed`` in the outcome comes from the journal: True as soon as a
@@ -136,6 +138,8 @@ def run_remediation(
         )
         if progress.recorded or journal.changed:
             rollback.run()
+        elif progress.claim_sent and progress.unreachable is not None:
+            rollback.reconnect()  # nothing to put back, but the host marker must go for the journal to close
         message, ok = _finish(spec, plan, journal, progress, rollback.transport)
         progress.warnings += [
             f"{name} received during the rollback: noted, the rollback went on" for name in guard.noted
