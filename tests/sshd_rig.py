@@ -144,6 +144,10 @@ class SshdServer:
         """Kill the listener and every session it spawned, so the port is closed; safe twice."""
         if self._process is None:
             return
+        if self._process.poll() is None:
+            # Freeze the listener first: a client reconnecting between the sessions' kill and the
+            # listener's would get a session that outlives the stop.
+            os.kill(self._process.pid, signal.SIGSTOP)
         self.kill_sessions()
         process, self._process = self._process, None
         if process.poll() is None:
