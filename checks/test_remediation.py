@@ -15,9 +15,8 @@ from vrouter_preflight.contiguity import ZoneSupply
 from vrouter_preflight.demand import VrouterDemand
 from vrouter_preflight.facts.sizes import GIB_KIB
 from vrouter_preflight.fleet import HostUnderTest
-from vrouter_preflight.remediation import open_journal, plan_remediation, run_remediation
+from vrouter_preflight.remediation import RemediationInterrupted, open_journal, plan_remediation, run_remediation
 from vrouter_preflight.remediation.deployments import VrouterOperations
-from vrouter_preflight.transport import open_transport
 from vrouter_preflight.wiring.allure_attach import figure_step
 from vrouter_preflight.wiring.destructive import destructive_mode, journal_dir, rollout_of
 from vrouter_preflight.wiring.items import check
@@ -54,15 +53,19 @@ def test_remediation(
             rollout.finish(host.name, ok=False, reason=plan.problem or "no feasible plan")
             verdict.conclude(False, f"cannot remediate, nothing changed: {plan.problem}")
         journal = open_journal(journal_dir(request.config), host.spec, plan)
-        outcome = run_remediation(
-            host.spec,
-            host.transport,
-            plan,
-            journal,
-            step=figure_step,
-            transport_factory=lambda: open_transport(host.spec),
-        )
-        rollout.finish(host.name, ok=outcome.ok, reason=outcome.message)
+        try:
+            outcome = run_remediation(
+                host.spec,
+                host.transport,
+                plan,
+                journal,
+                step=figure_step,
+            )
+        except RemediationInterrupted as stopped:
+            # The rollback has run: report this host like any other, then stop the session (exit 2).
+            outcome = stopped.outcome
+            request.session.shouldstop = f"{host.name}: the destructive stage was interrupted by {outcome.interrupted}"
+        rollout.finish(host.name, ok=outcome.ok and outcome.interrupted is None, reason=outcome.message)
     details = {
         "changed": outcome.changed,
         "released": {str(node): pages for node, pages in outcome.released.items()},
@@ -72,8 +75,10 @@ def test_remediation(
         "journal": outcome.journal_path,
         "journal_closed": outcome.journal_closed,
         "warnings": list(outcome.warnings),
+        "interrupted": outcome.interrupted,
     }
     verdict.item.user_properties.append(("details", details))
     verdict.attach_json("remediation outcome", details)
     warnings = f" (warning: {'; '.join(outcome.warnings)})" if outcome.warnings else ""
-    verdict.conclude(outcome.ok, outcome.message + warnings)
+    stopped_by = f" (the run was stopped by {outcome.interrupted})" if outcome.interrupted else ""
+    verdict.conclude(outcome.ok and not outcome.interrupted, outcome.message + warnings + stopped_by)

@@ -227,14 +227,13 @@ def replay_said(result: subprocess.CompletedProcess[str], journal: Path) -> str:
     return f"said nothing about it: {result.stdout[-300:]} {result.stderr[-300:]}"
 
 
-def run_said(cell_dir: Path) -> str:
-    """The faulted run's remediation message (empty when it wrote none: killed, or interrupted)."""
+def remediation_entry(cell_dir: Path) -> dict[str, Any]:
+    """The faulted run's remediation entry in its summary (empty when it wrote none: killed)."""
     try:
         summary = json.loads((cell_dir / "summary.json").read_text())
     except FileNotFoundError:
-        return ""
-    entry: dict[str, Any] = next((c for c in summary["hosts"]["node-a"]["checks"] if c["id"] == "remediation"), {})
-    return str(entry.get("message", ""))
+        return {}
+    return next((c for c in summary["hosts"]["node-a"]["checks"] if c["id"] == "remediation"), {})
 
 
 def fault_showed(fault: str, step: Step, run_rc: int | None, output: str) -> bool:
@@ -242,7 +241,7 @@ def fault_showed(fault: str, step: Step, run_rc: int | None, output: str) -> boo
     if fault == "kill -9":
         return run_rc == -signal.SIGKILL
     if fault == "SIGTERM":  # a signal during the rollback is only noted: the run stops after it
-        return run_rc == pytest.ExitCode.INTERRUPTED and "RemediationInterrupted" in output
+        return run_rc == pytest.ExitCode.INTERRUPTED and "interrupted by SIGTERM" in output
     if fault == "ssh cut":
         return "connection lost" in output
     return step.name == "restore" or any(w in output for w in ("timed out", "did not finish", "not healthy"))
@@ -375,7 +374,10 @@ def faulted_run(cell: Cell, fault: str, step: Step, attempt_dir: Path, over_ssh:
     cell.landed = landed_step(sighting.last_event, cell.command)
     cell.run_seconds = round(time.monotonic() - started, 1)
     cell.run_rc = run.returncode
-    cell.run_said = run_said(attempt_dir)[:400]
+    entry = remediation_entry(attempt_dir)
+    cell.run_said = str(entry.get("message", ""))[:400]
+    if fault == "SIGTERM":  # the host is reported like any other, its rollback done, before the run stops
+        assert entry.get("interrupted") == "SIGTERM" and entry.get("outcome") == "failed", entry
     cell.after_run = journal_state(journal)
     cell.pages_out = nr_before - read_pool(GIB_KIB, node=0)
     output = (attempt_dir / "run.log").read_text(errors="replace")

@@ -23,7 +23,6 @@ from vrouter_preflight.fleet import HostUnderTest
 from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.remediation import RemediationPlan, StepHook, open_journal, plan_remediation, run_remediation
 from vrouter_preflight.remediation.deployments import VrouterOperations
-from vrouter_preflight.transport import open_transport
 
 FreeBlocks = dict[str, dict[str, list[int]]]
 
@@ -160,7 +159,6 @@ def run_cycles(
             plan,
             journal,
             step=step,
-            transport_factory=lambda: open_transport(host.spec),
         )
         facts = read_host(host)
         record = CycleRecord(
