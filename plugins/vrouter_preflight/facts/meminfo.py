@@ -126,7 +126,7 @@ def parse_node_meminfo(text: str, source: str) -> NodeMemInfo:
         match = _NODE_PREFIX.match(line)
         if match is None:
             raise FactParseError(source, line_no, "expected 'Node N Key: value'", line)
-        line_node = int(match["node"])
+        line_node = parse_count(match["node"], source, line_no, line, "node number")
         if node is not None and line_node != node:
             raise FactParseError(source, line_no, f"node {line_node} differs from node {node} on line 1", line)
         node = line_node
