@@ -33,7 +33,9 @@ def touch(value: object, depth: int = 0) -> None:
                 touch(getattr(value, name), depth + 1)
 
 
-def result_or_own_error(call: Callable[[], object], own: type[BaseException]) -> tuple[object, BaseException | None]:
+def result_or_own_error(
+    call: Callable[[], object], own: type[BaseException] | tuple[type[BaseException], ...]
+) -> tuple[object, BaseException | None]:
     """``(result, None)``, or ``(None, error)`` when ``call`` raised ``own``; any other exception propagates.
 
     >>> result_or_own_error(lambda: int("x"), ValueError)[1].__class__.__name__
