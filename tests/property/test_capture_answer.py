@@ -23,7 +23,7 @@ BOUNDARY = new_boundary()
 MESSAGE_LIMIT = 2000
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def real_answer(compress_above: int) -> str:
     """This machine's answer to the capture script (``compress_above`` 0: compressed)."""
     script = build_capture_script(FACT_SOURCES, BOUNDARY, compress_above=compress_above)
