@@ -73,11 +73,21 @@ PARSERS = (
         parse_buddyinfo,
         tuple(corpus_texts("buddyinfo")),
         # Both were ValueError (Python's 4,300-digit limit): a count and a node number of 5,000 digits.
-        (f"Node 0, zone Normal 1 {HUGE}\n", f"Node {HUGE}, zone Normal 1 2\n"),
+        # A row of 400,000 columns: free_pages cost seconds (n**2 bits); at most 64 order columns now.
+        (f"Node 0, zone Normal 1 {HUGE}\n", f"Node {HUGE}, zone Normal 1 2\n", "Node 0, zone Normal" + " 7" * 400_000),
     ),
     FactParser("zoneinfo", parse_zoneinfo, tuple(corpus_texts("zoneinfo")), (f"Node {HUGE}, zone DMA\n",)),
     FactParser(
-        "pagetypeinfo", parse_pagetypeinfo, tuple(corpus_texts("pagetypeinfo")), (f"Page block order: {HUGE}\n",)
+        "pagetypeinfo",
+        parse_pagetypeinfo,
+        tuple(corpus_texts("pagetypeinfo")),
+        # 2**order was computed to compare it with 'Pages per block': MemoryError for an order of 2**64,
+        # 8 s for 41211914353 (found by the long profile).
+        (
+            f"Page block order: {HUGE}\n",
+            "Page block order: 18446744073709551616\nPages per block:  1024\n",
+            "Page block order: 41211914353\nPages per block:  1024\n",
+        ),
     ),
     FactParser("meminfo", parse_meminfo, tuple(corpus_texts("meminfo")), (f"MemTotal: {HUGE} kB\n",)),
     FactParser(

@@ -15,6 +15,9 @@ _COUNT = re.compile(r"[0-9]+")
 #: The most digits a number the kernel prints can have (2**64 - 1 has 20); more is a broken file, and
 #: Python refuses to convert strings of more than 4,300 digits with a ValueError of its own.
 MAX_DIGITS = 20
+#: The most order columns a buddyinfo or pagetypeinfo row can have: an order of 64 would be 2**64 pages.
+#: A row of 400,000 columns made ``free_pages`` (sum of ``count << order``) cost seconds, growing as n**2.
+MAX_ORDERS = 64
 _NODE_ZONE = re.compile(r"Node\s+(?P<node>[0-9]+),\s+zone\s+(?P<zone>[^\s,]+)")
 
 
