@@ -121,15 +121,19 @@ def _write(text: str, name: str = "inventory.yaml") -> Path:
     return path
 
 
-def check_loads_or_names_the_file(path: Path) -> None:
-    """The property: an inventory whose hosts can all be read, or one InventoryError naming the file."""
+def check_loads_or_names_the_file(path: Path, at_fault: Path | None = None) -> None:
+    """The property: an inventory whose hosts can all be read, or one InventoryError naming the file.
+
+    ``at_fault`` is the file the message may name instead (a group_vars file beside the inventory).
+    """
     result, error = result_or_own_error(lambda: load_inventory(path), InventoryError)
     touch(result)
     if error is not None:
         message = str(error)
-        assert message.startswith(f"{path}: "), message
+        named = next((file for file in (path, at_fault) if file and message.startswith(f"{file}: ")), None)
+        assert named is not None, message
         assert "\n" not in message, message
-        said = len(message) - len(f"{path}: ")
+        said = len(message) - len(f"{named}: ")
         assert said <= MAX_MESSAGE, f"{said} characters after the file's name: {message[:200]}"
 
 
@@ -195,6 +199,26 @@ def test_ansible_list_json_inventories_load_or_name_the_file(text: str) -> None:
 @given(text=mutated(TF) | random_text())
 def test_tf_instances_load_or_name_the_file(text: str) -> None:
     check_loads_or_names_the_file(_write(text, "instances.yaml"))
+
+
+VARS_FILES = _operator_samples(
+    "ansible/synthetic-dir/group_vars/all.yml",
+    "ansible/synthetic-dir/group_vars/dpdk.yaml",
+    "ansible/synthetic-dir/group_vars/compute/00-login.yml",
+    "ansible/synthetic-dir/host_vars/compute01.json",
+)
+
+
+@given(text=mutated(VARS_FILES) | random_text(), where=st.sampled_from(("group_vars/all.yml", "host_vars/c0.yml")))
+@example(text="ansible_port: " + "9" * 5000 + "\n", where="group_vars/all.yml")
+@example(text="ansible_host: " + "a" * 200_000 + "\n", where="host_vars/c0.yml")
+def test_group_and_host_vars_load_or_name_their_file(text: str, where: str) -> None:
+    """An INI inventory with a damaged group_vars/ or host_vars/ file: hosts, or InventoryError naming either."""
+    path = _write("[compute]\nc0\nc1 ansible_port=2222\n", "hosts")
+    vars_file = path.parent / where
+    vars_file.parent.mkdir()
+    vars_file.write_text(text, encoding="utf-8", errors="surrogateescape")
+    check_loads_or_names_the_file(path, at_fault=vars_file)
 
 
 KOLLA = read_operator_inventory(INVENTORIES / "ansible" / "kolla-multinode" / "multinode")
