@@ -89,7 +89,12 @@ PARSERS = (
             "Page block order: 41211914353\nPages per block:  1024\n",
         ),
     ),
-    FactParser("meminfo", parse_meminfo, tuple(corpus_texts("meminfo")), (f"MemTotal: {HUGE} kB\n",)),
+    FactParser(
+        "meminfo",
+        parse_meminfo,
+        tuple(corpus_texts("meminfo")),
+        (f"MemTotal: {HUGE} kB\n", f"MemTotal: 1 kB{HUGE}\n"),  # the unit was quoted whole (found by the long profile)
+    ),
     FactParser(
         "node-meminfo", parse_node_meminfo, tuple(corpus_texts("node-meminfo")), (f"Node {HUGE} MemTotal: 1 kB\n",)
     ),

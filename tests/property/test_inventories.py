@@ -179,6 +179,10 @@ TF = _operator_samples("tf/instances.yaml", "tf/synthetic-dpdk.instances.yaml", 
 @example(text="[compute]\ncompute[01:99999999999999]\n")
 @example(text="[compute]\nc0 ansible_port=99999999999999999999\n")
 @example(text="[a:children]\nb\n[b:children]\na\n")
+# Found by the long profile: a 5,000-character word quoted whole; ranges of '²' or 5,000 digits (int() refused them).
+@example(text="0 " + "9" * 5000 + "\n")
+@example(text="[compute]\nc[1:3:²]\nd[1:" + "9" * 5000 + "]\n")
+@example(text="[compute]\nc0 ansible_port=²\n")
 @example(text="9" * 5000 + "\n")  # the refusal quoted the 5,000-character name whole in its --limit hint
 def test_ansible_ini_inventories_load_or_name_the_file(text: str) -> None:
     check_loads_or_names_the_file(_write(text, "hosts"))
@@ -186,6 +190,9 @@ def test_ansible_ini_inventories_load_or_name_the_file(text: str) -> None:
 
 @given(text=mutated(ANSIBLE_YAML) | random_text())
 @example(text="all:\n  children:\n    a: {children: {b: {children: {a: {}}}}}\n")
+@example(
+    text="all:\n  hosts:\n    c0: {ansible_port: '" + "9" * 5000 + "'}\n"
+)  # was ValueError (found by the long profile)
 def test_ansible_yaml_inventories_load_or_name_the_file(text: str) -> None:
     check_loads_or_names_the_file(_write(text, "inventory.yml"))
 

@@ -94,7 +94,7 @@ def _parse_value_lines(lines: list[tuple[int, str, str]], source: str) -> tuple[
             raise FactParseError(source, line_no, "expected 'Key: value [kB]'", line)
         key, unit = match["key"], match["unit"] or ""
         if unit not in ("", KIB_UNIT):
-            raise FactParseError(source, line_no, f"unknown unit {unit!r}", line)
+            raise FactParseError(source, line_no, f"unknown unit {unit[:40]!r}", line)
         if key in values:
             raise FactParseError(source, line_no, f"{key} appears twice", line)
         values[key] = parse_count(match["value"], source, line_no, line, key)
