@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vrouter_preflight.facts.errors import FactParseError
-from vrouter_preflight.facts.lines import numbered_lines, parse_counts, split_node_zone
+from vrouter_preflight.facts.lines import MAX_ORDERS, numbered_lines, parse_counts, split_node_zone
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,8 @@ def parse_buddyinfo(text: str, source: str = "/proc/buddyinfo") -> BuddyInfo:
         counts = parse_counts(rest.split(), source, line_no, line)
         if not counts:
             raise FactParseError(source, line_no, "no counts after the zone name", line)
+        if len(counts) > MAX_ORDERS:
+            raise FactParseError(source, line_no, f"{len(counts)} order columns, more than {MAX_ORDERS}", line)
         if zones and len(counts) != len(zones[0].free_blocks):
             raise FactParseError(
                 source, line_no, f"expected {len(zones[0].free_blocks)} counts, got {len(counts)}", line

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from vrouter_preflight.facts.errors import FactParseError
+from vrouter_preflight.facts.lines import parse_count
 from vrouter_preflight.facts.sizes import hugepage_dir_size_kib
 from vrouter_preflight.facts.values import parse_count_value
 
@@ -145,7 +146,7 @@ def parse_hugepage_sysfs(files: Mapping[str, str]) -> HugepagePools:
             size_kib = hugepage_dir_size_kib(match["dir"])
         except ValueError as error:
             raise FactParseError(path, None, str(error)) from None
-        node = None if match["node"] is None else int(match["node"])
+        node = None if match["node"] is None else parse_count(match["node"], path, None, None, "node number")
         pool = pools.setdefault((node, size_kib), HugepagePool(size_kib, node, None, None, None))
         field_name = POOL_FILES.get(match["file"])
         if field_name is not None:

@@ -12,6 +12,12 @@ from collections.abc import Iterator, Sequence
 from vrouter_preflight.facts.errors import FactParseError
 
 _COUNT = re.compile(r"[0-9]+")
+#: The most digits a number the kernel prints can have (2**64 - 1 has 20); more is a broken file, and
+#: Python refuses to convert strings of more than 4,300 digits with a ValueError of its own.
+MAX_DIGITS = 20
+#: The most order columns a buddyinfo or pagetypeinfo row can have: an order of 64 would be 2**64 pages.
+#: A row of 400,000 columns made ``free_pages`` (sum of ``count << order``) cost seconds, growing as n**2.
+MAX_ORDERS = 64
 _NODE_ZONE = re.compile(r"Node\s+(?P<node>[0-9]+),\s+zone\s+(?P<zone>[^\s,]+)")
 
 
@@ -41,8 +47,31 @@ def parse_count(token: str, source: str, line_no: int | None, line: str | None, 
     vrouter_preflight.facts.errors.FactParseError: /proc/buddyinfo line 3: order-2 count is not a number: '1x':...
     """
     if _COUNT.fullmatch(token) is None:
-        raise FactParseError(source, line_no, f"{what} is not a number: {token!r}", line)
-    return int(token)
+        raise FactParseError(source, line_no, f"{what} is not a number: {token[:40]!r}", line)
+    return int(_bounded_digits(token, source, line_no, line, what))
+
+
+def _bounded_digits(digits: str, source: str, line_no: int | None, line: str | None, what: str) -> str:
+    """``digits`` when it has at most :data:`MAX_DIGITS` digits (a sign aside), else FactParseError.
+
+    >>> _bounded_digits("9" * 21, "/proc/x", 1, "...", "count")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.facts.errors.FactParseError: /proc/x line 1: count has 21 digits, more than 64 bits hold...
+    """
+    count = len(digits.lstrip("+-"))
+    if count > MAX_DIGITS:
+        raise FactParseError(source, line_no, f"{what} has {count} digits, more than 64 bits hold ({MAX_DIGITS})", line)
+    return digits
+
+
+def parse_signed(token: str, source: str, line_no: int | None, line: str | None, what: str = "integer") -> int:
+    """An integer token that may carry a ``-`` sign (some sysctls are ``-1``), at most MAX_DIGITS digits.
+
+    >>> parse_signed("-1", "/proc/sys/vm/x", 1, "-1")
+    -1
+    """
+    return int(_bounded_digits(token, source, line_no, line, what))
 
 
 def parse_counts(tokens: Sequence[str], source: str, line_no: int, line: str) -> tuple[int, ...]:
@@ -70,4 +99,5 @@ def split_node_zone(line: str, source: str, line_no: int) -> tuple[int, str, str
     match = _NODE_ZONE.match(line)
     if match is None:
         raise FactParseError(source, line_no, "expected 'Node N, zone NAME'", line)
-    return int(match["node"]), match["zone"], line[match.end() :]
+    node = parse_count(match["node"], source, line_no, line, "node number")
+    return node, match["zone"], line[match.end() :]

@@ -94,7 +94,7 @@ def _parse_value_lines(lines: list[tuple[int, str, str]], source: str) -> tuple[
             raise FactParseError(source, line_no, "expected 'Key: value [kB]'", line)
         key, unit = match["key"], match["unit"] or ""
         if unit not in ("", KIB_UNIT):
-            raise FactParseError(source, line_no, f"unknown unit {unit!r}", line)
+            raise FactParseError(source, line_no, f"unknown unit {unit[:40]!r}", line)
         if key in values:
             raise FactParseError(source, line_no, f"{key} appears twice", line)
         values[key] = parse_count(match["value"], source, line_no, line, key)
@@ -126,7 +126,7 @@ def parse_node_meminfo(text: str, source: str) -> NodeMemInfo:
         match = _NODE_PREFIX.match(line)
         if match is None:
             raise FactParseError(source, line_no, "expected 'Node N Key: value'", line)
-        line_node = int(match["node"])
+        line_node = parse_count(match["node"], source, line_no, line, "node number")
         if node is not None and line_node != node:
             raise FactParseError(source, line_no, f"node {line_node} differs from node {node} on line 1", line)
         node = line_node

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from vrouter_preflight.facts.errors import FactParseError
-from vrouter_preflight.facts.lines import numbered_lines, parse_count, parse_counts, split_node_zone
+from vrouter_preflight.facts.lines import MAX_ORDERS, numbered_lines, parse_count, parse_counts, split_node_zone
 
 _PAGE_BLOCK_ORDER = re.compile(r"Page block order:\s*(?P<value>\S+)\s*")
 _PAGES_PER_BLOCK = re.compile(r"Pages per block:\s*(?P<value>\S+)\s*")
@@ -194,6 +194,8 @@ class _Parser:
         orders = parse_counts(line[len(_FREE_HEADER) :].split(), self.source, line_no, line)
         if not orders or orders != tuple(range(len(orders))):
             raise FactParseError(self.source, line_no, "orders must count up from 0", line)
+        if len(orders) > MAX_ORDERS:
+            raise FactParseError(self.source, line_no, f"{len(orders)} orders, more than {MAX_ORDERS}", line)
         if self.orders is not None and self.orders != len(orders):
             raise FactParseError(self.source, line_no, f"{len(orders)} orders differ from earlier {self.orders}", line)
         self.orders = len(orders)
@@ -243,7 +245,8 @@ class _Parser:
     def result(self) -> PageTypeInfo:
         if self.page_block_order is None or self.pages_per_block is None:
             raise FactParseError(self.source, None, "missing 'Page block order' or 'Pages per block'")
-        if self.pages_per_block != 1 << self.page_block_order:
+        blocks = self.pages_per_block  # 2**order, compared without computing 2**order (an order of 2**64)
+        if blocks & (blocks - 1) or blocks.bit_length() - 1 != self.page_block_order:
             raise FactParseError(
                 self.source,
                 None,

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 from vrouter_preflight.facts.errors import FactParseError
-from vrouter_preflight.facts.lines import parse_count
+from vrouter_preflight.facts.lines import parse_count, parse_signed
 
 _SIGNED = re.compile(r"-?[0-9]+")
+#: The most ids a kernel list can name: CPU ids stop below NR_CPUS (at most 8,192), node ids below 1,024.
+MAX_LIST_IDS = 1 << 16
 
 
 def _single_line(text: str, source: str) -> str:
@@ -33,7 +35,7 @@ def parse_int_value(text: str, source: str) -> int:
     line = _single_line(text, source)
     if _SIGNED.fullmatch(line.strip()) is None:
         raise FactParseError(source, 1, "expected one integer", line)
-    return int(line)
+    return parse_signed(line.strip(), source, 1, line)
 
 
 def parse_count_value(text: str, source: str) -> int:
@@ -58,8 +60,8 @@ def parse_int_vector(text: str, source: str) -> tuple[int, ...]:
         raise FactParseError(source, 1, "expected at least one integer", line)
     for token in tokens:
         if _SIGNED.fullmatch(token) is None:
-            raise FactParseError(source, 1, f"not an integer: {token!r}", line)
-    return tuple(int(token) for token in tokens)
+            raise FactParseError(source, 1, f"not an integer: {token[:40]!r}", line)
+    return tuple(parse_signed(token, source, 1, line) for token in tokens)
 
 
 def parse_id_list(text: str, source: str) -> tuple[int, ...]:
@@ -72,6 +74,11 @@ def parse_id_list(text: str, source: str) -> tuple[int, ...]:
     (0, 1, 2, 3, 8, 10, 11)
     >>> parse_id_list("\\n", "/sys/devices/system/node/has_cpu")
     ()
+    >>> parse_id_list("0-99999999999999\\n", "/sys/devices/system/node/online")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.facts.errors.FactParseError: /sys/devices/system/node/online line 1: range '0-99999999999999' \
+names more than 65536 ids...
     """
     line = _single_line(text, source)
     body = line.strip()
@@ -83,6 +90,8 @@ def parse_id_list(text: str, source: str) -> tuple[int, ...]:
         first = parse_count(first_text, source, 1, line, "list entry")
         last = parse_count(last_text, source, 1, line, "range end") if dash else first
         if last < first:
-            raise FactParseError(source, 1, f"range {part!r} runs backwards", line)
+            raise FactParseError(source, 1, f"range {part[:60]!r} runs backwards", line)
+        if last - first >= MAX_LIST_IDS - len(ids):
+            raise FactParseError(source, 1, f"range {part[:60]!r} names more than {MAX_LIST_IDS} ids", line)
         ids.update(range(first, last + 1))
     return tuple(sorted(ids))

@@ -137,7 +137,7 @@ def parse_jump(text: str) -> JumpHost:
     else:
         address, port_text = rest, None  # a bare IPv6 address has no port
     if port_text is not None:
-        if not port_text.isdigit() or len(port_text) > 5:
+        if not port_text.isascii() or not port_text.isdigit() or len(port_text) > 5:
             raise ValueError(f"expected a port number after ':' in {shown(text)}, got {shown(port_text)}")
         port = int(port_text)
         if not 1 <= port <= 65535:

@@ -85,13 +85,15 @@ def select_inventory_hosts(
         chosen &= wanted
         if not chosen:
             raise InventoryError(
-                f"{source}: --hosts {','.join(sorted(wanted))[:200]} and --limit {limit!r} have no host in common"
+                f"{source}: --hosts {','.join(sorted(wanted))[:200]} and --limit {limit!r:.200} have no host in common"
             )
     refused = [name for name in names if name in chosen and name in (unsafe or {})]
     if refused:
         first = refused[0]
+        # A name of thousands of characters is left out by its start (the whole name made the message as long).
+        left_out = first if len(first) <= 80 else first[:60] + "*"
         raise InventoryError(
-            f"{source}: host {shown(first)}: {(unsafe or {})[first]}; leave it out with --limit 'all,!{first}'"
+            f"{source}: host {shown(first)}: {(unsafe or {})[first]}; leave it out with --limit 'all,!{left_out}'"
             + (f" ({len(refused) - 1} more such hosts)" if len(refused) > 1 else "")
         )
     return tuple(specs[name] for name in names if name in chosen)

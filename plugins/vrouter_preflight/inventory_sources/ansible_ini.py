@@ -134,7 +134,7 @@ class _IniReader:
         for word in words[1:]:
             key, sep, value = word.partition("=")
             if not sep:
-                raise self.fail(f"expected key=value after the host name, got {word!r}")
+                raise self.fail(f"expected key=value after the host name, got {word[:100]!r}")
             variables.append((key, ini_value(value)))
         for name in names:
             self.builder.add_host(name, self.group, port)

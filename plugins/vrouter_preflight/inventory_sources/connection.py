@@ -236,8 +236,8 @@ def _port(value: object) -> int | None:
         return None
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 5:
+        number = int(value.strip())  # isdigit alone takes '²' and 5,000 digits, which int() refuses
     else:
         return None
     return number if 1 <= number <= 65535 else None

@@ -52,33 +52,42 @@ def split_port(entry: str) -> tuple[str, int | None]:
     return entry, None
 
 
+def _is_number(text: str) -> bool:
+    """ASCII digits, at most 18 of them (``str.isdigit`` also takes '²', which ``int`` refuses).
+
+    >>> _is_number("07"), _is_number("²"), _is_number("9" * 19)
+    (True, False, False)
+    """
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def _one_range(body: str, entry: str) -> list[str]:
     bounds = body.split(":")
     if len(bounds) not in (2, 3):
-        raise ValueError(f"range [{body}] in {entry!r} must be [begin:end] or [begin:end:step]")
+        raise ValueError(f"range [{body[:60]}] in {entry[:100]!r} must be [begin:end] or [begin:end:step]")
     begin, end = bounds[0] or "0", bounds[1]
     step_text = bounds[2] if len(bounds) == 3 else "1"
     if not end:
-        raise ValueError(f"range [{body}] in {entry!r} has no end")
-    if not step_text.isdigit() or int(step_text) == 0:
-        raise ValueError(f"range [{body}] in {entry!r}: the step must be a positive integer")
+        raise ValueError(f"range [{body[:60]}] in {entry[:100]!r} has no end")
+    if not _is_number(step_text) or int(step_text) == 0:
+        raise ValueError(f"range [{body[:60]}] in {entry[:100]!r}: the step must be a positive integer")
     step = int(step_text)
     letters = string.ascii_letters
     if len(begin) == 1 and len(end) == 1 and begin in letters and end in letters:
         first, last = letters.index(begin), letters.index(end)
         if first > last:
-            raise ValueError(f"range [{body}] in {entry!r} must have begin <= end")
+            raise ValueError(f"range [{body[:60]}] in {entry[:100]!r} must have begin <= end")
         return list(letters[first : last + 1 : step])
-    if not (begin.isdigit() and end.isdigit()):
-        raise ValueError(f"range [{body}] in {entry!r}: expected numbers or single letters")
+    if not (_is_number(begin) and _is_number(end)):
+        raise ValueError(f"range [{body[:60]}] in {entry[:100]!r}: expected numbers or single letters")
     width = len(begin) if begin.startswith("0") and len(begin) > 1 else 0
     if width and len(end) != width:
-        raise ValueError(f"range [{body}] in {entry!r}: a zero-padded begin needs an end of the same width")
+        raise ValueError(f"range [{body[:60]}] in {entry[:100]!r}: a zero-padded begin needs an end of the same width")
     count = (int(end) - int(begin)) // step + 1
     if count <= 0:
-        raise ValueError(f"range [{body}] in {entry!r} makes no host (begin > end)")
+        raise ValueError(f"range [{body[:60]}] in {entry[:100]!r} makes no host (begin > end)")
     if count > MAX_EXPANSION:
-        raise ValueError(f"range [{body}] in {entry!r} makes {count} hosts, more than {MAX_EXPANSION}")
+        raise ValueError(f"range [{body[:60]}] in {entry[:100]!r} makes {count} hosts, more than {MAX_EXPANSION}")
     return [str(number).zfill(width) for number in range(int(begin), int(end) + 1, step)]
 
 
@@ -99,14 +108,14 @@ def expand_ranges(entry: str, limit: int = MAX_EXPANSION) -> list[str]:
         return [entry]
     close_at = entry.find("]", open_at)
     if close_at < 0:
-        raise ValueError(f"unclosed '[' in {entry!r}")
+        raise ValueError(f"unclosed '[' in {entry[:100]!r}")
     head, body, tail = entry[:open_at], entry[open_at + 1 : close_at], entry[close_at + 1 :]
     names: list[str] = []
     for middle in _one_range(body, entry):
         for name in expand_ranges(head + middle + tail, limit):
             names.append(name)
             if len(names) > limit:
-                raise ValueError(f"{entry!r} makes more than {limit} hosts")
+                raise ValueError(f"{entry[:100]!r} makes more than {limit} hosts")
     return names
 
 

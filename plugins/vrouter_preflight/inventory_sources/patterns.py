@@ -161,7 +161,10 @@ def _matches(expression: str, universe: PatternUniverse, raw: str) -> list[str]:
 
 
 def _term_hosts(term: str, universe: PatternUniverse, raw: str) -> list[str]:
-    expression, subscript = _subscript(term)
+    try:
+        expression, subscript = _subscript(term)
+    except ValueError:  # more digits than Python converts (4,300)
+        raise PatternError(f"--limit {raw[:80]!r}: {term[:80]!r} has a subscript that is not a host number") from None
     if expression == "*":
         expression = ALL
     hosts = list(universe.group_hosts.get(ALL, universe.hosts)) if expression == ALL else []

@@ -80,12 +80,14 @@ def parse_marker(text: str) -> HostMarker | None:
     '?'
     >>> parse_marker("garbage") is None
     True
+    >>> len(parse_marker("run=" + "x" * 4000 + "\\x1b[2J").run)
+    1024
     """
     values: dict[str, str] = {}
     for line in text[:MARKER_READ_BYTES].splitlines():
         key, sep, value = line.partition("=")
         if sep and key in _FIELDS and key not in values:
-            values[key] = value.strip()
+            values[key] = _clean(value.strip())
     if not values.get("run"):
         return None
     return HostMarker(*(values.get(key) or "?" for key in _FIELDS))

@@ -31,6 +31,8 @@ from vrouter_preflight.transport.local_files import MIB, LocalFileError, read_lo
 from vrouter_preflight.transport.ssh_config_index import SshConfigIndex
 
 DEFAULT_PORT = 22
+#: The longest ssh_config ``ConnectTimeout`` taken (the inventory's ``connect_timeout`` allows as much).
+MAX_CONNECT_TIMEOUT = 600.0
 #: The largest ssh_config read (a generated config with a block per host stays far below).
 SSH_CONFIG_LIMIT = 16 * MIB
 #: Keys OpenSSH tries when nothing names one (those that exist are used).
@@ -244,15 +246,23 @@ def host_key_policy_from_config(value: str | None) -> HostKeyPolicy | None:
 def connect_timeout_from_config(value: str | None) -> float | None:
     """An ssh_config ``ConnectTimeout`` (whole seconds) as a float; ``None`` when unset or not positive.
 
+    More than :data:`MAX_CONNECT_TIMEOUT` (``1e400`` reads as infinity, which no socket takes) is an error.
+
     >>> connect_timeout_from_config("3"), connect_timeout_from_config("0"), connect_timeout_from_config(None)
     (3.0, None, None)
+    >>> connect_timeout_from_config("1e400")
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.transport.ssh_options.SshConfigError: ConnectTimeout: expected at most 600 seconds, got '1e400'
     """
     if value is None:
         return None
     try:
         seconds = float(value)
     except ValueError:
-        raise SshConfigError(f"ConnectTimeout: expected a number of seconds, got {value!r}") from None
+        raise SshConfigError(f"ConnectTimeout: expected a number of seconds, got {value[:40]!r}") from None
+    if seconds > MAX_CONNECT_TIMEOUT:
+        raise SshConfigError(f"ConnectTimeout: expected at most {MAX_CONNECT_TIMEOUT:.0f} seconds, got {value[:40]!r}")
     return seconds if seconds > 0 else None
 
 
@@ -428,7 +438,9 @@ def _endpoint(
         try:
             port = int(entry.get("port", DEFAULT_PORT))
         except ValueError:
-            raise SshConfigError(f"bad Port {entry.get('port')!r} for host {alias}") from None
+            port = 0
+        if not 1 <= port <= 65535:
+            raise SshConfigError(f"bad Port {str(entry.get('port'))[:40]!r} for host {alias}: expected 1 to 65535")
     return Endpoint(
         alias=alias,
         hostname=resolved_host,
