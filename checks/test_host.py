@@ -59,7 +59,7 @@ def test_facts_parse(host: HostUnderTest, verdict: Verdict) -> None:
         verdict.attach_text("unavailable facts", unavailable)
     verdict.item.user_properties.append(("unavailable", unavailable))
     missing = [path for path in REQUIRED_FILES if facts.text(path) is None]
-    problems = [f"{path}: {facts.captures[path].status if path in facts.captures else 'absent'}" for path in missing]
+    problems = [facts.why_missing(path) for path in missing]
     problems += [str(error) for error in facts.parse_errors()]
     if problems:
         verdict.conclude(False, "facts unusable: " + "; ".join(problems))

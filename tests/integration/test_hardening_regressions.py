@@ -80,11 +80,6 @@ def _not_a_file(path: Path, kind: str) -> None:
 
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("kind", ["fifo", "directory", "symlink loop"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="facts_parse words a missing required file by its capture status ('/proc/buddyinfo: not-regular') "
-    "while contiguous_blocks says 'not a regular file (fifo)': checks/test_host.py must use facts.why_missing(path)",
-)
 def test_a_fifo_a_directory_or_a_symlink_loop_is_worded_the_same_by_every_check(tmp_path: Path, kind: str) -> None:
     """/proc/buddyinfo, which two checks need, is not a file: both say so in the same words."""
     tree = copy_sosreport(tmp_path)
