@@ -37,6 +37,8 @@ from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
 from vrouter_preflight.errors import InventoryError
+from vrouter_preflight.inventory_sources.errors import SourceError
+from vrouter_preflight.inventory_sources.source_files import read_text
 from vrouter_preflight.inventory_sources.yaml_text import BoundedMerges
 from vrouter_preflight.keys.checks import shown
 
@@ -134,22 +136,14 @@ class _DuplicateKey(Exception):
 
 def _read_text(path: Path, shown_path: str) -> str:
     try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_INVENTORY_BYTES + 1)
-    except FileNotFoundError:
-        raise InventoryError(f"{shown_path}: inventory file not found") from None
-    except IsADirectoryError:
-        raise InventoryError(f"{shown_path}: is a directory, not an inventory file") from None
-    except OSError as exc:
-        raise InventoryError(f"{shown_path}: cannot read inventory: {exc.strerror or exc}") from None
-    if len(data) > MAX_INVENTORY_BYTES:
-        raise InventoryError(
-            f"{shown_path}: larger than {MAX_INVENTORY_BYTES >> 20} MiB; an inventory of 10,000 hosts takes about 0.5"
+        return read_text(
+            path,
+            shown_path,
+            limit=MAX_INVENTORY_BYTES,
+            too_large="an inventory of 10,000 hosts takes about 0.5",
         )
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InventoryError(f"{shown_path}: not UTF-8 text (byte {exc.start})") from None
+    except SourceError as exc:
+        raise InventoryError(str(exc)) from None
 
 
 def read_yaml(path: Path, shown_path: str) -> object:

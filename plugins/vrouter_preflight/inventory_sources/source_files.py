@@ -19,8 +19,10 @@ _SKIPPED_NAMES = frozenset({"group_vars", "host_vars", "vars_plugins"})
 _SKIPPED_SUFFIXES = (".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".orig", ".cfg", ".retry")
 
 
-def read_text(path: Path, shown: str) -> str:
-    """The UTF-8 text of ``path``, at most :data:`MAX_FILE_BYTES`.
+def read_text(
+    path: Path, shown: str, *, limit: int = MAX_FILE_BYTES, too_large: str = "is this really an inventory?"
+) -> str:
+    """The UTF-8 text of ``path``, at most ``limit`` bytes; ``too_large`` ends the message past it.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "hosts"
@@ -32,15 +34,15 @@ def read_text(path: Path, shown: str) -> str:
     """
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+            data = handle.read(limit + 1)
     except FileNotFoundError:
         raise SourceError(f"{shown}: inventory file not found") from None
     except IsADirectoryError:
-        raise SourceError(f"{shown}: is a directory, not a file") from None
+        raise SourceError(f"{shown}: is a directory, not an inventory file") from None
     except OSError as exc:
-        raise SourceError(f"{shown}: cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise SourceError(f"{shown}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; is this really an inventory?")
+        raise SourceError(f"{shown}: cannot read inventory: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise SourceError(f"{shown}: larger than {limit >> 20} MiB; {too_large}")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
