@@ -9,11 +9,14 @@ freeing one 1G page closes the gap (:func:`demand_for_a_small_gap`).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
+
+import pytest
 
 from tests.kernel_pools import usable_order10_supply
 from tests.suite_runs import ROOT, run_suite
@@ -22,12 +25,27 @@ from vrouter_preflight.demand import VrouterOverrides, vrouter_demand, vrouter_s
 from vrouter_preflight.demand.limits import CONTIGUITY_MARGIN, MAX_TABLE_ENTRIES
 from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.inventory import HostSpec
+from vrouter_preflight.remediation import MARKER_PATH
 from vrouter_preflight.transport.local import LocalTransport
 
 STANDINS = ROOT / "tests" / "standins"
 RELOAD_STANDIN = STANDINS / "reload.sh"
 MAX_CONTIGUITY_MARGIN = CONTIGUITY_MARGIN.high
 HEALTH_STANDIN = STANDINS / "health.sh"
+
+
+@pytest.fixture(autouse=True)
+def no_marker_left() -> Iterator[None]:
+    """Autouse in every module that imports it: a test starts with the host unclaimed and leaves it so.
+
+    A host marker left behind fails the test (and is removed for the next one).
+    """
+    assert not os.path.exists(MARKER_PATH), f"a host marker from elsewhere: {Path(MARKER_PATH).read_text()}"
+    yield
+    if os.path.exists(MARKER_PATH):
+        left = Path(MARKER_PATH).read_text()
+        os.unlink(MARKER_PATH)
+        pytest.fail(f"the test left a host marker behind:\n{left}")
 
 
 def demand_for_a_small_gap(extra_blocks: int = 60) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import pytest
 from tests.destructive_runs import (
     demand_for_a_small_gap,
     destructive_host,
+    no_marker_left,  # noqa: F401  (autouse: every test leaves the host unclaimed)
     remediation_of,
     replay,
     start_suite,
@@ -35,17 +35,6 @@ require_kernel_tests()
 pytestmark = pytest.mark.timeout(300)
 
 GIB_KIB = 1048576
-
-
-@pytest.fixture(autouse=True)
-def no_marker_left() -> Iterator[None]:
-    """Every test here leaves the host unclaimed; a marker left behind fails it (and is removed for the next)."""
-    assert not os.path.exists(MARKER_PATH), f"a host marker from elsewhere: {Path(MARKER_PATH).read_text()}"
-    yield
-    if os.path.exists(MARKER_PATH):
-        left = Path(MARKER_PATH).read_text()
-        os.unlink(MARKER_PATH)
-        pytest.fail(f"the test left a host marker behind:\n{left}")
 
 
 def test_plan_prints_commands_and_changes_nothing(two_1g_pages: int, tmp_path: Path) -> None:

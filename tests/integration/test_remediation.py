@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.destructive_runs import no_marker_left  # noqa: F401  (autouse: every run removes its host marker)
 from tests.integration.conftest import SpecFactory
 from tests.kernel_pools import read_pool, require_kernel_tests, usable_order10_supply
 from tests.sshd_rig import SshdServer
@@ -29,7 +30,6 @@ from vrouter_preflight.capture import FACT_SOURCES
 from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.inventory import HostSpec, RemediationSteps, VrouterOverrides
 from vrouter_preflight.remediation import (
-    MARKER_PATH,
     RemediationInterrupted,
     RemediationOutcome,
     RemediationPlan,
@@ -52,17 +52,6 @@ STANDINS = Path(__file__).resolve().parents[1] / "standins"
 RELOAD = STANDINS / "reload.sh"
 HEALTH = STANDINS / "health.sh"
 OpenSsh = Callable[[HostSpec], SshTransport]
-
-
-@pytest.fixture(autouse=True)
-def no_marker_left() -> Iterator[None]:
-    """Every run here removes its host marker; one left behind fails the test (and is removed for the next)."""
-    assert not os.path.exists(MARKER_PATH), f"a host marker from elsewhere: {Path(MARKER_PATH).read_text()}"
-    yield
-    if os.path.exists(MARKER_PATH):
-        left = Path(MARKER_PATH).read_text()
-        os.unlink(MARKER_PATH)
-        pytest.fail(f"the run left its host marker behind:\n{left}")
 
 
 def local_spec(
