@@ -1,8 +1,8 @@
 """The fault matrix of the destructive stage: one record per (fault, step) cell, as JSON and as a markdown table.
 
 tests/integration/test_fault_matrix.py fills one :class:`Cell` per test and, at the end of the
-module, writes ``reports/fault-matrix.json`` (every cell that ran) and, when the whole matrix
-ran, ``docs/fault-matrix.md``.
+module, writes ``reports/fault-matrix.json`` (every cell that ran) and ``reports/fault-matrix.md``
+(``docs/fault-matrix.md`` too with ``VRPF_FAULT_MATRIX_DOC=1`` when the whole matrix ran).
 """
 
 from __future__ import annotations
