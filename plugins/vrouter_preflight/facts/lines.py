@@ -1,6 +1,6 @@
 """How the parsers walk a file and split the pieces every /proc table shares.
 
-Kept in one place: numbering lines, reading an unsigned count, and the
+Kept in one place: numbering lines, telling a plain number, reading an unsigned count, and the
 ``Node N, zone NAME`` prefix of buddyinfo, pagetypeinfo and zoneinfo rows.
 """
 
@@ -19,6 +19,19 @@ MAX_DIGITS = 20
 #: A row of 400,000 columns made ``free_pages`` (sum of ``count << order``) cost seconds, growing as n**2.
 MAX_ORDERS = 64
 _NODE_ZONE = re.compile(r"Node\s+(?P<node>[0-9]+),\s+zone\s+(?P<zone>[^\s,]+)")
+
+
+def is_plain_number(text: str, max_digits: int = MAX_DIGITS) -> bool:
+    """True when ``text`` is 1 to ``max_digits`` ASCII digits, which ``int`` converts.
+
+    ``str.isdigit`` alone also takes '²' and other Unicode digits that ``int`` refuses,
+    and any number of digits; every test of a number read from a file, a command's
+    output or the environment goes through here.
+
+    >>> is_plain_number("042"), is_plain_number("²"), is_plain_number(""), is_plain_number("9" * 21)
+    (True, False, False, False)
+    """
+    return 0 < len(text) <= max_digits and text.isascii() and text.isdigit()
 
 
 def numbered_lines(text: str) -> Iterator[tuple[int, str]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vrouter_preflight.facts.lines import is_plain_number
 from vrouter_preflight.keys.checks import Invalid, describe, list_of, shown
 
 MAX_ADDRESS = 253
@@ -137,7 +138,7 @@ def parse_jump(text: str) -> JumpHost:
     else:
         address, port_text = rest, None  # a bare IPv6 address has no port
     if port_text is not None:
-        if not port_text.isascii() or not port_text.isdigit() or len(port_text) > 5:
+        if not is_plain_number(port_text, 5):
             raise ValueError(f"expected a port number after ':' in {shown(text)}, got {shown(port_text)}")
         port = int(port_text)
         if not 1 <= port <= 65535:

@@ -42,6 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from vrouter_preflight.facts.lines import is_plain_number
 from vrouter_preflight.inventory_sources.hidden import Secret, VaultedValue
 from vrouter_preflight.inventory_sources.model import InventoryHost
 from vrouter_preflight.inventory_sources.ssh_args import SshOptions, parse_ssh_args
@@ -236,8 +237,8 @@ def _port(value: object) -> int | None:
         return None
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 5:
-        number = int(value.strip())  # isdigit alone takes '²' and 5,000 digits, which int() refuses
+    elif isinstance(value, str) and is_plain_number(value.strip(), 5):
+        number = int(value.strip())
     else:
         return None
     return number if 1 <= number <= 65535 else None

@@ -15,6 +15,8 @@ import ipaddress
 import re
 import string
 
+from vrouter_preflight.facts.lines import is_plain_number
+
 MAX_EXPANSION = 100_000
 
 _BRACKETED_PORT = re.compile(r"^\[(.+)\]:([0-9]+)$")
@@ -58,7 +60,7 @@ def _is_number(text: str) -> bool:
     >>> _is_number("07"), _is_number("²"), _is_number("9" * 19)
     (True, False, False)
     """
-    return text.isascii() and text.isdigit() and len(text) <= 18
+    return is_plain_number(text, 18)
 
 
 def _one_range(body: str, entry: str) -> list[str]:

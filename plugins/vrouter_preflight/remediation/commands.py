@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from vrouter_preflight.facts.lines import is_plain_number
 from vrouter_preflight.remediation.bounds import RELOAD_WAIT_CAP, bounded_seconds
 from vrouter_preflight.shell import quote
 
@@ -88,9 +89,9 @@ def parse_pool_readback(text: str) -> dict[tuple[int, int], PoolReading]:
     readings: dict[tuple[int, int], PoolReading] = {}
     for line in text.splitlines():
         fields = line.split()
-        if len(fields) < 2 or not fields[0].isdigit() or not fields[1].isdigit():
+        if len(fields) < 2 or not is_plain_number(fields[0]) or not is_plain_number(fields[1]):
             continue
-        numbers = [int(value) if value.isdigit() else None for value in fields[2:4]]
+        numbers = [int(value) if is_plain_number(value) else None for value in fields[2:4]]
         numbers += [None] * (2 - len(numbers))
         node, size = int(fields[0]), int(fields[1])
         readings[(node, size)] = PoolReading(node, size, numbers[0], numbers[1])
@@ -251,7 +252,7 @@ def parse_before_reload(stdout: str) -> BeforeReload:
         uptime = None
     return BeforeReload(
         uptime=uptime,
-        log_bytes=int(log_text) if log_text.isdigit() else None,
+        log_bytes=int(log_text) if is_plain_number(log_text) else None,
         marked="marked" in stdout.splitlines(),
     )
 

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vrouter_preflight.errors import PreflightError
+from vrouter_preflight.facts.lines import is_plain_number
 from vrouter_preflight.remediation.baseline import JournalHost
 
 JournalState = Literal["open", "closed", "empty"]
@@ -345,7 +346,7 @@ def _is_count(value: object, maximum: int) -> bool:
     (True, True, False, False, False)
     """
     if isinstance(value, str):
-        return value.isdigit() and len(value) <= 12 and int(value) <= maximum
+        return is_plain_number(value, 12) and int(value) <= maximum
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= maximum
 
 

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from vrouter_preflight.facts.lines import is_plain_number
+
 SignatureSource = Literal["kernel log", "agent log"]
 
 
@@ -153,7 +155,7 @@ def persisted_hugepage_settings(text: str | Sequence[str]) -> tuple[PersistedSet
     for entry in lines:
         path, sep, rest = entry.partition(":")
         number, sep2, content = rest.partition(":")
-        if not sep or not sep2 or not number.isdigit():
+        if not sep or not sep2 or not is_plain_number(number):
             continue
         match = _SETTING.match(content)
         if match is not None:

@@ -41,6 +41,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from vrouter_preflight.atomic_files import write_json_atomic
+from vrouter_preflight.facts.lines import is_plain_number
 
 #: Allure reads the CI's description from this file of the results directory.
 EXECUTOR_FILE = "executor.json"
@@ -84,11 +85,11 @@ def http_url(value: str | None) -> str | None:
 def _order(value: str | None) -> int | None:
     """A build number Allure can sort by, else None.
 
-    >>> _order("42"), _order("4.2"), _order("-1"), _order(None)
-    (42, None, None, None)
+    >>> _order("42"), _order("4.2"), _order("-1"), _order(None), _order("²")
+    (42, None, None, None, None)
     """
     text = (value or "").strip()
-    if not text.isdigit() or len(text) > 19:
+    if not is_plain_number(text, 19):
         return None
     number = int(text)
     return number if number <= MAX_BUILD_ORDER else None

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
+from vrouter_preflight.facts.lines import is_plain_number
 from vrouter_preflight.facts.sizes import format_kib
 
 Status = Literal["ok", "short", "failed", "error", "timeout", "interrupted"]
@@ -226,7 +227,7 @@ def _mapping(value: Any, where: str) -> Mapping[str, Any]:
 
 
 def _number_key(key: str, where: str) -> int:
-    if not key.isdigit():
+    if not is_plain_number(key):
         raise TrialProtocolError(where, f"expected a number as key, got {key!r}")
     return int(key)
 
