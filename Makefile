@@ -110,6 +110,15 @@ $(TESTINFRA_VENV)/.installed: requirements.txt bench/requirements-testinfra.txt
 	$(TESTINFRA_VENV)/bin/python -m pip install -q --disable-pip-version-check -r bench/requirements-testinfra.txt
 	touch $@
 
-bench-fleet: $(VENV)/.dev $(TESTINFRA_VENV)/.installed
+# The suite as an operator installs it (runtime pins, then this checkout as a regular, non-editable
+# install, refreshed on every bench so it is the code of the checkout): .venv/operator/.
+OPERATOR_VENV := $(VENV)/operator
+$(OPERATOR_VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(OPERATOR_VENV)
+	$(OPERATOR_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+bench-fleet: $(VENV)/.dev $(TESTINFRA_VENV)/.installed $(OPERATOR_VENV)/.runtime
 	sh tools/system-packages.sh test
-	$(PY) -m bench.fleet_bench --hosts "$(BENCH_FLEET_K)"
+	$(OPERATOR_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps --force-reinstall .
+	$(PY) -m bench.fleet_bench --hosts "$(BENCH_FLEET_K)" --suite-python $(OPERATOR_VENV)/bin/python

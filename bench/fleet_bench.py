@@ -5,9 +5,13 @@
 
 For each fleet size K it starts K loopback sshd's (one port and one sshd
 each, a shared ed25519 host key, strict known_hosts, one client key), writes
-an inventory of them and runs ``pytest checks --inventory … --alluredir …
+an inventory of them and runs ``python -m pytest --inventory … --alluredir …
 --summary-json … --junitxml …`` (charts at their default) once per ``-n``
-(pytest-xdist workers). At ``--testinfra-at`` hosts (100) it also runs
+(pytest-xdist workers), as an operator does: the suite installed from a
+wheel-like (non-editable) install into a venv of its runtime pins only
+(``.venv/operator``, ``make bench-fleet`` refreshes it), started from an
+empty directory (the run's own), so neither the checkout's pytest.ini nor
+the development venv's extra pytest plugins (Hypothesis …) take part. At ``--testinfra-at`` hosts (100) it also runs
 pytest-testinfra ``-n 2`` reading the same files from the same hosts
 (bench/testinfra_capture.py). Each run is measured by ``bench.tree_run``:
 
@@ -76,23 +80,25 @@ ROOT = Path(__file__).resolve().parent.parent
 WRAPPER = ROOT / "bench" / "timed_command.sh"
 TESTINFRA_FILE = ROOT / "bench" / "testinfra_capture.py"
 DEFAULT_TESTINFRA_PYTHON = ROOT / ".venv" / "testinfra" / "bin" / "python"
+DEFAULT_SUITE_PYTHON = ROOT / ".venv" / "operator" / "bin" / "python"
 SUITE = "vrouter-preflight"
 TESTINFRA = "pytest-testinfra"
 #: Environment variables removed from the runs so that every setting is at its default.
 SUITE_SETTINGS = ("VRPF_CHARTS", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
-#: How an operator starts the suite (later: the console script); :func:`suite_command` adds the options.
-SUITE_LAUNCHER = ("python", "-m", "pytest", "checks")
+#: How an operator starts the installed suite, after the venv's python; :func:`suite_command` adds the options.
+SUITE_LAUNCHER = ("-m", "pytest")
 #: How long the sshd's get to end their sessions after a run.
 DRAIN_S = 60.0
 
 
-def suite_command(inventory: Path, out: Path, workers: int) -> list[str]:
-    """THE command a run executes: the suite as an operator runs it (``make preflight``'s options).
+def suite_command(python: Path, inventory: Path, out: Path, workers: int) -> list[str]:
+    """THE command a run executes: the installed suite as an operator runs it (``make preflight``'s options).
 
-    >>> suite_command(Path("/b/inventory.yaml"), Path("/b/run"), 2)[:6]
-    ['python', '-m', 'pytest', 'checks', '--inventory', '/b/inventory.yaml']
+    >>> suite_command(Path("/v/bin/python"), Path("/b/inventory.yaml"), Path("/b/run"), 2)[:5]
+    ['/v/bin/python', '-m', 'pytest', '--inventory', '/b/inventory.yaml']
     """
     return [
+        str(python),
         *SUITE_LAUNCHER,
         "--inventory",
         str(inventory),
@@ -215,10 +221,10 @@ def collect_command_records(fleet: Fleet) -> dict[str, list[CommandCpu]]:
     return records
 
 
-def run_env(python_path: Path | None) -> dict[str, str]:
-    """The runs' environment: this one without the suite's settings (defaults), this venv first on PATH."""
+def run_env(python: Path, python_path: Path | None) -> dict[str, str]:
+    """The runs' environment: this one without the suite's settings (defaults), ``python``'s venv first on PATH."""
     env = {key: value for key, value in os.environ.items() if key not in SUITE_SETTINGS}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"
     if python_path is not None:
         env["PYTHONPATH"] = str(python_path)
     return env
@@ -242,16 +248,18 @@ def package_only_path(workdir: Path) -> Path:
 def measured_run(
     argv: Sequence[str], out: Path, fleet: Fleet, cap: float, *, python_path: Path | None = None
 ) -> dict[str, Any]:
-    """Run ``argv`` under ``bench.tree_run`` and measure controller, compute and sshd CPU around it."""
+    """Run ``argv`` (its first word: a venv's python) in ``out`` under ``bench.tree_run`` and measure
+    controller, compute and sshd CPU around it."""
     out.mkdir(parents=True, exist_ok=True)
     for stale in (fleet.directory / "hosts").glob("*/cmd.*"):
         stale.unlink()
     stats_path = out / "tree.json"
     runner = [sys.executable, "-m", "bench.tree_run", "--out", str(stats_path), "--cap", str(cap)]
-    runner += ["--stdout", str(out / "output.txt"), "--", *argv]
+    runner += ["--stdout", str(out / "output.txt"), "--cwd", str(out), "--", *argv]
     before, machine_before, load_before = listeners_cpu(fleet), machine_cpu(), loadavg()
     started = time.perf_counter()
-    subprocess.run(runner, cwd=ROOT, env=run_env(python_path), check=True, start_new_session=True)
+    env = run_env(Path(argv[0]), python_path)
+    subprocess.run(runner, cwd=ROOT, env=env, check=True, start_new_session=True)
     still_open = wait_sessions_ended(fleet, DRAIN_S)
     after, machine_after = listeners_cpu(fleet), machine_cpu()
     bracket = time.perf_counter() - started
@@ -306,9 +314,9 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def bench_suite(fleet: Fleet, workers: int, out: Path, cap: float) -> tuple[RunRow, dict[str, Any]]:
-    """One measured run of the suite on ``fleet`` with ``-n workers``."""
-    run = measured_run(suite_command(fleet.inventory, out, workers), out, fleet, cap)
+def bench_suite(fleet: Fleet, python: Path, workers: int, out: Path, cap: float) -> tuple[RunRow, dict[str, Any]]:
+    """One measured run of the suite installed for ``python`` on ``fleet`` with ``-n workers``."""
+    run = measured_run(suite_command(python, fleet.inventory, out, workers), out, fleet, cap)
     lost = hosts_lost(read_json(out / "summary.json"), fleet.names)
     run.update(tool=SUITE, hosts=len(fleet.hosts), workers=workers, hosts_lost=lost[:20], hosts_lost_count=len(lost))
     return row_of(len(fleet.hosts), SUITE, workers, run, len(lost)), run
@@ -377,6 +385,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cap", type=float, default=900.0, help="wall seconds before a run is stopped")
     parser.add_argument("--testinfra-at", type=int, default=100, help="fleet size of the testinfra run (0: none)")
     parser.add_argument("--testinfra-python", type=Path, default=DEFAULT_TESTINFRA_PYTHON)
+    parser.add_argument(
+        "--suite-python", type=Path, default=DEFAULT_SUITE_PYTHON, help="the python of a venv the suite is installed in"
+    )
     parser.add_argument("--port-base", type=int, default=20000, help="first sshd port (default 20000)")
     parser.add_argument("--output", type=Path, default=ROOT / "reports" / "bench" / "fleet.json")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (runs' outputs, sshd logs)")
@@ -389,6 +400,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     workers = parse_numbers(args.workers, "workers")
     if os.geteuid() != 0 or not Path("/usr/sbin/sshd").exists():
         parser.error("the fleet bench starts sshd's: it needs root and /usr/sbin/sshd (tools/system-packages.sh test)")
+    args.suite_python = Path(os.path.abspath(args.suite_python))  # not resolve(): a venv's python is a link out of it
+    if not args.suite_python.exists():
+        parser.error(f"{args.suite_python} is missing: `make bench-fleet` installs the suite there")
     if args.testinfra_at in sizes and not args.testinfra_python.exists():
         parser.error(f"{args.testinfra_python} is missing: `make bench-fleet` installs pytest-testinfra there")
     open_files = raise_open_files_limit(4 * max(sizes) + 256)
@@ -400,6 +414,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[RunRow] = []
     report: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "open_files_limit": open_files, "loadavg_at_start": list(loadavg())},
+        "suite_python": str(args.suite_python),
+        "python_dont_write_bytecode": os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
         "cap_s": args.cap,
         "fleets": [],
         "runs": [],
@@ -412,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 report["fleets"].append({"hosts": size, "start_s": fleet.start_s, "idle_listeners_pss_kib": idle})
                 print(f"{size} sshd's started in {fleet.start_s:.1f}s, idle listeners {idle / 1024:.0f} MB PSS")
                 for n in workers:
-                    row, run = bench_suite(fleet, n, fleet.directory / f"suite-n{n}", args.cap)
+                    row, run = bench_suite(fleet, args.suite_python, n, fleet.directory / f"suite-n{n}", args.cap)
                     rows.append(row)
                     report["runs"].append(run)
                     print_run(row, run, fleet.directory / f"suite-n{n}" / "output.txt", args.cap)

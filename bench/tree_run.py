@@ -118,8 +118,10 @@ def reap_all(grace: float) -> int:
         time.sleep(0.05)
 
 
-def run_measured(argv: Sequence[str], *, cap: float, sample: float, stdout_path: str | None) -> dict[str, Any]:
-    """Run ``argv`` to its end (or kill its tree after ``cap`` seconds) and measure it."""
+def run_measured(
+    argv: Sequence[str], *, cap: float, sample: float, stdout_path: str | None, cwd: str | None = None
+) -> dict[str, Any]:
+    """Run ``argv`` (in ``cwd``) to its end (or kill its tree after ``cap`` seconds) and measure it."""
     subreaper = become_subreaper()
     cpu_before, load_before = machine_cpu(), loadavg()
     available_before = parse_kib_field(read_text("/proc/meminfo"), "MemAvailable")
@@ -127,7 +129,7 @@ def run_measured(argv: Sequence[str], *, cap: float, sample: float, stdout_path:
     sampler = TreeSampler(os.getpid(), sample)
     started = time.perf_counter()
     try:
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, cwd=cwd)
         sampler.start()
         try:
             returncode: int | None = process.wait(timeout=cap)
@@ -171,12 +173,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cap", type=float, default=900.0, help="wall seconds before the tree is killed")
     parser.add_argument("--sample", type=float, default=0.5, help="seconds between memory samples")
     parser.add_argument("--stdout", default=None, help="file for the command's stdout and stderr")
+    parser.add_argument("--cwd", default=None, help="the command's working directory (default: this one)")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND...")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command after --")
-    stats = run_measured(command, cap=args.cap, sample=args.sample, stdout_path=args.stdout)
+    stats = run_measured(command, cap=args.cap, sample=args.sample, stdout_path=args.stdout, cwd=args.cwd)
     Path(args.out).write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
     return 0
 

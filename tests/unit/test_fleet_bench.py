@@ -158,8 +158,9 @@ def test_testinfra_reads_every_source_of_the_capture() -> None:
 
 
 def test_suite_command_is_the_operators_with_reports_in_the_run_directory() -> None:
-    argv = fleet_bench.suite_command(Path("/b/inv.yaml"), Path("/b/run"), 2)
-    assert argv[: len(fleet_bench.SUITE_LAUNCHER)] == list(fleet_bench.SUITE_LAUNCHER)
+    argv = fleet_bench.suite_command(Path("/v/bin/python"), Path("/b/inv.yaml"), Path("/b/run"), 2)
+    assert argv[: 1 + len(fleet_bench.SUITE_LAUNCHER)] == ["/v/bin/python", *fleet_bench.SUITE_LAUNCHER]
+    assert "checks" not in argv  # the installed plugin collects its checks from any directory
     assert "--alluredir=/b/run/allure-results" in argv and "--junitxml=/b/run/junit.xml" in argv
     assert argv[argv.index("--summary-json") + 1] == "/b/run/summary.json"
     assert argv[-2:] == ["-n", "2"]

@@ -5,8 +5,10 @@ suite's inputs as fixtures (the host, its demand, its supply, the verdict …)
 that is about 22 files per host next to its 7 results, and creating a file is
 most of what Allure costs a run. A container whose fixtures all passed with no
 step and no attachment carries only the fixture's name and timing; it is left
-out. A fixture that failed (a check that could not judge: its ERROR) or that
-attached something keeps its container, so the report shows it.
+out, and so is one whose fixture skipped the check (a check that does not
+apply): the check's own result is skipped with the same reason. A fixture that
+failed or broke (a check that could not judge: its ERROR) or that attached
+something keeps its container, so the report shows it.
 """
 
 from __future__ import annotations
@@ -18,18 +20,23 @@ import pytest
 
 ALLURE_LISTENER = "allure_listener"
 
+#: A fixture's Allure status that says nothing its test's result does not: none yet, passed, skipped.
+QUIET_STATUSES = (None, "passed", "skipped")
+
 
 def informative(container: Any) -> bool:
-    """True when a fixture container has something to show: a fixture that did not pass, a step or an attachment.
+    """True when a fixture container has something to show: a fixture that failed or broke, a step or an
+    attachment. A fixture that skipped the check says what the check's skipped result says.
 
     >>> from allure_commons.model2 import TestBeforeResult, TestResultContainer
     >>> quiet = TestResultContainer(befores=[TestBeforeResult(name="host", status="passed")])
+    >>> skipping = TestResultContainer(befores=[TestBeforeResult(name="trial_request", status="skipped")])
     >>> broken = TestResultContainer(befores=[TestBeforeResult(name="demand", status="broken")])
-    >>> informative(quiet), informative(broken)
-    (False, True)
+    >>> informative(quiet), informative(skipping), informative(broken)
+    (False, False, True)
     """
     for fixture in [*container.befores, *container.afters]:
-        if fixture.status not in (None, "passed") or fixture.steps or fixture.attachments:
+        if fixture.status not in QUIET_STATUSES or fixture.steps or fixture.attachments:
             return True
     return False
 
