@@ -13,6 +13,7 @@ from vrouter_preflight.demand import VrouterDemand
 from vrouter_preflight.facts.hugepages import HugepagePool
 from vrouter_preflight.facts.sizes import GIB_KIB, format_kib
 from vrouter_preflight.fleet import HostUnderTest
+from vrouter_preflight.wiring.check_inputs import host_demand
 from vrouter_preflight.wiring.items import check
 from vrouter_preflight.wiring.verdict import Verdict
 from vrouter_preflight.wording import plural
@@ -37,19 +38,27 @@ def test_hugepages_per_node(
     verdict.conclude(True, f"node {node}: {figures}")
 
 
-@check(CheckId.HUGEPAGE_BACKING)
+def buddy_mode(host: HostUnderTest) -> str | None:
+    """Why the check does not apply: vRouter's tables live in the buddy allocator's memory, not in hugepages."""
+    settings = host_demand(host).settings
+    if settings.hugepage_mode and settings.hugepage_size_kib is not None:
+        return None
+    why = "; ".join(settings.warnings) or (
+        "no vrouter.hugepage_size in the inventory and no huge_page_1G/2M in the agent config"
+        if settings.sources.get("hugepage_size_kib") == "default"
+        else f"hugepage_size none (from {settings.sources.get('hugepage_size_kib')})"
+    )
+    return f"vRouter does not use hugepages for its tables (buddy mode: {why})"
+
+
+@check(CheckId.HUGEPAGE_BACKING, not_applicable=buddy_mode)
 def test_hugepage_backing(host: HostUnderTest, kernel_vrouter: None, demand: VrouterDemand, verdict: Verdict) -> None:
     """In hugepage mode, free minus reserved pages (or existing table files) cover the flow and bridge tables."""
-    settings = demand.settings
-    size = settings.hugepage_size_kib
-    if not settings.hugepage_mode or size is None:
-        why = "; ".join(settings.warnings) or (
-            "no vrouter.hugepage_size in the inventory and no huge_page_1G/2M in the agent config"
-            if settings.sources.get("hugepage_size_kib") == "default"
-            else f"hugepage_size none (from {settings.sources.get('hugepage_size_kib')})"
-        )
-        verdict.not_applicable(f"vRouter does not use hugepages for its tables (buddy mode: {why})")
-        return
+    reason = buddy_mode(host)
+    if reason is not None:
+        verdict.not_applicable(reason)
+    size = demand.settings.hugepage_size_kib
+    assert size is not None  # buddy_mode() said so
     size_name = format_kib(size)
     facts = host.facts
     mounts = [m for m in facts.hugetlbfs_mounts or () if m.pagesize_kib == size]

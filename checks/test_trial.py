@@ -16,10 +16,11 @@ from vrouter_preflight.trial.judge import agent_directories, check_mounts, judge
 from vrouter_preflight.trial.report import TrialReport
 from vrouter_preflight.trial.runner import TrialRequest
 from vrouter_preflight.wiring.items import check
+from vrouter_preflight.wiring.trial_inputs import nothing_to_try
 from vrouter_preflight.wiring.verdict import Verdict
 
 
-@check(CheckId.TRIAL_ALLOCATION)
+@check(CheckId.TRIAL_ALLOCATION, not_applicable=nothing_to_try)
 @pytest.mark.live_only
 def test_trial_allocation(
     host: HostUnderTest,

@@ -27,6 +27,7 @@ from vrouter_preflight.reporting.allure_lean import write_fewer_containers
 from vrouter_preflight.reporting.certificates import CertificationReport
 from vrouter_preflight.reporting.run_report import RunReport
 from vrouter_preflight.wiring import (
+    applicability,
     certification,
     change_ticket,
     check_inputs,
@@ -47,6 +48,7 @@ WIRING = (
     ("vrouter-preflight-destructive", destructive),
     ("vrouter-preflight-hosts", hosts),
     ("vrouter-preflight-check-inputs", check_inputs),
+    ("vrouter-preflight-applicability", applicability),
     ("vrouter-preflight-trial", trial_inputs),
     ("vrouter-preflight-certification", certification),
     ("vrouter-preflight-change-ticket", change_ticket),

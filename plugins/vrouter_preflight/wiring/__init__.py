@@ -10,6 +10,7 @@ the same environment sees the options and nothing more.
 * :mod:`~vrouter_preflight.wiring.items` -- what a collected check item says: host, node;
 * :mod:`~vrouter_preflight.wiring.hosts` -- the one gather, host parametrisation, deselection, the ``host`` fixture;
 * :mod:`~vrouter_preflight.wiring.check_inputs` -- the gate's inputs as fixtures (cannot judge = ERROR);
+* :mod:`~vrouter_preflight.wiring.applicability` -- a check that does not apply is SKIPPED before its inputs;
 * :mod:`~vrouter_preflight.wiring.verdict` -- how a check concludes, one message for every report;
 * :mod:`~vrouter_preflight.wiring.allure_attach` -- titles, parameters, attachments and steps while a check runs;
 * :mod:`~vrouter_preflight.wiring.report_records` -- a check record from pytest's test report;

@@ -37,6 +37,8 @@ DPDK_NOT_APPLICABLE = (
     "not applicable: vRouter runs in DPDK mode (vrouter_mode: dpdk) and loads no kernel module, "
     "whose tables this check judges"
 )
+#: The input a check that judges the kernel module's tables asks for first (:func:`kernel_vrouter`).
+KERNEL_VROUTER = "kernel_vrouter"
 
 
 def require(value: T | None, host: str, what: str) -> T:
@@ -171,6 +173,19 @@ def node_pools(host: HostUnderTest, node: int | None) -> tuple[HugepagePool, ...
 @pytest.fixture
 def cmdline(host: HostUnderTest) -> KernelCmdline:
     """The kernel command line (ERROR when /proc/cmdline is absent)."""
+    return host_cmdline(host)
+
+
+def host_cmdline(host: HostUnderTest) -> KernelCmdline:
+    """The host's kernel command line; :class:`CannotJudge` when /proc/cmdline is absent.
+
+    >>> from vrouter_preflight.inventory import HostSpec
+    >>> from vrouter_preflight.transport.pool import TransportPool
+    >>> host_cmdline(HostUnderTest(HostSpec(name="c0", transport="local"), {}, TransportPool()))
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.wiring.verdict.CannotJudge: c0: cannot judge: /proc/cmdline: absent
+    """
     return require(host.facts.cmdline, host.name, host.facts.why_missing("/proc/cmdline"))
 
 
@@ -197,11 +212,23 @@ def kernel_vrouter(request: pytest.FixtureRequest, host: HostUnderTest, verdict:
     would lack. In a destructive rollout the host still takes its turn and gives it back
     at once: later batches must not wait for a host that never changes.
     """
-    if host.spec.kernel_module:
+    reason = dpdk_not_applicable(host)
+    if reason is None:
         return
     rollout = rollout_of(request.config)
     if rollout is not None and request.node.get_closest_marker("destructive") is not None:
         with rollout.slot(host.name) as decision:
             if decision.run:
-                rollout.finish(host.name, ok=True, reason=DPDK_NOT_APPLICABLE)
-    verdict.not_applicable(DPDK_NOT_APPLICABLE)
+                rollout.finish(host.name, ok=True, reason=reason)
+    verdict.not_applicable(reason)
+
+
+def dpdk_not_applicable(host: HostUnderTest) -> str | None:
+    """Why a check of the kernel module's tables does not apply to ``host`` (a DPDK vRouter), or None.
+
+    >>> from vrouter_preflight.inventory import HostSpec
+    >>> from vrouter_preflight.transport.pool import TransportPool
+    >>> dpdk_not_applicable(HostUnderTest(HostSpec(name="c0", transport="local"), {}, TransportPool())) is None
+    True
+    """
+    return None if host.spec.kernel_module else DPDK_NOT_APPLICABLE

@@ -383,12 +383,17 @@ def _identity(item: pytest.Item, name: str) -> list[tuple[str, object]]:
     return identity
 
 
+def describe_host_check(item: pytest.Item, name: str) -> None:
+    """Give a check item of host ``name`` its Allure title (until its verdict retitles it), parameters, labels."""
+    check = check_id_of(item)
+    describe_check(title=f"{name}: {check}", host=name, node=node_of(item), check_id=check)
+
+
 @pytest.fixture
 def host(request: pytest.FixtureRequest) -> HostUnderTest:
     """The host a check runs against (parametrised over the inventory)."""
     name = str(request.param)
-    check = check_id_of(request.node)
-    describe_check(title=f"{name}: {check}", host=name, node=node_of(request.node), check_id=check)
+    describe_host_check(request.node, name)
     return request.config.stash[FLEET].host(name)
 
 
@@ -413,4 +418,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = _PreflightRepr(str(call.excinfo.value))
         # A check that could not start (unreachable, cannot judge) is titled by its reason too.
         retitle(str(call.excinfo.value))
+    elif report.skipped and call.when == "setup":
+        # allure-pytest names a result once its setup ends, over the title the verdict gave a check that does
+        # not apply (skipped before or by its inputs): give it back.
+        message = dict(item.user_properties).get("message")
+        if isinstance(message, str):
+            retitle(message, severity="minor")
     return report

@@ -1,6 +1,8 @@
 """What a collected check item says about itself: the host and NUMA node it judges, its check id.
 
 A check function names its id with :func:`check`; :func:`check_id_of` reads it back from the item.
+A check that may not apply to a host names, with the same decorator, the function that says why
+(:func:`not_applicable_of`): the wiring asks it before the check's inputs are set up.
 """
 
 from __future__ import annotations
@@ -11,11 +13,16 @@ from typing import Any, TypeVar
 import pytest
 
 from vrouter_preflight.check_ids import CheckId
+from vrouter_preflight.fleet import HostUnderTest
 
 Function = TypeVar("Function", bound=Callable[..., Any])
+#: Why a check does not apply to a host (the SKIPPED reason), or None when it does.
+WhyNotApplicable = Callable[[HostUnderTest], "str | None"]
 
 #: The attribute :func:`check` sets on a check function.
 BOUND_ID = "vrouter_preflight_check_id"
+#: The attribute :func:`check` sets on a check function that names its ``not_applicable``.
+NOT_APPLICABLE = "vrouter_preflight_not_applicable"
 
 
 def _params(item: Any) -> Mapping[str, Any]:
@@ -49,8 +56,11 @@ def node_of(item: Any) -> int | None:
     return node if isinstance(node, int) else None
 
 
-def check(check_id: CheckId) -> Callable[[Function], Function]:
+def check(check_id: CheckId, *, not_applicable: WhyNotApplicable | None = None) -> Callable[[Function], Function]:
     """Bind a check function to its id in the registry: every report names the check so, whatever the function's name.
+
+    ``not_applicable(host)`` says why the check does not apply to a host (or None): the check is then
+    SKIPPED with that reason before its inputs are set up (:mod:`~vrouter_preflight.wiring.applicability`).
 
     >>> @check(CheckId.REACHABLE)
     ... def test_host_answers() -> None: ...
@@ -67,9 +77,25 @@ def check(check_id: CheckId) -> Callable[[Function], Function]:
         if bound is not None and bound is not check_id:
             raise ValueError(f"{function.__name__} is bound to {bound.id} already, not {check_id.id}")
         setattr(function, BOUND_ID, check_id)
+        if not_applicable is not None:
+            setattr(function, NOT_APPLICABLE, not_applicable)
         return function
 
     return bind
+
+
+def not_applicable_of(item: Any) -> WhyNotApplicable | None:
+    """The ``not_applicable`` a check item's function names with :func:`check`, or None.
+
+    >>> from types import SimpleNamespace
+    >>> def why(host): return "no hugepages here"
+    >>> @check(CheckId.HUGEPAGE_BACKING, not_applicable=why)
+    ... def test_backing() -> None: ...
+    >>> not_applicable_of(SimpleNamespace(function=test_backing)) is why, not_applicable_of(SimpleNamespace())
+    (True, None)
+    """
+    found = getattr(getattr(item, "function", None), NOT_APPLICABLE, None)
+    return found if callable(found) else None
 
 
 def bound_id(function: object) -> CheckId | None:

@@ -17,6 +17,7 @@ from vrouter_preflight.errors import HostError, NotLiveError
 from vrouter_preflight.fleet import HostUnderTest
 from vrouter_preflight.trial.report import TrialReport, pool_changes
 from vrouter_preflight.trial.runner import TrialRequest, TrialUnavailable, deadline_for, run_trial
+from vrouter_preflight.wiring.check_inputs import host_demand
 from vrouter_preflight.wiring.verdict import CannotJudge, Verdict
 
 SNAPSHOT_TRIAL = "the trial allocation cannot run on a snapshot: it needs the live kernel"
@@ -43,13 +44,30 @@ def trial_sizes(host: HostUnderTest, demand: VrouterDemand) -> tuple[int, ...]:
     return ()
 
 
+def nothing_to_try(host: HostUnderTest) -> str | None:
+    """Why the trial allocation does not apply: no page size to try (buddy mode and no ``trial.sizes``).
+
+    >>> from vrouter_preflight.inventory import HostSpec
+    >>> from vrouter_preflight.capture import PAGE_SIZE_KEY, Capture
+    >>> from vrouter_preflight.transport.pool import TransportPool
+    >>> page_size = {PAGE_SIZE_KEY: Capture(PAGE_SIZE_KEY, "ok", "4096\\n")}
+    >>> nothing_to_try(HostUnderTest(HostSpec(name="c0", transport="local"), page_size, TransportPool()))
+    'vRouter does not use hugepages for its tables (no hugepage size configured) and trial.sizes is empty'
+    """
+    demand = host_demand(host)
+    if trial_sizes(host, demand):
+        return None
+    why = "; ".join(demand.settings.warnings) or "no hugepage size configured"
+    return f"vRouter does not use hugepages for its tables ({why}) and trial.sizes is empty"
+
+
 @pytest.fixture
 def trial_request(host: HostUnderTest, demand: VrouterDemand, trial_node: int | None, verdict: Verdict) -> TrialRequest:
     """What to try on this host (and node); SKIPPED when nothing applies, ERROR when it cannot run here."""
+    reason = nothing_to_try(host)
+    if reason is not None:
+        verdict.not_applicable(reason)
     sizes = trial_sizes(host, demand)
-    if not sizes:
-        why = "; ".join(demand.settings.warnings) or "no hugepage size configured"
-        verdict.not_applicable(f"vRouter does not use hugepages for its tables ({why}) and trial.sizes is empty")
     if host.spec.transport == "snapshot":
         raise CannotJudge(host.name, SNAPSHOT_TRIAL)
     if trial_node is not None:

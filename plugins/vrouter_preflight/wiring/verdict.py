@@ -106,9 +106,10 @@ class Verdict:
             raise (cause or self.check.failure)(text, pytrace=False)
 
     def not_applicable(self, reason: str) -> None:
-        """Skip the check with ``reason`` (it does not apply to this host)."""
+        """Skip the check with ``reason`` (it does not apply to this host); the skip is reported at the check's
+        own location, wherever the reason was found (its body, an input, or before its inputs were set up)."""
         __tracebackhide__ = True
         text = self._title(reason)
         self.item.user_properties.append(("message", text))
         retitle(text, severity="minor")
-        pytest.skip(text)
+        raise pytest.skip.Exception(text, _use_item_location=True)
