@@ -118,7 +118,20 @@ $(OPERATOR_VENV)/.runtime: requirements.txt
 	$(OPERATOR_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
 
+# BENCH_BASELINE=REF (a commit, e.g. HEAD~1): that commit installed the same way into .venv/baseline/ and
+# run by turns with the checkout on the same fleets; the table ends with their ratios.
+BENCH_BASELINE ?=
+BASELINE_VENV := $(VENV)/baseline
 bench-fleet: $(VENV)/.dev $(TESTINFRA_VENV)/.installed $(OPERATOR_VENV)/.runtime
 	sh tools/system-packages.sh test
 	$(OPERATOR_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps --force-reinstall .
-	$(PY) -m bench.fleet_bench --hosts "$(BENCH_FLEET_K)" --suite-python $(OPERATOR_VENV)/bin/python
+	if [ -n "$(BENCH_BASELINE)" ]; then \
+		rm -rf $(BASELINE_VENV)-src && mkdir -p $(BASELINE_VENV)-src && \
+		git archive "$(BENCH_BASELINE)" | tar -x -C $(BASELINE_VENV)-src && \
+		{ [ -x $(BASELINE_VENV)/bin/python ] || { $(PYTHON) -m venv $(BASELINE_VENV) && \
+			$(BASELINE_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt; }; } && \
+		$(BASELINE_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps --force-reinstall \
+			$(BASELINE_VENV)-src; \
+	fi
+	$(PY) -m bench.fleet_bench --hosts "$(BENCH_FLEET_K)" --suite-python $(OPERATOR_VENV)/bin/python \
+		$(if $(BENCH_BASELINE),--baseline-python $(BASELINE_VENV)/bin/python)

@@ -53,7 +53,7 @@ from bench.fleet_inventory import (
     openssh_client_config,
     ssh_uris,
 )
-from bench.fleet_table import RunRow, hosts_lost, junit_hosts_lost, ratio_lines, render_table
+from bench.fleet_table import BASELINE, RunRow, hosts_lost, junit_hosts_lost, ratio_lines, render_table
 from bench.proc_stats import (
     CommandCpu,
     ProcessCpu,
@@ -314,12 +314,14 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def bench_suite(fleet: Fleet, python: Path, workers: int, out: Path, cap: float) -> tuple[RunRow, dict[str, Any]]:
+def bench_suite(
+    fleet: Fleet, python: Path, workers: int, out: Path, cap: float, tool: str = SUITE
+) -> tuple[RunRow, dict[str, Any]]:
     """One measured run of the suite installed for ``python`` on ``fleet`` with ``-n workers``."""
     run = measured_run(suite_command(python, fleet.inventory, out, workers), out, fleet, cap)
     lost = hosts_lost(read_json(out / "summary.json"), fleet.names)
-    run.update(tool=SUITE, hosts=len(fleet.hosts), workers=workers, hosts_lost=lost[:20], hosts_lost_count=len(lost))
-    return row_of(len(fleet.hosts), SUITE, workers, run, len(lost)), run
+    run.update(tool=tool, hosts=len(fleet.hosts), workers=workers, hosts_lost=lost[:20], hosts_lost_count=len(lost))
+    return row_of(len(fleet.hosts), tool, workers, run, len(lost)), run
 
 
 def bench_testinfra(fleet: Fleet, python: Path, out: Path, cap: float) -> tuple[RunRow, dict[str, Any]]:
@@ -388,6 +390,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--suite-python", type=Path, default=DEFAULT_SUITE_PYTHON, help="the python of a venv the suite is installed in"
     )
+    parser.add_argument(
+        "--baseline-python",
+        type=Path,
+        default=None,
+        help="another install (e.g. the last commit's) run by turns with the suite on the same fleets: ratios",
+    )
     parser.add_argument("--port-base", type=int, default=20000, help="first sshd port (default 20000)")
     parser.add_argument("--output", type=Path, default=ROOT / "reports" / "bench" / "fleet.json")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (runs' outputs, sshd logs)")
@@ -400,9 +408,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     workers = parse_numbers(args.workers, "workers")
     if os.geteuid() != 0 or not Path("/usr/sbin/sshd").exists():
         parser.error("the fleet bench starts sshd's: it needs root and /usr/sbin/sshd (tools/system-packages.sh test)")
-    args.suite_python = Path(os.path.abspath(args.suite_python))  # not resolve(): a venv's python is a link out of it
+    # not resolve(): a venv's python is a link out of it
+    args.suite_python = Path(os.path.abspath(args.suite_python))
     if not args.suite_python.exists():
         parser.error(f"{args.suite_python} is missing: `make bench-fleet` installs the suite there")
+    if args.baseline_python is not None:
+        args.baseline_python = Path(os.path.abspath(args.baseline_python))
+        if not args.baseline_python.exists():
+            parser.error(f"{args.baseline_python} is missing (--baseline-python)")
     if args.testinfra_at in sizes and not args.testinfra_python.exists():
         parser.error(f"{args.testinfra_python} is missing: `make bench-fleet` installs pytest-testinfra there")
     open_files = raise_open_files_limit(4 * max(sizes) + 256)
@@ -415,6 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "open_files_limit": open_files, "loadavg_at_start": list(loadavg())},
         "suite_python": str(args.suite_python),
+        "baseline_python": None if args.baseline_python is None else str(args.baseline_python),
         "python_dont_write_bytecode": os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
         "cap_s": args.cap,
         "fleets": [],
@@ -428,10 +442,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 report["fleets"].append({"hosts": size, "start_s": fleet.start_s, "idle_listeners_pss_kib": idle})
                 print(f"{size} sshd's started in {fleet.start_s:.1f}s, idle listeners {idle / 1024:.0f} MB PSS")
                 for n in workers:
-                    row, run = bench_suite(fleet, args.suite_python, n, fleet.directory / f"suite-n{n}", args.cap)
-                    rows.append(row)
-                    report["runs"].append(run)
-                    print_run(row, run, fleet.directory / f"suite-n{n}" / "output.txt", args.cap)
+                    installs = [(SUITE, args.suite_python, f"suite-n{n}")]
+                    if args.baseline_python is not None:
+                        installs.insert(0, (BASELINE, args.baseline_python, f"baseline-n{n}"))
+                    for tool, python, name in installs:
+                        row, run = bench_suite(fleet, python, n, fleet.directory / name, args.cap, tool)
+                        rows.append(row)
+                        report["runs"].append(run)
+                        print_run(row, run, fleet.directory / name / "output.txt", args.cap)
                 if size == args.testinfra_at:
                     row, run = bench_testinfra(fleet, args.testinfra_python, fleet.directory / "testinfra", args.cap)
                     rows.append(row)

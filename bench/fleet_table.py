@@ -169,18 +169,33 @@ def render_table(rows: Sequence[RunRow], cap_s: float) -> str:
     return "\n".join(lines)
 
 
+#: The tool name of the baseline install's rows (``--baseline-python``).
+BASELINE = "baseline"
+
+
 def ratio_lines(rows: Sequence[RunRow]) -> list[str]:
-    """Wall-time ratios within one fleet size: ``-n 1`` over ``-n 2``, and pytest-testinfra over the suite.
+    """Ratios within one fleet size: ``-n 1`` over ``-n 2``, pytest-testinfra over the suite, and the suite's
+    controller CPU and wall time over a baseline install's, run by turns on the same fleet.
 
     >>> rows = [RunRow(100, "vrouter-preflight", 1, True, 12.0, 0, 0, 0, 0, 0, 0, 0, 0),
-    ...         RunRow(100, "vrouter-preflight", 2, True, 8.0, 0, 0, 0, 0, 0, 0, 0, 0),
+    ...         RunRow(100, "vrouter-preflight", 2, True, 8.0, 30.0, 0, 0, 0, 0, 0, 0, 0),
+    ...         RunRow(100, "baseline", 2, True, 10.0, 40.0, 0, 0, 0, 0, 0, 0, 0),
     ...         RunRow(100, "pytest-testinfra", 2, True, 80.0, 0, 0, 0, 0, 0, 0, 0, 0)]
     >>> for line in ratio_lines(rows): print(line)
     100 hosts: vrouter-preflight -n 2 is 1.50x as fast as -n 1
     100 hosts: pytest-testinfra -n 2 takes 10.0x the wall time of vrouter-preflight -n 2
+    100 hosts -n 2: vrouter-preflight uses 0.75x the controller CPU of the baseline, 0.80x its wall time
     """
-    lines = []
+    lines: list[str] = []
+    against_baseline: list[str] = []
     finished = {(row.hosts, row.tool, row.workers): row for row in rows if row.finished}
+    for hosts, workers in sorted({(row.hosts, row.workers) for row in rows if row.tool == BASELINE}):
+        base, suite = finished.get((hosts, BASELINE, workers)), finished.get((hosts, "vrouter-preflight", workers))
+        if base is not None and suite is not None and base.controller_ms and base.wall_s:
+            against_baseline.append(
+                f"{hosts} hosts -n {workers}: vrouter-preflight uses {suite.controller_ms / base.controller_ms:.2f}x "
+                f"the controller CPU of the baseline, {suite.wall_s / base.wall_s:.2f}x its wall time"
+            )
     for hosts in sorted({row.hosts for row in rows}):
         one, two = finished.get((hosts, "vrouter-preflight", 1)), finished.get((hosts, "vrouter-preflight", 2))
         if one is not None and two is not None:
@@ -191,4 +206,4 @@ def ratio_lines(rows: Sequence[RunRow]) -> list[str]:
             lines.append(
                 f"{hosts} hosts: pytest-testinfra -n 2 takes {ratio:.1f}x the wall time of vrouter-preflight -n 2"
             )
-    return lines
+    return lines + against_baseline
