@@ -4,9 +4,10 @@ object each check receives for its host.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar
 
 from vrouter_preflight.capture import Capture
 from vrouter_preflight.errors import HostError
@@ -15,6 +16,8 @@ from vrouter_preflight.host_facts import HostFacts
 from vrouter_preflight.inventory import HostSpec, Inventory
 from vrouter_preflight.transport.base import Transport
 from vrouter_preflight.transport.pool import TransportPool
+
+T = TypeVar("T")
 
 
 class HostUnderTest:
@@ -35,6 +38,23 @@ class HostUnderTest:
         self.spec = spec
         self._captures = captures
         self._pool = pool
+        self._derived: dict[Callable[[HostUnderTest], Any], Any] = {}
+
+    def derived(self, compute: Callable[[HostUnderTest], T]) -> T:
+        """``compute(self)``, worked out once for this host and kept: an input several checks (and the
+        summary) judge from. One that raises is not kept: it raises again, for each check that asks.
+
+        >>> from vrouter_preflight.inventory import HostSpec
+        >>> h = HostUnderTest(HostSpec(name="c0", transport="local"), {}, TransportPool())
+        >>> calls = []
+        >>> def kernel(host): calls.append(host.name); return host.facts.kernel_release
+        >>> h.derived(kernel), h.derived(kernel), calls
+        (None, None, ['c0'])
+        """
+        if compute not in self._derived:
+            self._derived[compute] = compute(self)
+        result: T = self._derived[compute]
+        return result
 
     @property
     def name(self) -> str:

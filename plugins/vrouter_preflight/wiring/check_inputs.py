@@ -71,6 +71,10 @@ def host_demand(host: HostUnderTest) -> VrouterDemand:
     ...
     vrouter_preflight.wiring.verdict.CannotJudge: c0: cannot judge: the base page size is unknown (no getconf PAGESIZE)
     """
+    return host.derived(_demand_of)
+
+
+def _demand_of(host: HostUnderTest) -> VrouterDemand:
     facts = host.facts
     page_size = require(facts.page_size, host.name, "the base page size is unknown (no getconf PAGESIZE)")
     agent_conf = facts.agent_conf
@@ -107,6 +111,10 @@ def host_zone_supplies(host: HostUnderTest) -> tuple[ZoneSupply, ...]:
     ...     print(error)
     c0: cannot judge: /proc/buddyinfo has 16 order columns (0-15), an x86 kernel prints 11 (0-10)
     """
+    return host.derived(_zone_supplies_of)
+
+
+def _zone_supplies_of(host: HostUnderTest) -> tuple[ZoneSupply, ...]:
     facts = host.facts
     buddyinfo = require(facts.buddyinfo, host.name, facts.why_missing("/proc/buddyinfo"))
     try:
