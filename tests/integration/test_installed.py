@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -100,6 +101,44 @@ def check_installed(bin_dir: Path, tmp_path: Path, work: Path) -> None:
         assert {CheckId.REACHABLE.value, CheckId.CONTIGUOUS_BLOCKS.value} <= checks, checks
         assert summary["hosts"]["this-machine"]["verdict"] == "pass", json.dumps(summary, indent=1)
         assert sorted(p.name for p in work.iterdir()) == [], f"{argv[0]} wrote into the working directory"
+    check_not_rewritten(bin_dir, inventory, work)
+
+
+#: A pytest plugin that prints the modules pytest's assertion rewriting loaded, at the end of the session.
+REWRITE_PROBE = """
+import sys
+from _pytest.assertion.rewrite import AssertionRewritingHook
+
+def pytest_sessionfinish(session):
+    loaded = sorted(n for n, m in list(sys.modules.items()) if isinstance(getattr(m, "__loader__", None),
+                                                                          AssertionRewritingHook))
+    sys.stdout.write("\\nREWRITTEN " + " ".join(loaded) + "\\n")
+"""
+
+
+def check_not_rewritten(bin_dir: Path, inventory: Path, work: Path) -> None:
+    """pytest rewrites another pytest11 plugin's modules (allure-pytest's) but not this one's: each
+    process of a run would otherwise re-parse and recompile them wherever it cannot cache bytecode."""
+    probe = inventory.parent / "probe"
+    probe.mkdir()
+    (probe / "rewrite_probe.py").write_text(REWRITE_PROBE)
+    argv = [str(bin_dir / "python"), "-m", "pytest", "-s", "-p", "rewrite_probe", "--inventory", str(inventory)]
+    argv += ["--summary-json", str(inventory.parent / "s3.json")]
+    done = subprocess.run(
+        argv,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(probe)},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.startswith("REWRITTEN "))
+    rewritten = line.split()[1:]
+    assert "allure_pytest.listener" in rewritten, line
+    ours = [name for name in rewritten if name.startswith("vrouter_preflight.")]
+    assert [name for name in ours if not name.startswith("vrouter_preflight.checks.test_")] == [], line
 
 
 def test_wheel_on_python_3_9_runs_from_any_directory(wheel: Path, tmp_path: Path, empty_dir: Path) -> None:
