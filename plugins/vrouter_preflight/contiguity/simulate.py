@@ -228,6 +228,12 @@ class _ZoneState:
             granted += batch
         return granted
 
+    def copy(self) -> _ZoneState:
+        """A twin whose free lists and headroom change apart from these (the supply itself is frozen)."""
+        twin = copy.copy(self)
+        twin.unmovable, twin.blocks, twin.taken = list(self.unmovable), list(self.blocks), dict(self.taken)
+        return twin
+
     def can_take(self, order: int) -> bool:
         return self._source(order) is not None
 
@@ -238,7 +244,7 @@ class _ZoneState:
 
     def cost_of(self, order: int, top: int) -> int:
         """How many grantable blocks of order ``top`` granting one block of ``order`` here would use up."""
-        trial = copy.deepcopy(self)
+        trial = self.copy()
         trial.take(order)
         return self.usable(top) - trial.usable(top)
 
