@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,13 +41,22 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` (UTF-8) atomically: a temporary file in the same directory, fsync, then a rename.
 
     Parent directories are created; the file is world-readable (0644), as
-    node_exporter's textfile collector and CI artifact uploads expect.
+    node_exporter's textfile collector and CI artifact uploads expect. A path
+    that exists and is not a regular file (``/dev/null``, a FIFO a collector
+    reads) is written in place: a rename would replace the device or pipe with
+    a file (as root, ``/dev/null`` itself).
 
     >>> with tempfile.TemporaryDirectory() as d:
     ...     write_text_atomic(Path(d, "m.prom"), "up 1\\n").read_text(encoding="utf-8")
     'up 1\\n'
+    >>> write_text_atomic(os.devnull, "discarded\\n"), stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    (PosixPath('/dev/null'), True)
     """
     target = Path(path)
+    if _exists_and_not_a_regular_file(target):
+        with open(target, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        return target
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -60,3 +70,10 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
         Path(temp_name).unlink(missing_ok=True)
         raise
     return target
+
+
+def _exists_and_not_a_regular_file(path: Path) -> bool:
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
