@@ -466,3 +466,17 @@ def remove_sudoers_dropin(sudoers_path: str = SUDOERS_DROPIN) -> None:
     """Remove the test sudoers rules (the users stay; they cannot sudo any more)."""
     if os.path.exists(sudoers_path):
         os.unlink(sudoers_path)
+
+
+def inventory_host(server: SshdServer, client_key: ClientKey, known_hosts: str, **keys: object) -> dict[str, object]:
+    """A suite inventory entry for ``server`` on 127.0.0.1: root, ``client_key``, strict ``known_hosts``, no
+    ssh_config; ``keys`` add or override entries (timeouts, become, …)."""
+    return {
+        "address": "127.0.0.1",
+        "port": server.port,
+        "user": "root",
+        "identity_file": client_key.private,
+        "known_hosts": known_hosts,
+        "ssh_config": os.devnull,
+        **keys,
+    }

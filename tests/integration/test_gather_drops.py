@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sshd_rig import ClientKey, SshdServer
+from tests.sshd_rig import ClientKey, SshdServer, inventory_host
 from tests.suite_runs import run_suite
 
 
@@ -40,16 +40,7 @@ def test_a_host_dropped_mid_gather_is_one_error(
 ) -> None:
     known_hosts = tmp_path / "known_hosts"
     dropping_sshd.write_known_hosts(str(known_hosts))
-    dropping = {
-        "address": "127.0.0.1",
-        "port": dropping_sshd.port,
-        "user": "root",
-        "identity_file": client_key.private,
-        "known_hosts": str(known_hosts),
-        "ssh_config": os.devnull,
-        "connect_timeout": 5,
-        "command_timeout": 20,
-    }
+    dropping = inventory_host(dropping_sshd, client_key, str(known_hosts), connect_timeout=5, command_timeout=20)
     inventory = tmp_path / "fleet.yaml"
     inventory.write_text(json.dumps({"hosts": {"dropping": dropping, "this-machine": {"transport": "local"}}}))
     summary_path = tmp_path / "summary.json"

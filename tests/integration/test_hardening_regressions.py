@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.snapshot_trees import copy_sosreport
-from tests.sshd_rig import ClientKey, SshdServer
+from tests.sshd_rig import ClientKey, SshdServer, inventory_host
 from tests.suite_runs import run_suite
 
 
@@ -116,16 +116,7 @@ def test_two_hosts_flooding_stderr_are_an_error_each_and_the_summary_stays_small
 ) -> None:
     known_hosts = tmp_path / "known_hosts"
     flooding_sshd.write_known_hosts(str(known_hosts))
-    host = {
-        "address": "127.0.0.1",
-        "port": flooding_sshd.port,
-        "user": "root",
-        "identity_file": client_key.private,
-        "known_hosts": str(known_hosts),
-        "ssh_config": os.devnull,
-        "connect_timeout": 5,
-        "command_timeout": 60,
-    }
+    host = inventory_host(flooding_sshd, client_key, str(known_hosts), connect_timeout=5, command_timeout=60)
     inventory = tmp_path / "fleet.yaml"
     inventory.write_text(json.dumps({"hosts": {"flood-0": host, "flood-1": host}}))
     summary = tmp_path / "summary.json"

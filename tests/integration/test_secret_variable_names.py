@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sshd_rig import ClientKey, SshdServer
+from tests.sshd_rig import ClientKey, SshdServer, inventory_host
 from tests.suite_runs import run_suite
 from vrouter_preflight.inventory import HostSpec
 from vrouter_preflight.inventory_sources.hidden import Secret
@@ -23,18 +23,6 @@ pytestmark = pytest.mark.timeout(120)
 #: Secrets pasted where a variable NAME belongs; each looks like a name, so the inventory accepts it.
 SUDO_SECRET = "Zq9SecretSudoPw41x"
 PASSPHRASE_SECRET = "Zq9SecretKeyPass77"
-
-
-def ssh_host(sshd: SshdServer, client_key: ClientKey, known_hosts: str, **keys: str) -> dict[str, object]:
-    return {
-        "address": "127.0.0.1",
-        "port": sshd.port,
-        "user": "root",
-        "identity_file": client_key.private,
-        "known_hosts": known_hosts,
-        "ssh_config": "/dev/null",
-        **keys,
-    }
 
 
 def run(tmp_path: Path, hosts: dict[str, dict[str, object]], *extra: str) -> tuple[int, str, Path]:
@@ -52,9 +40,9 @@ def test_unset_variables_stop_the_run_before_any_connection_and_are_never_echoed
     monkeypatch.delenv(PASSPHRASE_SECRET, raising=False)
     connections_before = sshd.count("Connection from")
     hosts: dict[str, dict[str, object]] = {
-        "fine": ssh_host(sshd, client_key, known_hosts),
-        "sudo-pasted": ssh_host(sshd, client_key, known_hosts, become="sudo", sudo_password_env=SUDO_SECRET),
-        "key-pasted": ssh_host(sshd, client_key, known_hosts, identity_passphrase_env=PASSPHRASE_SECRET),
+        "fine": inventory_host(sshd, client_key, known_hosts),
+        "sudo-pasted": inventory_host(sshd, client_key, known_hosts, become="sudo", sudo_password_env=SUDO_SECRET),
+        "key-pasted": inventory_host(sshd, client_key, known_hosts, identity_passphrase_env=PASSPHRASE_SECRET),
         "local-pasted": {"transport": "local", "sudo_password_env": SUDO_SECRET},
     }
 
@@ -79,8 +67,8 @@ def test_only_the_selected_hosts_are_checked(
     """A host --hosts leaves out is not this run's concern; the selected one runs as usual."""
     monkeypatch.delenv(SUDO_SECRET, raising=False)
     hosts = {
-        "fine": ssh_host(sshd, client_key, known_hosts),
-        "sudo-pasted": ssh_host(sshd, client_key, known_hosts, become="sudo", sudo_password_env=SUDO_SECRET),
+        "fine": inventory_host(sshd, client_key, known_hosts),
+        "sudo-pasted": inventory_host(sshd, client_key, known_hosts, become="sudo", sudo_password_env=SUDO_SECRET),
     }
     connections_before = sshd.count("Connection from")
     rc, output, summary = run(tmp_path, hosts, "--hosts", "fine", "-k", "reachable")
@@ -96,7 +84,7 @@ def test_a_set_variable_passes_and_the_password_is_never_shown(
 ) -> None:
     """The variable set: the run goes on; neither its name (the pasted secret) nor its value reaches any output."""
     monkeypatch.setenv(SUDO_SECRET, "the-value-Qx81")
-    host = ssh_host(sshd, client_key, known_hosts, become="sudo", sudo_password_env=SUDO_SECRET)
+    host = inventory_host(sshd, client_key, known_hosts, become="sudo", sudo_password_env=SUDO_SECRET)
     rc, output, summary = run(tmp_path, {"sudo-set": host}, "-k", "reachable or facts_parse")
     assert rc == 0, output
     text = output + summary.read_text()
