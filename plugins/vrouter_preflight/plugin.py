@@ -34,7 +34,9 @@ from vrouter_preflight.wiring import (
     destructive,
     hookspecs,
     hosts,
+    long_lived,
     options,
+    report_keywords,
     trial_inputs,
 )
 from vrouter_preflight.wiring.outputs import CERTIFICATES_DEFAULT, SUMMARY_DEFAULT, option_output
@@ -52,6 +54,8 @@ WIRING = (
     ("vrouter-preflight-trial", trial_inputs),
     ("vrouter-preflight-certification", certification),
     ("vrouter-preflight-change-ticket", change_ticket),
+    ("vrouter-preflight-report-keywords", report_keywords),
+    ("vrouter-preflight-long-lived", long_lived),
 )
 MARKERS = (
     "reachability: the check that reports an unreachable host (one per host)",

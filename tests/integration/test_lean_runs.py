@@ -1,0 +1,70 @@
+"""Lean runs: what a run of the checks carries and keeps that it does not need.
+
+* A check's test reports keep its marks' names as keywords, not every name above it in the tree (the test,
+  its module, each directory down to the installed package): with ``-n N`` every report travels from its
+  worker to the main process (:mod:`vrouter_preflight.wiring.report_keywords`).
+* The objects a run keeps to its end are frozen out of the cycle collector's scans before the first check,
+  in every process that runs checks (:mod:`vrouter_preflight.wiring.long_lived`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.gate_snapshots import field_report_node
+from tests.suite_runs import run_suite
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four snapshot hosts (two healthy, two failing) and this machine."""
+    root = tmp_path_factory.mktemp("lean")
+    hosts: dict[str, Any] = {"this-machine": {"transport": "local"}}
+    for n in range(4):
+        field_report_node(root / f"c{n}", normal_order10=(60, 60) if n % 2 else (2, 1))
+        hosts[f"compute-{n}"] = {"transport": "snapshot", "path": f"c{n}"}
+    path = root / "fleet.yaml"
+    path.write_text(json.dumps({"hosts": hosts}))
+    return path
+
+
+def probed_run(fleet: Path, out: Path, *args: str) -> dict[str, dict[str, Any]]:
+    """Run the checks with the report probe (tests/report_probe.py); what each process saw, by process."""
+    run = run_suite(
+        "--inventory", str(fleet), "--summary-json", str(out / "summary.json"),
+        "-p", "tests.report_probe", "--report-probe", str(out), *args,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]  # the failing snapshots
+    return {path.stem: json.loads(path.read_text()) for path in out.glob("*.json") if path.stem != "summary"}
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["one process", "two workers"])
+def test_a_checks_reports_keep_only_its_marks_as_keywords(
+    fleet: Path, tmp_path: Path, workers: tuple[str, ...]
+) -> None:
+    received = probed_run(fleet, tmp_path, *workers)["main"]["keywords"]
+    assert len(received) >= 5 * 7 * 2, received  # 5 hosts, 7 checks or more, setup and teardown at least
+    for report, keywords in received.items():
+        test_name = report.split("::")[1].split(" ")[0]
+        assert "xdist_group" in keywords, report
+        assert not {"checks", "test_host.py", test_name, "vrouter_preflight_check_id"} & set(keywords), report
+    reachable = [keywords for report, keywords in received.items() if "::test_reachable[" in report]
+    assert reachable and all("reachability" in keywords for keywords in reachable)
+
+
+@pytest.mark.parametrize(
+    ("workers", "checking"), [((), {"main"}), (("-n", "2"), {"gw0", "gw1"})], ids=["one process", "two workers"]
+)
+def test_long_lived_objects_are_frozen_before_the_first_check(
+    fleet: Path, tmp_path: Path, workers: tuple[str, ...], checking: set[str]
+) -> None:
+    seen = probed_run(fleet, tmp_path, *workers)
+    ran = {process for process, what in seen.items() if what["frozen_at_first_test"] is not None}
+    assert ran == checking
+    for process in checking:
+        # Imports, the gathered hosts and the collected items: tens of thousands of objects.
+        assert seen[process]["frozen_at_first_test"] > 10_000, (process, seen[process]["frozen_at_first_test"])

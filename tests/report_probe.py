@@ -1,0 +1,37 @@
+"""A pytest plugin for tests of the suite's runs: what each process of a run saw (``-p tests.report_probe``).
+
+``--report-probe DIR`` makes every process write ``DIR/<process>.json``: the keywords of each test report the
+process handled (in the main process of ``-n N``: as received from the workers) and the number of objects the
+cycle collector had frozen when its first test ran.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_SEEN: dict[str, Any] = {"keywords": {}, "frozen_at_first_test": None}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--report-probe", default=None, help="directory for what each process of the run saw")
+
+
+def pytest_runtest_call(item: pytest.Item) -> None:
+    if _SEEN["frozen_at_first_test"] is None:
+        _SEEN["frozen_at_first_test"] = gc.get_freeze_count()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _SEEN["keywords"][f"{report.nodeid} {report.when}"] = sorted(report.keywords)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    directory = config.getoption("report_probe")
+    if directory:
+        process = getattr(config, "workerinput", {}).get("workerid", "main")
+        Path(directory, f"{process}.json").write_text(json.dumps(_SEEN))
