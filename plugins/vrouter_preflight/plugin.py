@@ -37,6 +37,7 @@ from vrouter_preflight.wiring import (
     long_lived,
     options,
     report_keywords,
+    selection,
     trial_inputs,
 )
 from vrouter_preflight.wiring.outputs import CERTIFICATES_DEFAULT, SUMMARY_DEFAULT, option_output
@@ -54,6 +55,7 @@ WIRING = (
     ("vrouter-preflight-trial", trial_inputs),
     ("vrouter-preflight-certification", certification),
     ("vrouter-preflight-change-ticket", change_ticket),
+    ("vrouter-preflight-selection", selection),
     ("vrouter-preflight-report-keywords", report_keywords),
     ("vrouter-preflight-long-lived", long_lived),
 )

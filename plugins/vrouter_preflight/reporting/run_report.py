@@ -15,7 +15,7 @@ import pytest
 import vrouter_preflight
 from vrouter_preflight.check_ids import CheckId
 from vrouter_preflight.fleet import Fleet
-from vrouter_preflight.records import CheckRecord, host_verdict, utc_timestamp
+from vrouter_preflight.records import CheckRecord, HostResult, host_verdict, utc_timestamp
 from vrouter_preflight.reporting.allure_report import write_categories, write_environment
 from vrouter_preflight.reporting.ci_executor import write_ci_executor
 from vrouter_preflight.reporting.metrics import write_metrics
@@ -26,6 +26,7 @@ from vrouter_preflight.wiring.destructive import not_run_reasons, rollout_report
 from vrouter_preflight.wiring.host_results import host_results
 from vrouter_preflight.wiring.not_run import live_only_not_run
 from vrouter_preflight.wiring.report_records import keep_worse, record_of
+from vrouter_preflight.wiring.selection import reported_host_names, unselected_hosts
 
 
 class RunReport:
@@ -51,10 +52,15 @@ class RunReport:
             by_host.setdefault(record.host, []).append(record)
         return by_host
 
+    def _reported_results(self) -> dict[str, HostResult]:
+        """The results of the hosts the reports show, in inventory order (not those the selection left out)."""
+        results = host_results(self.config)
+        return {name: results[name] for name in reported_host_names(self.config)}
+
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        names = self.fleet.host_names
-        results = host_results(self.config)
+        results = self._reported_results()
+        names = tuple(results)
         destructive, live_only = not_run_reasons(self.config), live_only_not_run(self.config)
         self.rollout = rollout_report(self.config)
         ticket = change_ticket_of(self.config)
@@ -101,7 +107,8 @@ class RunReport:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         rows = []
         by_host = self._records_by_host()
-        for result in host_results(self.config).values():
+        reported = self._reported_results()
+        for result in reported.values():
             records = by_host.get(result.name, [])
             kernel = "" if result.error is not None else (result.kernel or "?")
             verdict = host_verdict(records, unreachable=result.error is not None).upper()
@@ -113,10 +120,15 @@ class RunReport:
         header = ["HOST", "TRANSPORT", "ADDRESS", "KERNEL", "PASS/FAIL/ERR", "RESULT", "DETAIL"]
         for line in render_table(header, rows, max_width=90):
             terminalreporter.write_line(line)
-        unreachable = [result.name for result in host_results(self.config).values() if result.error is not None]
+        unreachable = [result.name for result in reported.values() if result.error is not None]
         if unreachable:
             terminalreporter.write_line(
                 f"{len(unreachable)} host(s) not reached; their other checks were not run: {', '.join(unreachable)}"
+            )
+        left_out = len(unselected_hosts(self.config))
+        if left_out:
+            terminalreporter.write_line(
+                f"{left_out} host(s) had no check selected (-k, -m or --deselect): left out of the reports"
             )
         self._remediation_section(terminalreporter)
         if self.summary_written is not None:

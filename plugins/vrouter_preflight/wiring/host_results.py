@@ -21,7 +21,7 @@ from vrouter_preflight.figures import demand_json, supply_json
 from vrouter_preflight.fleet import Fleet, HostUnderTest
 from vrouter_preflight.records import HostResult
 from vrouter_preflight.wiring.check_inputs import host_demand, host_zone_supplies
-from vrouter_preflight.wiring.stash import DESTRUCTIVE_NOT_RUN, FLEET, HOST_RESULTS, LIVE_ONLY_NOT_RUN
+from vrouter_preflight.wiring.stash import DESTRUCTIVE_NOT_RUN, FLEET, HOST_RESULTS, LIVE_ONLY_NOT_RUN, UNSELECTED_HOSTS
 
 WORKER_OUTPUT_KEY = "vrouter_preflight_hosts"
 NOT_REPORTED = "no result: the process that was to gather this host did not report (a pytest-xdist worker crashed?)"
@@ -111,7 +111,7 @@ def worker_output(config: pytest.Config, *, gathered_here: bool) -> str:
     >>> config = SimpleNamespace(stash=pytest.Stash())     # a stand-in for a worker's pytest config
     >>> config.stash[FLEET] = Fleet(Inventory("x.yaml", ()), {})
     >>> json.loads(worker_output(config, gathered_here=True))
-    {'hosts': [], 'destructive_not_run': {}, 'live_only_not_run': {}}
+    {'hosts': [], 'destructive_not_run': {}, 'live_only_not_run': {}, 'unselected': []}
     """
     fleet = config.stash[FLEET]
     return json.dumps(
@@ -119,6 +119,7 @@ def worker_output(config: pytest.Config, *, gathered_here: bool) -> str:
             "hosts": [host_result(fleet, name).to_wire() for name in fleet.gathered] if gathered_here else [],
             "destructive_not_run": config.stash.get(DESTRUCTIVE_NOT_RUN, {}),
             "live_only_not_run": config.stash.get(LIVE_ONLY_NOT_RUN, {}),
+            "unselected": sorted(config.stash.get(UNSELECTED_HOSTS, None) or ()),
         }
     )
 
@@ -140,6 +141,7 @@ def merge_worker_output(config: pytest.Config, text: str) -> None:
     for wire in data["hosts"]:
         result = HostResult.from_wire(wire)
         results[result.name] = result
+    config.stash.setdefault(UNSELECTED_HOSTS, set()).update(data.get("unselected", ()))
     for key, name in ((DESTRUCTIVE_NOT_RUN, "destructive_not_run"), (LIVE_ONLY_NOT_RUN, "live_only_not_run")):
         merged = config.stash.setdefault(key, {})
         for host, reasons in data[name].items():

@@ -25,5 +25,7 @@ LIVE_ONLY_NOT_RUN = pytest.StashKey[dict[str, dict[str, str]]]()
 ROLLOUT = pytest.StashKey[Rollout]()
 #: Host -> what the end-of-run reports show of it (:mod:`vrouter_preflight.wiring.host_results`).
 HOST_RESULTS = pytest.StashKey[dict[str, HostResult]]()
+#: Hosts the operator's -k, -m or --deselect left without a check (:mod:`vrouter_preflight.wiring.selection`).
+UNSELECTED_HOSTS = pytest.StashKey[set[str]]()
 #: The id shared by every process of one run (the rollout's state file is named by it).
 RUN_ID = pytest.StashKey[str]()
