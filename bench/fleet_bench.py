@@ -182,16 +182,17 @@ def start_fleet(count: int, workdir: Path, client_key: str, authorized_keys: str
     return Fleet(servers, hosts, directory, inventory, files, start_s)
 
 
-def turns(installs: list[T], runs_so_far: int) -> list[T]:
-    """The installs of one fleet size and ``-n`` in the order they run: every other pair the other way round.
+def turns(installs: list[T], turn: int) -> list[T]:
+    """The installs of the ``turn``-th (fleet size, ``-n``) of a bench in the order they run: every other
+    turn the other way round.
 
     The machine drifts within a bench (CPU speed, the page cache, the file system's recently freed inodes):
     whichever always ran first would always pay for it.
 
-    >>> turns(["suite", "baseline"], 0), turns(["suite", "baseline"], 2), turns(["suite"], 1)
+    >>> turns(["suite", "baseline"], 0), turns(["suite", "baseline"], 1), turns(["suite"], 1)
     (['suite', 'baseline'], ['baseline', 'suite'], ['suite'])
     """
-    return list(reversed(installs)) if (runs_so_far // max(len(installs), 1)) % 2 else list(installs)
+    return list(reversed(installs)) if turn % 2 else list(installs)
 
 
 def listener_pss_kib(fleet: Fleet) -> int:
@@ -466,6 +467,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     authorized = workdir / "authorized_keys"
     authorized.write_text(key.public_line + "\n")
     rows: list[RunRow] = []
+    turn = -1  # one per (fleet size, -n): see turns()
     report: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "open_files_limit": open_files, "loadavg_at_start": list(loadavg())},
         "suite_python": str(args.suite_python),
@@ -488,7 +490,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     installs = [(SUITE, args.suite_python, f"suite-n{n}")]
                     if args.baseline_python is not None:
                         installs.append((BASELINE, args.baseline_python, f"baseline-n{n}"))
-                    for tool, python, name in turns(installs, len(report["runs"])):
+                    turn += 1
+                    for tool, python, name in turns(installs, turn):
                         row, run = bench_suite(fleet, python, n, fleet.directory / name, args.cap, tool)
                         rows.append(row)
                         report["runs"].append(run)

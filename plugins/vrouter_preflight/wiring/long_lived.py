@@ -3,9 +3,10 @@
 What a run builds before its first check — the imported modules, every host's
 gathered files and parsed facts, the collected check items — lives to the end
 of the run. CPython's cycle collector nevertheless walks all of it at every
-full collection; a worker holding 500 hosts spends about a tenth of its CPU
-there (`make bench-fleet`). Freezing once the session has started and once
-collection has finished moves those objects to the permanent generation:
+full collection: a process checking 500 snapshot hosts spent 8-10 % of its
+CPU in full collections (timed with ``gc.callbacks``). Freezing once the
+session has started and once collection has finished moves those objects to
+the permanent generation:
 reference counting still frees them, the cycle collector no longer rescans
 them. They are not unfrozen: the run ends with them, and unfreezing would buy
 one more full scan at exit.
