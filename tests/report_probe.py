@@ -1,8 +1,9 @@
 """A pytest plugin for tests of the suite's runs: what each process of a run saw (``-p tests.report_probe``).
 
 ``--report-probe DIR`` makes every process write ``DIR/<process>.json``: the keywords of each test report the
-process handled (in the main process of ``-n N``: as received from the workers) and the number of objects the
-cycle collector had frozen when its first test ran.
+process handled (in the main process of ``-n N``: as received from the workers), the number of objects the
+cycle collector had frozen when its first test ran, and which functions allure-pytest's listener had for the
+fixture hooks then.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 
 import pytest
 
-_SEEN: dict[str, Any] = {"keywords": {}, "frozen_at_first_test": None}
+_SEEN: dict[str, Any] = {"keywords": {}, "frozen_at_first_test": None, "allure_fixture_hooks": None}
+FIXTURE_HOOKS = ("pytest_fixture_setup", "pytest_fixture_post_finalizer")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -24,6 +26,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_runtest_call(item: pytest.Item) -> None:
     if _SEEN["frozen_at_first_test"] is None:
         _SEEN["frozen_at_first_test"] = gc.get_freeze_count()
+        hooks = item.config.hook
+        _SEEN["allure_fixture_hooks"] = {
+            name: [
+                impl.function.__qualname__
+                for impl in getattr(hooks, name).get_hookimpls()
+                if impl.plugin_name == "allure_listener"
+            ]
+            for name in FIXTURE_HOOKS
+        }
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from vrouter_preflight.reporting.allure_lean import write_fewer_containers
+from vrouter_preflight.reporting.allure_lean import follow_failed_fixtures_only
 from vrouter_preflight.reporting.certificates import CertificationReport
 from vrouter_preflight.reporting.run_report import RunReport
 from vrouter_preflight.wiring import (
@@ -144,9 +144,9 @@ def keep_hosts_on_one_worker(option: Any) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Once allure-pytest is set up: fewer Allure files for a run of the checks (main process and workers)."""
+    """Once allure-pytest is set up: it follows only the fixtures that fail, in the main process and workers."""
     if FLEET in session.config.stash and _allure_records(session.config):
-        write_fewer_containers(session.config)
+        follow_failed_fixtures_only(session.config)
 
 
 def _allure_records(config: pytest.Config) -> bool:

@@ -5,6 +5,8 @@
   worker to the main process (:mod:`vrouter_preflight.wiring.report_keywords`).
 * The objects a run keeps to its end are frozen out of the cycle collector's scans before the first check,
   in every process that runs checks (:mod:`vrouter_preflight.wiring.long_lived`).
+* allure-pytest follows only the fixtures that fail: a fixture that breaks gets its container, linked to
+  its test's result; no other fixture gets one (:mod:`vrouter_preflight.reporting.allure_lean`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ from typing import Any
 
 import pytest
 
+from tests.allure_results import labels, load_containers, load_results, parameters, validate_results
 from tests.gate_snapshots import field_report_node
+from tests.integration.test_implausible_buddyinfo import HOSTS as IMPLAUSIBLE
+from tests.integration.test_implausible_buddyinfo import snapshot
 from tests.suite_runs import run_suite
+from vrouter_preflight.check_ids import CheckId
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +74,52 @@ def test_long_lived_objects_are_frozen_before_the_first_check(
     for process in checking:
         # Imports, the gathered hosts and the collected items: tens of thousands of objects.
         assert seen[process]["frozen_at_first_test"] > 10_000, (process, seen[process]["frozen_at_first_test"])
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["one process", "two workers"])
+def test_allure_writes_a_container_for_a_broken_fixture_only(
+    fleet: Path, tmp_path: Path, workers: tuple[str, ...]
+) -> None:
+    hosts = json.loads(fleet.read_text())["hosts"]
+    for n in range(4):
+        hosts[f"compute-{n}"]["path"] = str(fleet.parent / f"c{n}")
+    replaced, cause = IMPLAUSIBLE["other-moment"]  # the supplies fixture cannot judge: buddyinfo and zoneinfo disagree
+    snapshot(tmp_path / "other-moment", replaced)
+    hosts["other-moment"] = {"transport": "snapshot", "path": "other-moment"}
+    inventory = tmp_path / "fleet.json"
+    inventory.write_text(json.dumps({"defaults": {"page_size": 4096}, "hosts": hosts}))
+    alluredir = tmp_path / "allure"
+
+    probes = tmp_path / "probes"
+    probes.mkdir()
+
+    run = run_suite(
+        "--inventory", str(inventory), "--alluredir", str(alluredir),
+        "-p", "tests.report_probe", "--report-probe", str(probes), *workers,
+    )  # fmt: skip
+
+    assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
+    followed = {path.stem: json.loads(path.read_text())["allure_fixture_hooks"] for path in probes.glob("*.json")}
+    checking = {process: hooks for process, hooks in followed.items() if hooks is not None}
+    assert len(checking) == (len(workers) or 1), followed
+    for hooks in checking.values():  # the listener's own fixture hooks are gone
+        assert hooks == {"pytest_fixture_setup": ["FailedFixtures.pytest_fixture_setup"],
+                         "pytest_fixture_post_finalizer": []}, hooks  # fmt: skip
+    results = load_results(alluredir)
+    validate_results(results, alluredir)
+    by_uuid = {result["uuid"]: result for result in results}
+    linked: dict[str, list[str]] = {}
+    for container in load_containers(alluredir):  # 5 hosts, about 26 fixtures each
+        (child,) = container["children"]
+        (fixture,) = container["befores"]
+        result = by_uuid[child]
+        assert parameters(result)["host"] == "other-moment", result
+        assert fixture["status"] == result["status"] == "broken", (fixture, result)
+        assert fixture["statusDetails"]["message"].strip().endswith(result["statusDetails"]["message"].strip()), fixture
+        linked[fixture["name"]] = labels(result, "story")
+    # buddyinfo and zoneinfo disagree; the Ubuntu snapshot has no hugepage pools in sysfs
+    assert linked == {
+        "supplies": [CheckId.CONTIGUOUS_BLOCKS.id], "node_pools": [CheckId.HUGEPAGES_PER_NODE.id]
+    }, linked  # fmt: skip
+    (supplies,) = [c for c in load_containers(alluredir) if c["befores"][0]["name"] == "supplies"]
+    assert cause.removeprefix("other-moment: ") in supplies["befores"][0]["statusDetails"]["message"]
