@@ -100,7 +100,7 @@ bench-lab: $(VENV)/.dev lab
 	$(PY) -m bench.lab_accuracy --n $(BENCH_LAB_N) --near $(BENCH_LAB_NEAR) --seed $(BENCH_LAB_SEED)
 
 # The fleet benchmark (README "Fleet benchmark"): per fleet size in BENCH_FLEET_K, that many loopback
-# sshd's; the suite with -n 1 and -n 2 (and pytest-testinfra -n 2 at 100 hosts) -> reports/bench/fleet.json.
+# sshd's; the suite with -n 0 (no xdist), -n 1 and -n 2 (and pytest-testinfra -n 2 at 100 hosts) -> reports/bench/fleet.json.
 #   make bench-fleet BENCH_FLEET_K="100 300"
 BENCH_FLEET_K ?= 100 300 1000
 TESTINFRA_VENV := $(VENV)/testinfra

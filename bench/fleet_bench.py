@@ -1,13 +1,13 @@
 """The fleet bench: the whole suite, as an operator runs it, against K real sshd's on 127.0.0.1.
 
-    python -m bench.fleet_bench [--hosts "100 300 1000"] [--workers "1 2"] [--cap 900]
+    python -m bench.fleet_bench [--hosts "100 300 1000"] [--workers "0 1 2"] [--cap 900]
     make bench-fleet [BENCH_FLEET_K="100 300"]
 
 For each fleet size K it starts K loopback sshd's (one port and one sshd
 each, a shared ed25519 host key, strict known_hosts, one client key), writes
 an inventory of them and runs ``python -m pytest --inventory … --alluredir …
 --summary-json … --junitxml …`` (charts at their default) once per ``-n``
-(pytest-xdist workers), as an operator does: the suite installed from a
+(pytest-xdist workers; ``-n 0``, no xdist, is an operator's default), as an operator does: the suite installed from a
 wheel-like (non-editable) install into a venv of its runtime pins only
 (``.venv/operator``, ``make bench-fleet`` refreshes it), started from an
 empty directory (the run's own), so neither the checkout's pytest.ini nor
@@ -405,19 +405,21 @@ def table_of(report: dict[str, Any]) -> str:
     return "\n".join([render_table(rows, float(report["cap_s"])), *ratio_lines(rows)])
 
 
-def parse_numbers(text: str, what: str) -> list[int]:
-    """Space- or comma-separated positive integers (``"100 300 1000"``).
+def parse_numbers(text: str, what: str, least: int = 1) -> list[int]:
+    """Space- or comma-separated whole numbers of at least ``least`` (``"100 300 1000"``).
 
     >>> parse_numbers("100, 300 1000", "fleet sizes")
     [100, 300, 1000]
     >>> parse_numbers("100 x", "fleet sizes")
     Traceback (most recent call last):
-    argparse.ArgumentTypeError: fleet sizes: 'x' is not a positive integer
+    argparse.ArgumentTypeError: fleet sizes: 'x' is not a whole number of at least 1
+    >>> parse_numbers("0 1 2", "workers", least=0)
+    [0, 1, 2]
     """
     numbers = []
     for item in text.replace(",", " ").split():
-        if not item.isdigit() or int(item) < 1:
-            raise argparse.ArgumentTypeError(f"{what}: {item!r} is not a positive integer")
+        if not item.isdigit() or int(item) < least:
+            raise argparse.ArgumentTypeError(f"{what}: {item!r} is not a whole number of at least {least}")
         numbers.append(int(item))
     return numbers
 
@@ -425,7 +427,9 @@ def parse_numbers(text: str, what: str) -> list[int]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hosts", default=os.environ.get("BENCH_FLEET_K", "100 300 1000"), help="fleet sizes")
-    parser.add_argument("--workers", default="1 2", help="pytest-xdist -n values for the suite (default 1 2)")
+    parser.add_argument(
+        "--workers", default="0 1 2", help="pytest-xdist -n values for the suite (default 0 1 2; 0: no xdist)"
+    )
     parser.add_argument("--cap", type=float, default=900.0, help="wall seconds before a run is stopped")
     parser.add_argument("--testinfra-at", type=int, default=100, help="fleet size of the testinfra run (0: none)")
     parser.add_argument("--testinfra-python", type=Path, default=DEFAULT_TESTINFRA_PYTHON)
@@ -447,7 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(table_of(json.loads(args.render.read_text())))
         return 0
     sizes = sorted(set(parse_numbers(args.hosts, "fleet sizes")))
-    workers = parse_numbers(args.workers, "workers")
+    workers = parse_numbers(args.workers, "workers", least=0)
     if os.geteuid() != 0 or not Path("/usr/sbin/sshd").exists():
         parser.error("the fleet bench starts sshd's: it needs root and /usr/sbin/sshd (tools/system-packages.sh test)")
     # not resolve(): a venv's python is a link out of it
