@@ -4,7 +4,8 @@
   its module, each directory down to the installed package): with ``-n N`` every report travels from its
   worker to the main process (:mod:`vrouter_preflight.wiring.report_keywords`).
 * The objects a run keeps to its end are frozen out of the cycle collector's scans before the first check,
-  in every process that runs checks (:mod:`vrouter_preflight.wiring.long_lived`).
+  in every process that runs checks, and so is what survives each full collection during the checks
+  (:mod:`vrouter_preflight.wiring.long_lived`).
 * allure-pytest follows only the fixtures that fail: a fixture that breaks gets its container, linked to
   its test's result; no other fixture gets one (:mod:`vrouter_preflight.reporting.allure_lean`).
 """
@@ -74,6 +75,11 @@ def test_long_lived_objects_are_frozen_before_the_first_check(
     for process in checking:
         # Imports, the gathered hosts and the collected items: tens of thousands of objects.
         assert seen[process]["frozen_at_first_test"] > 10_000, (process, seen[process]["frozen_at_first_test"])
+        # a full collection in the 8th check (the probe's) leaves next to nothing for the next one to walk
+        assert seen[process]["unfrozen_after_full_collection"] < 100, (
+            process,
+            seen[process]["unfrozen_after_full_collection"],
+        )
 
 
 @pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["one process", "two workers"])
