@@ -5,7 +5,7 @@ container and a "before" record per fixture, wraps the fixture's finalizers,
 and after each phase walks all of the test's fixtures to link them to it. With
 the suite's inputs as fixtures (the host, its demand, its supply, the verdict
 …) that is about 26 fixtures per host, and the bookkeeping costs more of a
-run's CPU than writing the results (measured: about 3 ms of the 7 ms Allure
+run's CPU than writing the results (measured: about 2.5 ms of the 7 ms Allure
 costs per host). A fixture that passed says nothing its test's result does not,
 and one that skipped the check (a check that does not apply) says what the
 check's skipped result says; so for the suite's runs allure-pytest is told to
