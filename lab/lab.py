@@ -277,6 +277,16 @@ def _pid_alive_qemu(pid: int, name: str) -> bool:
     return bool(cmdline) and b"qemu-system" in cmdline[0] and f"lab-{name}".encode() in cmdline
 
 
+def _wait_gone(pid: int, name: str, timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for guest ``name``'s qemu ``pid`` to end; True when it has."""
+    deadline = time.monotonic() + timeout
+    while _pid_alive_qemu(pid, name):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 class Guest:
     """One running lab guest, reached as ``root@127.0.0.1:<port>``."""
 
@@ -314,16 +324,17 @@ class Guest:
         return "\n".join(lines[-tail:])
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Kill this guest's qemu (by its pid file's PID, checked) and remove its overlay."""
+        """Kill this guest's qemu (by its pid file's PID, checked) and remove its overlay.
+
+        Waits on the process, not on the pid file: QEMU removes its pid file as it starts to exit, and
+        under load it was seen alive after that (CI: the lab's "no qemu left" test found it).
+        """
         pid = self.pid
         if pid is not None:
             os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while self.pid is not None and time.monotonic() < deadline:
-                time.sleep(0.2)
-            if self.pid is not None:
+            if not _wait_gone(pid, self.name, timeout):
                 os.kill(pid, signal.SIGKILL)
-                time.sleep(0.5)
+                _wait_gone(pid, self.name, 5.0)
         for leftover in ("overlay.qcow2", "qemu.pid", "monitor.sock"):
             (self.dir / leftover).unlink(missing_ok=True)
 
