@@ -3,8 +3,7 @@
 ``--report-probe DIR`` makes every process write ``DIR/<process>.json``: the keywords of each test report the
 process handled (in the main process of ``-n N``: as received from the workers), the number of objects the
 cycle collector had frozen when its first test ran, how many objects a full collection in its 8th check left
-unfrozen,
-and which functions allure-pytest's listener had for the fixture hooks then.
+unfrozen, and which functions allure-pytest's listener had for the fixture hooks at its first test.
 """
 
 from __future__ import annotations
@@ -16,13 +15,15 @@ from typing import Any
 
 import pytest
 
+from vrouter_preflight.reporting.allure_lean import ALLURE_LISTENER, FIXTURE_HOOKS
+
 _SEEN: dict[str, Any] = {
     "keywords": {},
+    "checks_called": 0,
     "frozen_at_first_test": None,
     "unfrozen_after_full_collection": None,
     "allure_fixture_hooks": None,
 }
-FIXTURE_HOOKS = ("pytest_fixture_setup", "pytest_fixture_post_finalizer")
 #: The check (in the order the process runs them) in which the probe runs a full collection.
 FULL_COLLECTION_AT_CALL = 8
 
@@ -32,8 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_runtest_call(item: pytest.Item) -> None:
-    _SEEN["calls"] = _SEEN.get("calls", 0) + 1
-    if _SEEN["calls"] == FULL_COLLECTION_AT_CALL:
+    _SEEN["checks_called"] += 1
+    if _SEEN["checks_called"] == FULL_COLLECTION_AT_CALL:
         gc.collect()
         _SEEN["unfrozen_after_full_collection"] = sum(len(gc.get_objects(generation)) for generation in range(3))
     if _SEEN["frozen_at_first_test"] is None:
@@ -43,7 +44,7 @@ def pytest_runtest_call(item: pytest.Item) -> None:
             name: [
                 impl.function.__qualname__
                 for impl in getattr(hooks, name).get_hookimpls()
-                if impl.plugin_name == "allure_listener"
+                if impl.plugin_name == ALLURE_LISTENER
             ]
             for name in FIXTURE_HOOKS
         }
