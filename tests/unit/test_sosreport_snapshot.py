@@ -125,6 +125,16 @@ def test_parse_sysctl_all_keeps_every_line_of_the_real_file() -> None:
     assert values["/proc/sys/kernel/osrelease"] == RELEASE + "\n"
 
 
+def test_parse_sysctl_all_only_the_wanted_keys_as_the_whole_parse_has_them() -> None:
+    wanted = {source.pattern for source in FACT_SOURCES if source.pattern.startswith("/proc/sys/")}
+    wanted.add("/proc/sys/vm/no_such_key")
+    whole = parse_sysctl_all(SYSCTL)
+    some = parse_sysctl_all(SYSCTL, only=wanted)
+    assert some == {path: text for path, text in whole.items() if path in wanted}
+    assert "/proc/sys/vm/min_free_kbytes" in some and "/proc/sys/vm/no_such_key" not in some
+    assert parse_sysctl_all(SYSCTL, only=set()) == {}
+
+
 def test_the_tarball_gives_the_same_captures_as_the_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tarball = tar_tree(SOSREPORT_TREE, tmp_path / "sosreport-vm-debian12.tar.xz")
     scratch = tmp_path / "scratch"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from vrouter_preflight.capture import CPUINFO_KEY, PAGE_SIZE_KEY, Capture, FactSource
@@ -135,7 +135,7 @@ class SnapshotTransport(Transport):
                     captures[path] = tree.read(path)
             else:
                 captures[source.pattern] = tree.read(source.pattern)
-        evidence = sosreport_evidence(tree)
+        evidence = sosreport_evidence(tree, wanted=captures.keys())
         return captures if evidence is None else fill_from_sosreport(captures, evidence)
 
     def _command_source(self, tree: SnapshotTree, source: FactSource) -> Capture:
@@ -188,8 +188,10 @@ def live_prefixes(sources: Sequence[FactSource]) -> list[str]:
     return prefixes
 
 
-def sosreport_evidence(tree: SnapshotTree) -> SosreportEvidence | None:
+def sosreport_evidence(tree: SnapshotTree, wanted: Collection[str] | None = None) -> SosreportEvidence | None:
     """What the tree holds as a sosreport (sysctl values, release, plugins run); None when it is not one.
+
+    ``wanted``: the fact paths to be filled in; only those of its ``sysctl -a`` are kept (None: all).
 
     >>> import tempfile
     >>> sosreport_evidence(SnapshotTree(Path(tempfile.mkdtemp()))) is None
@@ -204,7 +206,7 @@ def sosreport_evidence(tree: SnapshotTree) -> SosreportEvidence | None:
     plugins = set(plugins_in_version_txt(version or ""))
     plugins.update(path.rsplit("/", 1)[1] for path in tree.glob(f"{COMMANDS_DIR}/*") if tree.is_dir(path))
     return SosreportEvidence(
-        sysctl=None if sysctl is None else parse_sysctl_all(sysctl),
+        sysctl=None if sysctl is None else parse_sysctl_all(sysctl, only=wanted),
         release=None if uname is None else release_from_uname(uname),
         plugins=frozenset(plugins),
     )

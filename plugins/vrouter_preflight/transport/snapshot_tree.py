@@ -98,6 +98,7 @@ class SnapshotTree:
         self.max_file_bytes = max_file_bytes
         #: Real paths of files left unwritten for their size (an unpacked archive's), with that size.
         self.oversized = dict(oversized or {})
+        self._links: dict[str, str | None] = {}
 
     def resolve(self, path: str) -> str:
         """The real path in the tree for the live path ``path``; no component of it is a symlink.
@@ -111,30 +112,40 @@ class SnapshotTree:
         >>> SnapshotTree(root).resolve("/proc/mounts") == f"{root}/proc/self/mounts"
         True
         """
-        root = str(self.root)
-        pending = [part for part in path.split("/") if part]
-        resolved: list[str] = []
+        pending = [part for part in reversed(path.split("/")) if part]  # a stack: the next part is last
+        walked = [str(self.root)]  # the real path after each part resolved so far
         hops = 0
         while pending:
-            part = pending.pop(0)
+            part = pending.pop()
             if part == ".":
                 continue
             if part == "..":
-                if resolved:
-                    resolved.pop()
+                if len(walked) > 1:
+                    walked.pop()
                 continue
-            candidate = os.path.join(root, *resolved, part)
-            if os.path.islink(candidate):
+            candidate = os.path.join(walked[-1], part)
+            target = self._link_target(candidate)
+            if target is not None:
                 hops += 1
                 if hops > _MAX_SYMLINKS:
                     raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
-                target = os.readlink(candidate)
                 if target.startswith("/"):
-                    resolved = []
-                pending = [p for p in target.split("/") if p] + pending
+                    del walked[1:]
+                pending.extend(p for p in reversed(target.split("/")) if p)
                 continue
-            resolved.append(part)
-        return os.path.join(root, *resolved)
+            walked.append(candidate)
+        return walked[-1]
+
+    def _link_target(self, real: str) -> str | None:
+        """What the entry ``real`` links to, None when it is not a symlink (or not there); asked once per
+        entry: a capture resolves the same directories for every file under them."""
+        try:
+            return self._links[real]
+        except KeyError:
+            pass
+        target = os.readlink(real) if os.path.islink(real) else None
+        self._links[real] = target
+        return target
 
     def read(self, path: str) -> Capture:
         """The capture of the live path ``path``: ok, absent, not-regular, too-large, or unreadable with the reason."""

@@ -14,7 +14,7 @@ never taken for a file the host lacks.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from vrouter_preflight.capture import PAGE_SIZE_KEY, Capture
@@ -66,21 +66,41 @@ class SosreportEvidence:
     plugins: frozenset[str]
 
 
-def parse_sysctl_all(text: str) -> dict[str, str]:
+def parse_sysctl_all(text: str, only: Collection[str] | None = None) -> dict[str, str]:
     """``sysctl -a`` output as ``/proc/sys`` path -> file text (lines of one key joined).
 
     Lines that are not ``name = value`` (sysctl's warnings, which sos keeps) are skipped.
+    With ``only`` (``/proc/sys`` paths), just those keys are kept, and only the lines
+    that can hold them are matched: a compute's ``sysctl -a`` is thousands of
+    ``net.*`` lines, and a sosreport fleet reads a few ``vm.*`` and ``kernel.*`` keys.
 
-    >>> values = parse_sysctl_all("vm.min_free_kbytes = 67584\\nvm.lowmem_reserve_ratio = 256\\t256\\t32\\t0\\t0\\n")
-    >>> values["/proc/sys/vm/lowmem_reserve_ratio"]
+    >>> text = "vm.min_free_kbytes = 67584\\nvm.lowmem_reserve_ratio = 256\\t256\\t32\\t0\\t0\\n"
+    >>> text += "net.core.somaxconn = 4096\\n"
+    >>> parse_sysctl_all(text)["/proc/sys/vm/lowmem_reserve_ratio"]
     '256\\t256\\t32\\t0\\t0\\n'
+    >>> parse_sysctl_all(text, only={"/proc/sys/vm/min_free_kbytes"})
+    {'/proc/sys/vm/min_free_kbytes': '67584\\n'}
     """
+    heads = None if only is None else sysctl_line_heads(only)
     lines: dict[str, list[str]] = {}
     for line in text.splitlines():
+        if heads is not None and not line.startswith(heads):
+            continue
         match = _SYSCTL_LINE.match(line)
         if match is not None:
             lines.setdefault(_PROC_SYS + match.group(1).replace(".", "/"), []).append(match.group(2))
-    return {path: "\n".join(values) + "\n" for path, values in lines.items()}
+    return {path: "\n".join(values) + "\n" for path, values in lines.items() if only is None or path in only}
+
+
+def sysctl_line_heads(paths: Iterable[str]) -> tuple[str, ...]:
+    """How the ``sysctl -a`` lines of the ``/proc/sys`` keys ``paths`` begin: their top name, then a separator
+    (``sysctl`` writes ``.``, and ``/`` within a name that has a dot).
+
+    >>> sysctl_line_heads(["/proc/sys/vm/min_free_kbytes", "/proc/sys/vm/nr_hugepages", "/proc/meminfo"])
+    ('vm.', 'vm/')
+    """
+    tops = sorted({path[len(_PROC_SYS) :].partition("/")[0] for path in paths if path.startswith(_PROC_SYS)})
+    return tuple(top + separator for top in tops for separator in "./")
 
 
 def release_from_uname(text: str) -> str | None:
