@@ -24,6 +24,7 @@ from vrouter_preflight.facts.cpuinfo import parse_cpu_flags
 from vrouter_preflight.facts.errors import FactParseError
 from vrouter_preflight.facts.hugepages import parse_hugepage_sysfs
 from vrouter_preflight.facts.hugetlbfs_files import parse_hugetlbfs_files
+from vrouter_preflight.facts.lines import parse_count, parse_counts
 from vrouter_preflight.facts.meminfo import parse_meminfo, parse_node_meminfo
 from vrouter_preflight.facts.mounts import hugetlbfs_mounts, parse_mounts
 from vrouter_preflight.facts.os_release import parse_os_release
@@ -198,3 +199,20 @@ def test_sizes_parse_or_raise_value_error(text: str) -> None:
     except ValueError:
         return
     assert kib >= 0
+
+
+@given(tokens=st.lists(st.one_of(st.from_regex(r"[0-9]{1,24}", fullmatch=True), random_text(6)), max_size=12))
+def test_a_row_of_counts_reads_as_its_counts_one_by_one(tokens: list[str]) -> None:
+    """parse_counts reads a well-formed row at once: the same counts, or the same error, as column by column."""
+    tokens = [token for token in tokens if token and not any(ch.isspace() for ch in token)]  # as str.split() gives
+    try:
+        one_by_one: object = tuple(
+            parse_count(token, SOURCE, 1, "row", f"column {column}") for column, token in enumerate(tokens, start=1)
+        )
+    except FactParseError as error:
+        one_by_one = error.reason
+    try:
+        at_once: object = parse_counts(tokens, SOURCE, 1, "row")
+    except FactParseError as error:
+        at_once = error.reason
+    assert at_once == one_by_one

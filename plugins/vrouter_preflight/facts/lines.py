@@ -18,6 +18,8 @@ MAX_DIGITS = 20
 #: The most order columns a buddyinfo or pagetypeinfo row can have: an order of 64 would be 2**64 pages.
 #: A row of 400,000 columns made ``free_pages`` (sum of ``count << order``) cost seconds, growing as n**2.
 MAX_ORDERS = 64
+#: A row of counts all well formed, joined by single spaces: read at once, without a test per column.
+_PLAIN_COUNTS = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}(?: [0-9]{{1,{MAX_DIGITS}}})*")
 _NODE_ZONE = re.compile(r"Node\s+(?P<node>[0-9]+),\s+zone\s+(?P<zone>[^\s,]+)")
 
 
@@ -92,7 +94,13 @@ def parse_counts(tokens: Sequence[str], source: str, line_no: int, line: str) ->
 
     >>> parse_counts(["1", "2"], "/proc/buddyinfo", 1, "...")
     (1, 2)
+    >>> parse_counts(["1", "9" * 21], "/proc/buddyinfo", 1, "...")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    vrouter_preflight.facts.errors.FactParseError: /proc/buddyinfo line 1: column 2 has 21 digits, more than...
     """
+    if _PLAIN_COUNTS.fullmatch(" ".join(tokens)) is not None:  # tokens hold no space: each is a plain count
+        return tuple(map(int, tokens))
     return tuple(
         parse_count(token, source, line_no, line, f"column {column}") for column, token in enumerate(tokens, start=1)
     )
