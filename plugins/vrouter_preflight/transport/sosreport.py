@@ -58,7 +58,8 @@ _SYSCTL_LINE = re.compile(r"^([A-Za-z0-9_][\w.\-/]*) = ?(.*)$")
 class SosreportEvidence:
     """What a sosreport holds besides copied files: sysctl values, the release, the plugins that ran.
 
-    ``sysctl`` is None when ``sysctl_-a`` is not in the sosreport.
+    ``sysctl`` holds the ``/proc/sys`` keys asked for (:func:`parse_sysctl_all`'s ``only``), and is None
+    when ``sysctl_-a`` is not in the sosreport.
     """
 
     sysctl: Mapping[str, str] | None
