@@ -38,6 +38,8 @@ def test_hosts_left_without_a_check_by_k_are_not_reported(
     assert list(summary["hosts"]) == ["gone", "alpha"], run.stdout[-3000:]
     assert summary["hosts"]["alpha"]["verdict"] == "pass"
     assert summary["hosts"]["gone"]["verdict"] == "error"
+    # ... and the exit status says what the summary says: not a green pipeline next to an ERROR host.
+    assert run.returncode == 1 and summary["exit_status"] == 1
     assert "2 host(s) had no check selected (-k, -m or --deselect): left out of the reports" in run.stdout
     table = run.stdout.split("vrouter-preflight: per-host result", 1)[1]
     assert "bravo" not in table and "charlie" not in table
@@ -51,3 +53,17 @@ def test_a_host_with_a_selected_check_is_reported_whatever_else_was_deselected(f
     assert summary["hosts"]["charlie"]["verdict"] == "fail"
     assert run.returncode == 1
     assert "had no check selected" not in run.stdout
+
+
+def test_a_selection_of_checks_that_all_skip_does_not_exit_0(fleet: Path, tmp_path: Path) -> None:
+    """alpha's only selected check does not apply to it (a buddy-mode host): nothing judged alpha, its
+    verdict is ERROR, and the exit status agrees."""
+    summary_path = tmp_path / "summary.json"
+    run = run_suite(
+        "--inventory", str(fleet), "--summary-json", str(summary_path), "--limit", "alpha", "-k", "hugepage_backing"
+    )
+    summary = json.loads(summary_path.read_text())
+    assert list(summary["hosts"]) == ["alpha"]
+    assert [check["outcome"] for check in summary["hosts"]["alpha"]["checks"]] == ["skipped"], run.stdout[-3000:]
+    assert summary["hosts"]["alpha"]["verdict"] == "error"
+    assert run.returncode == 1 and summary["exit_status"] == 1

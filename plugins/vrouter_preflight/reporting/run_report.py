@@ -29,6 +29,25 @@ from vrouter_preflight.wiring.report_records import keep_worse, record_of
 from vrouter_preflight.wiring.selection import reported_host_names, unselected_hosts
 
 
+def exit_status_agreeing(exitstatus: int, verdict: str, hosts: int) -> int:
+    """pytest's exit status, made to agree with the summary: a run that reports a host failing or in error
+    never exits 0 (nor 5, "no tests"), whatever ``-k``, ``-m`` or ``--deselect`` left of its checks.
+
+    An unreachable host stays ERROR in the reports when the selection took its checks away
+    (``-k compute-17`` over a region where compute-3 is down); a host whose selected checks
+    all skipped was judged by none (ERROR). Without this, the JSON summary, the table and
+    ``vrouter-preflight merge`` would say "error" next to a pipeline's green exit status.
+
+    >>> exit_status_agreeing(0, "error", hosts=1), exit_status_agreeing(0, "pass", hosts=1)
+    (1, 0)
+    >>> exit_status_agreeing(5, "error", hosts=0), exit_status_agreeing(2, "error", hosts=3)  # nothing reported; interrupted
+    (5, 2)
+    """
+    if hosts and verdict != "pass" and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        return int(pytest.ExitCode.TESTS_FAILED)
+    return exitstatus
+
+
 class RunReport:
     """Collects every check's outcome and writes the run's reports at the end."""
 
@@ -81,6 +100,9 @@ class RunReport:
                 **summary_fields(ticket),
             },
         )
+        status = exit_status_agreeing(int(exitstatus), summary["verdict"], hosts=len(names))
+        if status != exitstatus:
+            session.exitstatus = summary["exit_status"] = status
         self.summary_written = write_summary(self.summary_path, summary)
         metrics = self.config.getoption("metrics")
         if metrics:
