@@ -40,7 +40,7 @@ def exit_status_agreeing(exitstatus: int, verdict: str, hosts: int) -> int:
 
     >>> exit_status_agreeing(0, "error", hosts=1), exit_status_agreeing(0, "pass", hosts=1)
     (1, 0)
-    >>> exit_status_agreeing(5, "error", hosts=0), exit_status_agreeing(2, "error", hosts=3)  # nothing reported; interrupted
+    >>> exit_status_agreeing(5, "error", hosts=0), exit_status_agreeing(2, "error", hosts=3)  # no host; interrupted
     (5, 2)
     """
     if hosts and verdict != "pass" and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
