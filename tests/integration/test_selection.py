@@ -67,3 +67,9 @@ def test_a_selection_of_checks_that_all_skip_does_not_exit_0(fleet: Path, tmp_pa
     assert [check["outcome"] for check in summary["hosts"]["alpha"]["checks"]] == ["skipped"], run.stdout[-3000:]
     assert summary["hosts"]["alpha"]["verdict"] == "error"
     assert run.returncode == 1 and summary["exit_status"] == 1
+
+
+def test_collect_only_judges_nothing_and_exits_0(fleet: Path, tmp_path: Path) -> None:
+    """Listing the checks (``--collect-only``) is not a run that reports hosts: its exit status stays 0."""
+    run = run_suite("--inventory", str(fleet), "--summary-json", str(tmp_path / "summary.json"), "--collect-only")
+    assert run.returncode == 0, run.stdout[-3000:]

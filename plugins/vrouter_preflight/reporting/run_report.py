@@ -101,7 +101,7 @@ class RunReport:
             },
         )
         status = exit_status_agreeing(int(exitstatus), summary["verdict"], hosts=len(names))
-        if status != exitstatus:
+        if status != exitstatus and not self.config.option.collectonly:  # --collect-only judges nothing
             session.exitstatus = summary["exit_status"] = status
         self.summary_written = write_summary(self.summary_path, summary)
         metrics = self.config.getoption("metrics")
