@@ -42,6 +42,8 @@ def test_snapshot_certificate_has_every_finding_and_says_not_certified(tmp_path:
         f"--summary-json={tmp_path / 's.json'}",
     )
     assert result.returncode == 1, result.stdout
+    # the summary's exit status is the run's, the certificate's failure included
+    assert json.loads((tmp_path / "s.json").read_text())["exit_status"] == 1
     assert sorted(p.name for p in certs.iterdir()) == ["compute-7.json"]
     cert = json.loads((certs / "compute-7.json").read_text())
     assert cert["certified"] is False

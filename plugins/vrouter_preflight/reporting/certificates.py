@@ -20,6 +20,7 @@ from vrouter_preflight.certification.certificate import build_certificate, findi
 from vrouter_preflight.check_ids import CERTIFICATION_CHECKS
 from vrouter_preflight.fleet import Fleet
 from vrouter_preflight.records import CheckRecord, utc_timestamp
+from vrouter_preflight.reporting.run_report import failed_exit_status
 from vrouter_preflight.text_table import render_table
 from vrouter_preflight.wiring.certification import certification_hosts, not_run_reason
 from vrouter_preflight.wiring.destructive import destructive_mode
@@ -76,8 +77,8 @@ class CertificationReport:
             path = write_certificate(self.directory, certificate)
             first = certificate["reasons"][0] if certificate["reasons"] else ""
             self.written.append((name, bool(certificate["certified"]), first, path))
-        if any(not certified for _, certified, _, _ in self.written) and exitstatus in (0, 5):
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if any(not certified for _, certified, _, _ in self.written):
+            session.exitstatus = failed_exit_status(int(session.exitstatus))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.written:

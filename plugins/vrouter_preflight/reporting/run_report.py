@@ -29,6 +29,18 @@ from vrouter_preflight.wiring.report_records import keep_worse, record_of
 from vrouter_preflight.wiring.selection import reported_host_names, unselected_hosts
 
 
+def failed_exit_status(exitstatus: int) -> int:
+    """The exit status of a run the suite's reports found failing: 1 ("tests failed") where pytest says 0
+    (all passed) or 5 (no tests ran); a worse one (2 interrupted, 3 internal error, 4 usage) stays.
+
+    >>> failed_exit_status(0), failed_exit_status(5), failed_exit_status(2)
+    (1, 1, 2)
+    """
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        return int(pytest.ExitCode.TESTS_FAILED)
+    return exitstatus
+
+
 def exit_status_agreeing(exitstatus: int, verdict: str, hosts: int) -> int:
     """pytest's exit status, made to agree with the summary: a run that reports a host failing or in error
     never exits 0 (nor 5, "no tests"), whatever ``-k``, ``-m`` or ``--deselect`` left of its checks.
@@ -43,9 +55,7 @@ def exit_status_agreeing(exitstatus: int, verdict: str, hosts: int) -> int:
     >>> exit_status_agreeing(5, "error", hosts=0), exit_status_agreeing(2, "error", hosts=3)  # no host; interrupted
     (5, 2)
     """
-    if hosts and verdict != "pass" and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-        return int(pytest.ExitCode.TESTS_FAILED)
-    return exitstatus
+    return failed_exit_status(exitstatus) if hosts and verdict != "pass" else exitstatus
 
 
 class RunReport:
@@ -78,6 +88,8 @@ class RunReport:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        # The status as the reports before this one left it (a hardware certification may have failed the run).
+        status = int(session.exitstatus)
         results = self._reported_results()
         names = tuple(results)
         destructive, live_only = not_run_reasons(self.config), live_only_not_run(self.config)
@@ -95,13 +107,13 @@ class RunReport:
                 **run_meta(
                     suite_version=vrouter_preflight.__version__,
                     inventory=self.fleet.inventory.path,
-                    exit_status=int(exitstatus),
+                    exit_status=status,
                 ),
                 **summary_fields(ticket),
             },
         )
-        status = exit_status_agreeing(int(exitstatus), summary["verdict"], hosts=len(names))
-        if status != exitstatus and not self.config.option.collectonly:  # --collect-only judges nothing
+        if not self.config.option.collectonly:  # --collect-only judges nothing
+            status = exit_status_agreeing(status, summary["verdict"], hosts=len(names))
             session.exitstatus = summary["exit_status"] = status
         self.summary_written = write_summary(self.summary_path, summary)
         metrics = self.config.getoption("metrics")
